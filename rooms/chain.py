@@ -1,0 +1,46 @@
+"""The transcript's hash chain: each entry commits to the one before it.
+
+Pure (hashlib only). The store computes `entry_hash` when it assigns a `seq`; `townhall
+verify` recomputes it from an export. Anyone can recount a meeting without trusting us.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["GENESIS", "canonical_json", "entry_hash"]
+
+GENESIS = "0" * 64
+
+
+def canonical_json(value: Any) -> bytes:
+    """One byte string per value: sorted keys, no spaces, UTF-8, no NaN."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def entry_hash(
+    prev: str,
+    *,
+    room: str,
+    seq: int,
+    at: int,
+    actor: str,
+    op_id: str,
+    type: str,
+    data: Mapping[str, Any],
+) -> str:
+    body = {
+        "room": room,
+        "seq": seq,
+        "at": at,
+        "actor": actor,
+        "op_id": op_id,
+        "type": type,
+        "data": data,
+    }
+    return hashlib.sha256(prev.encode("ascii") + b"\n" + canonical_json(body)).hexdigest()

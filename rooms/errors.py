@@ -1,0 +1,79 @@
+"""The one error type the room engine raises, with stable dotted codes.
+
+A command that fails any check raises `CommandError` before anything changes; the server
+turns it into `{"type": "error", "code": ..., "message": ...}`. Codes are part of the public
+contract (docs/PROTOCOL.md lists them): add new ones, never rename.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CODES", "CommandError"]
+
+# code -> what it means; the catalogue that docs and tests check against.
+CODES: dict[str, str] = {
+    "auth.forbidden": "your role may not do this here",
+    "auth.banned": "you were banned from this room",
+    "auth.access_code": "this room needs its access code",
+    "frame.invalid": "the frame is not a valid operation",
+    "op.unknown": "no such operation",
+    "field.missing": "a required field is missing",
+    "field.invalid": "a field has the wrong type or value",
+    "room.not_found": "no such room",
+    "room.closed": "the room is closed",
+    "participant.not_found": "no such participant",
+    "name.required": "this room asks for your name",
+    "district.invalid": "not one of this room's districts",
+    "poll.not_found": "no such poll",
+    "poll.not_draft": "only a draft poll can be edited",
+    "poll.not_open": "the poll is not open",
+    "poll.closed": "the poll is closed",
+    "poll.already_open": "the poll is already open",
+    "poll.invalid": "the poll definition is not valid",
+    "vote.invalid_choice": "the choice does not fit this poll",
+    "vote.duplicate": "you have already voted and this poll does not allow changes",
+    "question.not_found": "no such question",
+    "question.not_pending": "the question is not waiting for moderation",
+    "question.not_visible": "the question is not published",
+    "question.anonymous_disabled": "this room does not allow anonymous questions",
+    "upvote.duplicate": "you have already upvoted this question",
+    "upvote.not_found": "you have not upvoted this question",
+    "upvote.own": "you cannot vote on your own question",
+    "downvote.disabled": "this room does not allow downvotes",
+    "answer.not_found": "no such answer",
+    "answer.not_pending": "the answer is not waiting for moderation",
+    "room.exists": "the room already exists",
+    "question.not_pinned": "the question is not pinned",
+    "downvote.duplicate": "you have already downvoted this question",
+    "speaker.no_floor": "nobody has the floor",
+    "moderator.revoked": "this moderator was already revoked",
+    "participant.not_banned": "this participant is not banned",
+    "reason.invalid": "not one of the fixed reasons",
+    "text.empty": "the text is empty",
+    "text.too_long": "the text is too long",
+    "text.repeated": "you already sent this text",
+    "speaker.already_queued": "you are already in the speaker queue",
+    "speaker.not_queued": "you are not in the speaker queue",
+    "speaker.queue_empty": "nobody is waiting to speak",
+    "reaction.disabled": "reactions are off in this room",
+    "reaction.invalid": "not one of the room's reactions",
+    "moderator.not_found": "no such moderator",
+    "rate.limited": "too many requests; slow down",
+    "frame.too_large": "the frame is too large",
+    "server.unavailable": "the server cannot store this right now; try again",
+}
+
+
+class CommandError(Exception):
+    """A command was refused. Nothing changed."""
+
+    __slots__ = ("code", "message")
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        if code not in CODES:
+            raise ValueError(f"unknown error code {code!r}; add it to rooms.errors.CODES")
+        self.code = code
+        self.message = message or CODES[code]
+        super().__init__(f"{code}: {self.message}")
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}

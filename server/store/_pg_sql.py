@@ -1,0 +1,103 @@
+"""PostgreSQL statements for the transcript store, kept apart so postgres.py reads as logic."""
+
+from __future__ import annotations
+
+__all__ = [
+    "HAS_TRIGGER",
+    "INSERT_ENTRIES",
+    "LOCK_HEADS",
+    "SCHEMA",
+    "SCHEMA_LOCK",
+    "SELECT_ENTRIES",
+    "TRIGGER",
+    "UPDATE_HEADS",
+    "UPSERT_SNAPSHOT",
+]
+
+# Any two processes opening at once would race on CREATE ... IF NOT EXISTS (it is not atomic
+# in PostgreSQL); an advisory lock for the length of the schema transaction serialises them.
+SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(hashtext('townhall.store.schema'))"
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS entries (
+        room TEXT NOT NULL,
+        seq BIGINT NOT NULL CHECK (seq > 0),
+        at BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        op_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        data TEXT NOT NULL,
+        prev TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (room, seq)
+    )""",
+    "COMMENT ON COLUMN entries.data IS 'canonical JSON: the exact text the hash covers'",
+    """CREATE TABLE IF NOT EXISTS heads (
+        room TEXT PRIMARY KEY,
+        seq BIGINT NOT NULL,
+        hash TEXT NOT NULL,
+        updated_at BIGINT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS heads_updated_at ON heads (updated_at)",
+    """CREATE TABLE IF NOT EXISTS snapshots (
+        room TEXT PRIMARY KEY,
+        seq BIGINT NOT NULL,
+        data BYTEA NOT NULL
+    )""",
+    """CREATE OR REPLACE FUNCTION townhall_append_only() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION 'the transcript is append-only (% on %)', TG_OP, TG_TABLE_NAME;
+        END $$""",
+)
+
+HAS_TRIGGER = (
+    "SELECT 1 FROM pg_trigger"
+    " WHERE tgrelid = 'entries'::regclass AND tgname = 'entries_append_only'"
+)
+TRIGGER = (
+    "CREATE TRIGGER entries_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON entries"
+    " FOR EACH STATEMENT EXECUTE FUNCTION townhall_append_only()"
+)
+
+# Creates missing heads and row-locks every head of the batch in one round trip. ON CONFLICT
+# DO UPDATE locks the existing row (DO NOTHING would not), and rows are processed in the
+# order given: callers pass the rooms sorted, so two processes' batches lock the same heads
+# in the same order and cannot deadlock. Under READ COMMITTED a waiter sees the winner's
+# committed head once the lock is released, so the chain stays linear.
+LOCK_HEADS = """
+    INSERT INTO heads (room, seq, hash, updated_at)
+    SELECT r, 0, %(genesis)s, 0 FROM unnest(%(rooms)s::text[]) WITH ORDINALITY AS t(r, i)
+    ORDER BY i
+    ON CONFLICT (room) DO UPDATE SET seq = heads.seq
+    RETURNING room, seq, hash
+"""
+
+# One statement for the whole batch, whatever its size: a round trip per row would cost more
+# than the fsync we are amortising.
+INSERT_ENTRIES = """
+    INSERT INTO entries (room, seq, at, actor, op_id, type, data, prev, hash)
+    SELECT * FROM unnest(
+        %s::text[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[],
+        %s::text[], %s::text[], %s::text[])
+"""
+
+UPDATE_HEADS = """
+    UPDATE heads AS h
+    SET seq = v.seq, hash = v.hash, updated_at = GREATEST(h.updated_at, v.updated_at)
+    FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::bigint[])
+        AS v(room, seq, hash, updated_at)
+    WHERE h.room = v.room
+"""
+
+SELECT_ENTRIES = """
+    SELECT room, seq, at, actor, op_id, type, data, prev, hash FROM entries
+    WHERE room = %s AND seq > %s ORDER BY seq LIMIT %s
+"""
+
+# Newest wins, even if an older snapshot is saved late by a slower process.
+UPSERT_SNAPSHOT = """
+    INSERT INTO snapshots (room, seq, data) VALUES (%s, %s, %s)
+    ON CONFLICT (room) DO UPDATE SET seq = excluded.seq, data = excluded.data
+    WHERE excluded.seq >= snapshots.seq
+"""

@@ -1,0 +1,90 @@
+"""The transcript store port: the durable, ordered, hash-chained log of every room.
+
+The store is the source of truth. It assigns each room's `seq` at commit (contiguous from 1,
+`(room, seq)` unique) and chains each entry's hash to the previous one. Appends are group
+committed: many concurrent `append` calls, across rooms, become one transaction, and each
+caller's await returns only once its entries are durable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+__all__ = ["Committed", "Entry", "Store", "StoreUnavailable"]
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached or refused the write; nothing was acknowledged."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An event the hub wants appended; the store gives it its `seq` and `hash`."""
+
+    at: int
+    actor: str
+    op_id: str
+    type: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """An entry as it stands in the transcript."""
+
+    room: str
+    seq: int
+    at: int
+    actor: str
+    op_id: str
+    type: str
+    data: Mapping[str, Any]
+    prev: str
+    hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "room": self.room,
+            "seq": self.seq,
+            "at": self.at,
+            "actor": self.actor,
+            "op_id": self.op_id,
+            "type": self.type,
+            "data": dict(self.data),
+            "prev": self.prev,
+            "hash": self.hash,
+        }
+
+
+class Store(Protocol):
+    async def open(self) -> None:
+        """Connect, create the schema if missing, start the group-commit writer."""
+
+    async def close(self) -> None:
+        """Flush pending appends, then release connections."""
+
+    async def append(self, room: str, entries: Sequence[Entry]) -> list[Committed]:
+        """Durably append `entries` to `room` in order; return them with seq and hash.
+
+        Concurrent calls are group committed. Raises StoreUnavailable if not durable.
+        """
+
+    async def read(self, room: str, after: int = 0, limit: int | None = None) -> list[Committed]:
+        """Entries with seq > after, oldest first, at most `limit`."""
+
+    async def head(self, room: str) -> int:
+        """The room's last seq (0 if the room has no entries)."""
+
+    async def rooms(self, active_since: int = 0) -> list[str]:
+        """Codes of rooms with any entry at or after `active_since` (ms since the epoch)."""
+
+    async def save_snapshot(self, room: str, seq: int, data: bytes) -> None:
+        """Keep the newest snapshot of a room's state at `seq` (older ones may be dropped)."""
+
+    async def load_snapshot(self, room: str) -> tuple[int, bytes] | None:
+        """The newest snapshot as (seq, data), or None."""
+
+    async def healthy(self) -> bool:
+        """True when an append would be expected to succeed now."""

@@ -1,0 +1,245 @@
+"""The transcript store at scale: PostgreSQL, shared by every process hosting a room.
+
+Each process group-commits on its own writer connection; processes agree on `seq` through
+the `heads` row lock (see `_pg_sql.LOCK_HEADS`), and `(room, seq)` is the primary key, so
+even a bug cannot commit two entries at one seq. Reads, snapshots and health checks use a
+second connection so they never queue behind a commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import TupleRow
+
+from rooms.chain import GENESIS
+
+from . import _pg_sql as sql
+from ._group import Batch, GroupCommitter
+from ._prepare import link, prepare
+from .base import Committed, Entry, StoreUnavailable
+
+__all__ = ["PostgresStore"]
+
+T = TypeVar("T")
+Conn = psycopg.AsyncConnection[TupleRow]
+
+# Defaults a URL may override. Keepalives turn a vanished server (power cut, partition) into
+# an error within ~30 s instead of an append that waits forever.
+CONNECT_DEFAULTS: dict[str, Any] = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "application_name": "townhall",
+}
+
+
+class _Link:
+    """One connection, opened on first use and reopened after the server went away."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self._params = params
+        self._conn: Conn | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Conn:
+        async with self._lock:
+            conn = self._conn
+            if conn is not None and not conn.closed and not conn.broken:
+                return conn
+            await self.drop()
+            try:
+                self._conn = await psycopg.AsyncConnection.connect(**self._params)
+            except (psycopg.Error, OSError) as exc:
+                raise StoreUnavailable(f"postgresql: cannot connect: {exc}") from exc
+            return self._conn
+
+    async def drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
+
+
+@dataclass(slots=True)
+class _Progress:
+    committing: bool = False
+
+
+async def _ensure_schema(conn: Conn) -> None:
+    async with conn.transaction():
+        await conn.execute(sql.SCHEMA_LOCK)
+        for statement in sql.SCHEMA:
+            await conn.execute(statement)
+        cur = await conn.execute(sql.HAS_TRIGGER)
+        if await cur.fetchone() is None:
+            await conn.execute(sql.TRIGGER)
+
+
+async def _write_batch(conn: Conn, batch: Batch, progress: _Progress) -> list[list[Committed]]:
+    rooms = sorted({room for room, _ in batch})
+    results: list[list[Committed]] = []
+    async with conn.transaction():
+        cur = await conn.execute(sql.LOCK_HEADS, {"rooms": rooms, "genesis": GENESIS})
+        heads: dict[str, tuple[int, str, int]] = {
+            room: (seq, digest, 0) for room, seq, digest in await cur.fetchall()
+        }
+        columns: tuple[list[Any], ...] = tuple([] for _ in range(9))
+        for room, items in batch:
+            seq, prev, updated_at = heads[room]
+            committed = link(room, seq, prev, items)
+            for c, item in zip(committed, items, strict=True):
+                row = (room, c.seq, c.at, c.actor, c.op_id, c.type, item.data_json, c.prev, c.hash)
+                for column, value in zip(columns, row, strict=True):
+                    column.append(value)
+            if committed:
+                updated_at = max(updated_at, *(c.at for c in committed))
+                heads[room] = (committed[-1].seq, committed[-1].hash, updated_at)
+            results.append(committed)
+        await conn.execute(sql.INSERT_ENTRIES, columns)
+        await conn.execute(
+            sql.UPDATE_HEADS,
+            (
+                list(heads),
+                [h[0] for h in heads.values()],
+                [h[1] for h in heads.values()],
+                [h[2] for h in heads.values()],
+            ),
+        )
+        # Past this point an error is ambiguous: COMMIT may have landed before the link broke.
+        progress.committing = True
+    return results
+
+
+def _row(row: TupleRow) -> Committed:
+    room, seq, at, actor, op_id, type_, data, prev, digest = row
+    return Committed(room, seq, at, actor, op_id, type_, json.loads(data), prev, digest)
+
+
+class PostgresStore:
+    """`Store` on PostgreSQL; `url` is any libpq URL (`postgresql://user@host/db?...`).
+
+    The schema lives in the connection's search_path, so `?options=-csearch_path%3Dname`
+    puts a store in its own schema.
+    """
+
+    def __init__(self, url: str) -> None:
+        params = {**CONNECT_DEFAULTS, **conninfo_to_dict(url), "autocommit": True}
+        self._writer = _Link(params)
+        self._side = _Link(params)
+        self._committer = GroupCommitter(self._commit, name="postgres-store")
+        self._open = False
+
+    @property
+    def transactions(self) -> int:
+        """Group-commit transactions committed by this instance since open."""
+        return self._committer.transactions
+
+    async def open(self) -> None:
+        conn = await self._writer.get()
+        try:
+            await _ensure_schema(conn)
+        except psycopg.Error as exc:
+            await self._writer.drop()
+            raise StoreUnavailable(f"postgresql: cannot create schema: {exc}") from exc
+        self._committer.start()
+        self._open = True
+
+    async def close(self) -> None:
+        self._open = False
+        await self._committer.stop()
+        await self._writer.drop()
+        await self._side.drop()
+
+    async def append(self, room: str, entries: Sequence[Entry]) -> list[Committed]:
+        items = prepare(room, entries)
+        if not items:
+            return []
+        return await self._committer.submit(room, items)
+
+    async def _commit(self, batch: Batch) -> list[list[Committed]]:
+        for attempt in (1, 2):
+            conn = await self._writer.get()
+            progress = _Progress()
+            try:
+                return await _write_batch(conn, batch, progress)
+            except psycopg.Error as exc:
+                lost = conn.closed or conn.broken
+                if lost:
+                    await self._writer.drop()
+                # A connection that died before COMMIT (say, idle-killed since the last batch)
+                # or a deadlock/serialisation abort committed nothing: one retry is safe.
+                transient = lost or isinstance(exc, errors.TransactionRollback)
+                if attempt == 1 and transient and not progress.committing:
+                    continue
+                raise StoreUnavailable(f"postgresql: {exc}") from exc
+        raise AssertionError("unreachable")
+
+    async def read(self, room: str, after: int = 0, limit: int | None = None) -> list[Committed]:
+        if limit is not None and limit <= 0:
+            return []
+        rows = await self._fetch(sql.SELECT_ENTRIES, (room, after, limit))
+        return [_row(row) for row in rows]
+
+    async def head(self, room: str) -> int:
+        rows = await self._fetch("SELECT seq FROM heads WHERE room = %s", (room,))
+        return int(rows[0][0]) if rows else 0
+
+    async def rooms(self, active_since: int = 0) -> list[str]:
+        rows = await self._fetch(
+            "SELECT room FROM heads WHERE updated_at >= %s AND seq > 0 ORDER BY room",
+            (active_since,),
+        )
+        return [str(row[0]) for row in rows]
+
+    async def save_snapshot(self, room: str, seq: int, data: bytes) -> None:
+        async def save(conn: Conn) -> None:
+            await conn.execute(sql.UPSERT_SNAPSHOT, (room, seq, bytes(data)))
+
+        await self._on_side(save)
+
+    async def load_snapshot(self, room: str) -> tuple[int, bytes] | None:
+        rows = await self._fetch("SELECT seq, data FROM snapshots WHERE room = %s", (room,))
+        return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    async def healthy(self) -> bool:
+        if not self._open or not self._committer.running:
+            return False
+        try:
+            await self._fetch("SELECT 1", ())
+        except StoreUnavailable:
+            return False
+        return True
+
+    async def _fetch(self, query: str, params: Sequence[object]) -> list[TupleRow]:
+        async def fetch(conn: Conn) -> list[TupleRow]:
+            cur = await conn.execute(query, params)
+            return await cur.fetchall()
+
+        return await self._on_side(fetch)
+
+    async def _on_side(self, fn: Callable[[Conn], Awaitable[T]]) -> T:
+        if not self._open:
+            raise StoreUnavailable("store is not open")
+        for attempt in (1, 2):
+            conn = await self._side.get()
+            try:
+                return await fn(conn)
+            except psycopg.Error as exc:
+                lost = conn.closed or conn.broken
+                if lost:
+                    await self._side.drop()
+                # Everything on this connection is idempotent (reads, newest-wins snapshots):
+                # a connection found dead since its last use is simply replaced.
+                if attempt == 1 and lost:
+                    continue
+                raise StoreUnavailable(f"postgresql: {exc}") from exc
+        raise AssertionError("unreachable")

@@ -1,0 +1,277 @@
+"""The embedded transcript store: one SQLite file, WAL, fsync on every commit.
+
+Threads, because sqlite3 blocks: one writer thread owns the only writing connection and runs
+one transaction per group-commit batch; a second thread owns a read-only connection, which
+WAL lets read while the writer commits. The event loop never touches either connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rooms.chain import GENESIS
+
+from ._group import Batch, GroupCommitter
+from ._prepare import link, prepare
+from .base import Committed, Entry, StoreUnavailable
+
+__all__ = ["SqliteStore"]
+
+T = TypeVar("T")
+
+MEMORY = ":memory:"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    room TEXT NOT NULL,
+    seq INTEGER NOT NULL CHECK (seq > 0),
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    op_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,  -- canonical JSON: the exact text the hash covers
+    prev TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (room, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS heads (
+    room TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS heads_updated_at ON heads (updated_at);
+CREATE TABLE IF NOT EXISTS snapshots (
+    room TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
+-- The transcript is evidence: refuse to rewrite it, whoever asks.
+CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
+BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
+BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END;
+"""
+
+INSERT_ENTRY = (
+    "INSERT INTO entries (room, seq, at, actor, op_id, type, data, prev, hash)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+UPSERT_HEAD = (
+    "INSERT INTO heads (room, seq, hash, updated_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (room) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,"
+    " updated_at = max(heads.updated_at, excluded.updated_at)"
+)
+SELECT_ENTRIES = (
+    "SELECT room, seq, at, actor, op_id, type, data, prev, hash FROM entries"
+    " WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?"
+)
+
+
+def _connect(path: str, writer: bool, busy_timeout_ms: int) -> sqlite3.Connection:
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a batch is exactly one
+    # transaction and nothing is committed behind our back.
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if writer:
+            if path != MEMORY:
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode != "wal":
+                    raise StoreUnavailable(f"{path}: cannot enable WAL (journal_mode={mode})")
+            # FULL in WAL mode fsyncs the log on every commit: an ack survives power loss.
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA fullfsync = ON")  # macOS: a real flush, not just to the drive
+            conn.executescript(SCHEMA)
+        else:
+            conn.execute("PRAGMA query_only = ON")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _write_batch(conn: sqlite3.Connection, batch: Batch) -> list[list[Committed]]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Heads are read inside the write transaction, never cached across batches: after a
+        # rollback (or another process writing the file) they are simply right again.
+        heads: dict[str, tuple[int, str, int]] = {}
+        results: list[list[Committed]] = []
+        for room, items in batch:
+            if room not in heads:
+                row = conn.execute(
+                    "SELECT seq, hash, updated_at FROM heads WHERE room = ?", (room,)
+                ).fetchone()
+                heads[room] = (row[0], row[1], row[2]) if row else (0, GENESIS, 0)
+            seq, prev, updated_at = heads[room]
+            committed = link(room, seq, prev, items)
+            conn.executemany(
+                INSERT_ENTRY,
+                [
+                    (room, c.seq, c.at, c.actor, c.op_id, c.type, item.data_json, c.prev, c.hash)
+                    for c, item in zip(committed, items, strict=True)
+                ],
+            )
+            if committed:
+                last = committed[-1]
+                updated_at = max(updated_at, *(c.at for c in committed))
+                heads[room] = (last.seq, last.hash, updated_at)
+            results.append(committed)
+        conn.executemany(UPSERT_HEAD, [(room, *head) for room, head in heads.items()])
+        conn.execute("COMMIT")
+    except BaseException:
+        # SQLite may already have rolled back (disk full, I/O error); only roll back if not.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return results
+
+
+def _row(row: tuple[Any, ...]) -> Committed:
+    room, seq, at, actor, op_id, type_, data, prev, digest = row
+    return Committed(room, seq, at, actor, op_id, type_, json.loads(data), prev, digest)
+
+
+class SqliteStore:
+    """`Store` on one SQLite file (or ":memory:", which shares one connection)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 5000) -> None:
+        self.path = os.fspath(path)
+        self._busy_timeout_ms = busy_timeout_ms
+        self._writer: ThreadPoolExecutor | None = None
+        self._reader: ThreadPoolExecutor | None = None
+        self._wconn: sqlite3.Connection | None = None
+        self._rconn: sqlite3.Connection | None = None
+        self._committer = GroupCommitter(self._commit, name=f"sqlite-store:{self.path}")
+
+    @property
+    def transactions(self) -> int:
+        """Group-commit transactions committed since open."""
+        return self._committer.transactions
+
+    async def open(self) -> None:
+        memory = self.path == MEMORY
+        if not memory:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="townhall-store-writer")
+        try:
+            self._wconn = await self._on(
+                self._writer, _connect, self.path, True, self._busy_timeout_ms
+            )
+            if memory:
+                # Each connection to ":memory:" is its own database; share the writer's.
+                self._reader, self._rconn = self._writer, self._wconn
+            else:
+                self._reader = ThreadPoolExecutor(1, thread_name_prefix="townhall-store-reader")
+                self._rconn = await self._on(
+                    self._reader, _connect, self.path, False, self._busy_timeout_ms
+                )
+        except BaseException:
+            await self._release()
+            raise
+        self._committer.start()
+
+    async def close(self) -> None:
+        await self._committer.stop()
+        await self._release()
+
+    async def _release(self) -> None:
+        reader, writer, rconn, wconn = self._reader, self._writer, self._rconn, self._wconn
+        self._reader = self._writer = None
+        self._rconn = self._wconn = None
+        # Each connection is closed on the thread that owns it.
+        if reader is not None and rconn is not None and rconn is not wconn:
+            await self._on(reader, rconn.close)
+        if writer is not None and wconn is not None:
+            await self._on(writer, wconn.close)
+        if reader is not None and reader is not writer:
+            reader.shutdown(wait=True)
+        if writer is not None:
+            writer.shutdown(wait=True)
+
+    async def append(self, room: str, entries: Sequence[Entry]) -> list[Committed]:
+        items = prepare(room, entries)
+        if not items:
+            return []
+        return await self._committer.submit(room, items)
+
+    async def _commit(self, batch: Batch) -> list[list[Committed]]:
+        assert self._writer is not None and self._wconn is not None
+        return await self._on(self._writer, _write_batch, self._wconn, batch)
+
+    async def read(self, room: str, after: int = 0, limit: int | None = None) -> list[Committed]:
+        if limit is not None and limit <= 0:
+            return []
+        rows = await self._query(SELECT_ENTRIES, (room, after, -1 if limit is None else limit))
+        return [_row(row) for row in rows]
+
+    async def head(self, room: str) -> int:
+        rows = await self._query("SELECT seq FROM heads WHERE room = ?", (room,))
+        return int(rows[0][0]) if rows else 0
+
+    async def rooms(self, active_since: int = 0) -> list[str]:
+        rows = await self._query(
+            "SELECT room FROM heads WHERE updated_at >= ? AND seq > 0 ORDER BY room",
+            (active_since,),
+        )
+        return [str(row[0]) for row in rows]
+
+    async def save_snapshot(self, room: str, seq: int, data: bytes) -> None:
+        def save(conn: sqlite3.Connection) -> None:
+            # Newest wins even if an older snapshot arrives late.
+            conn.execute(
+                "INSERT INTO snapshots (room, seq, data) VALUES (?, ?, ?)"
+                " ON CONFLICT (room) DO UPDATE SET seq = excluded.seq, data = excluded.data"
+                " WHERE excluded.seq >= snapshots.seq",
+                (room, seq, bytes(data)),
+            )
+
+        executor, conn = self._writer, self._wconn
+        if executor is None or conn is None:
+            raise StoreUnavailable("store is not open")
+        await self._on(executor, save, conn)
+
+    async def load_snapshot(self, room: str) -> tuple[int, bytes] | None:
+        rows = await self._query("SELECT seq, data FROM snapshots WHERE room = ?", (room,))
+        return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    async def healthy(self) -> bool:
+        executor, conn = self._writer, self._wconn
+        if executor is None or conn is None or not self._committer.running:
+            return False
+
+        def probe(conn: sqlite3.Connection) -> None:
+            # Taking the write lock proves the file is there and no one is hogging it.
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+
+        try:
+            await self._on(executor, probe, conn)
+        except StoreUnavailable:
+            return False
+        return True
+
+    async def _query(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        executor, conn = self._reader, self._rconn
+        if executor is None or conn is None:
+            raise StoreUnavailable("store is not open")
+
+        def run(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            return conn.execute(sql, params).fetchall()
+
+        return await self._on(executor, run, conn)
+
+    @staticmethod
+    async def _on(executor: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"sqlite: {exc}") from exc

@@ -1,0 +1,99 @@
+"""PostgreSQL-only behaviour: many processes on one room, the server going away, raw rows."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import psycopg
+import pytest
+
+from rooms.chain import canonical_json
+from server.store import StoreUnavailable
+from server.store.postgres import PostgresStore
+
+from .helpers import entry, opened, verify_chain
+
+pytestmark = pytest.mark.postgres
+
+
+def test_two_processes_appending_to_one_room_never_share_or_skip_a_seq(pg_url: str) -> None:
+    async def body() -> None:
+        # Two instances = two writer connections = what two server processes do.
+        async with (
+            opened(lambda: PostgresStore(pg_url)) as one,
+            opened(lambda: PostgresStore(pg_url)) as two,
+        ):
+
+            async def burst(store: PostgresStore, tag: str) -> list[int]:
+                results = await asyncio.gather(
+                    *(
+                        store.append(room, [entry(n, data={"by": tag})])
+                        for n in range(150)
+                        for room in ("SAME", f"OWN-{tag}")
+                    )
+                )
+                return [c.seq for r in results for c in r if c.room == "SAME"]
+
+            seqs_one, seqs_two = await asyncio.gather(burst(one, "one"), burst(two, "two"))
+            assert not set(seqs_one) & set(seqs_two)
+            assert sorted(seqs_one + seqs_two) == list(range(1, 301))
+            stored = await one.read("SAME")
+            verify_chain("SAME", stored)
+            assert {c.data["by"] for c in stored} == {"one", "two"}
+            assert one.transactions < 300 and two.transactions < 300
+
+    asyncio.run(body())
+
+
+def test_reconnects_after_the_server_drops_its_connections(pg_url: str, pg_server: str) -> None:
+    name = f"townhall-test-{uuid.uuid4().hex[:8]}"  # kill only this test's connections
+
+    async def body() -> None:
+        async with opened(lambda: PostgresStore(f"{pg_url}&application_name={name}")) as store:
+            await store.append("ROOM", [entry(1)])
+            assert await store.read("ROOM")
+            with psycopg.connect(pg_server, autocommit=True) as admin:
+                killed = admin.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE application_name = %s",
+                    (name,),
+                ).fetchone()
+            assert killed is not None and killed[0] >= 2
+            # The dead writer is noticed before COMMIT, so the batch is retried on a new one.
+            [second] = await store.append("ROOM", [entry(2)])
+            assert second.seq == 2
+            assert await store.healthy()
+            verify_chain("ROOM", await store.read("ROOM"))
+
+    asyncio.run(body())
+
+
+def test_an_unreachable_server_is_unavailable_not_a_crash() -> None:
+    async def body() -> None:
+        store = PostgresStore("postgresql://postgres@127.0.0.1:1/none?connect_timeout=2")
+        with pytest.raises(StoreUnavailable):
+            await store.open()
+        assert not await store.healthy()
+        await store.close()
+
+    asyncio.run(body())
+
+
+def test_rows_hold_canonical_json_and_refuse_rewrites(pg_url: str) -> None:
+    async def body() -> None:
+        async with opened(lambda: PostgresStore(pg_url)) as store:
+            await store.append("ROOM", [entry(data={"b": "é", "a": [1, {"y": 2, "x": 1}]})])
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            row = conn.execute("SELECT data FROM entries WHERE room = 'ROOM'").fetchone()
+            assert row is not None
+            assert row[0].encode() == canonical_json({"a": [1, {"x": 1, "y": 2}], "b": "é"})
+            for statement in (
+                "UPDATE entries SET at = 0",
+                "DELETE FROM entries",
+                "TRUNCATE entries",
+            ):
+                with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                    conn.execute(statement)
+
+    asyncio.run(body())
