@@ -1,0 +1,475 @@
+"""Every fact a room's log can hold: frozen, slotted, past tense, with a dotted wire type.
+
+An event carries everything `apply` needs so that replay never consults anything else (no
+word lists, no settings of the moment, no clock). Who did it, when, and under which op id
+live on the `Record` around it, not here. Wire form: `{"type": "poll.created", "data": {...}}`,
+the same split as the store's entries; tuples travel as lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, TypeVar
+
+__all__ = [
+    "EVENT_TYPES",
+    "AnswerApproved",
+    "AnswerRejected",
+    "BallotCast",
+    "Choice",
+    "Event",
+    "ModeratorAdded",
+    "ModeratorRevoked",
+    "ParticipantBanned",
+    "ParticipantJoined",
+    "ParticipantUnbanned",
+    "PollClosed",
+    "PollCreated",
+    "PollDeleted",
+    "PollEdited",
+    "PollHidden",
+    "PollOpened",
+    "PollRevealed",
+    "QuestionAnswered",
+    "QuestionApproved",
+    "QuestionArchived",
+    "QuestionAsked",
+    "QuestionDownvoted",
+    "QuestionHidden",
+    "QuestionLabelled",
+    "QuestionPinned",
+    "QuestionRejected",
+    "QuestionUnpinned",
+    "QuestionUnvoted",
+    "QuestionUpvoted",
+    "QuestionWithdrawn",
+    "ReactionSent",
+    "RoomClosed",
+    "RoomCreated",
+    "RoomUpdated",
+    "SpeakerCalled",
+    "SpeakerFinished",
+    "SpeakerRequested",
+    "SpeakerSkipped",
+    "SpeakerWithdrawn",
+    "event_from_dict",
+    "event_to_dict",
+]
+
+# A normalised ballot: an index (single), a value (rating), a text (open), indexes
+# (multiple, ranking), amounts per option (budget) or words (wordcloud).
+Choice = int | str | tuple[int, ...] | tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    TYPE: ClassVar[str] = ""
+    # Who may cause it: "attendee", "moderator", "organiser" (organiser only) or "server".
+    # apply re-checks that the record's actor still holds that standing.
+    BY: ClassVar[str] = "server"
+
+
+EVENT_TYPES: dict[str, type[Event]] = {}
+
+
+_E = TypeVar("_E", bound=type[Event])
+
+
+def _event(cls: _E) -> _E:
+    assert cls.TYPE and cls.TYPE not in EVENT_TYPES, cls
+    EVENT_TYPES[cls.TYPE] = cls
+    return cls
+
+
+# -- room, people ----------------------------------------------------------------------------
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class RoomCreated(Event):
+    TYPE = "room.created"
+    BY = "organiser"
+    code: str
+    title: str
+    settings: dict[str, Any]  # RoomSettings.to_dict(): JSON-native
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class RoomUpdated(Event):
+    """Only what changed: two moderators changing different settings at once both win."""
+
+    TYPE = "room.updated"
+    BY = "moderator"
+    title: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class RoomClosed(Event):
+    TYPE = "room.closed"
+    BY = "organiser"
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class ParticipantJoined(Event):
+    """The participant is the record's actor; a re-join updates name and district."""
+
+    TYPE = "participant.joined"
+    BY = "attendee"
+    name: str | None = None
+    district: str | None = None
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class ParticipantBanned(Event):
+    TYPE = "participant.banned"
+    BY = "moderator"
+    participant_id: str
+    reason: str
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class ParticipantUnbanned(Event):
+    TYPE = "participant.unbanned"
+    BY = "moderator"
+    participant_id: str
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class ModeratorAdded(Event):
+    """The new co-moderator's id is "m<seq>" of this record."""
+
+    TYPE = "moderator.added"
+    BY = "organiser"
+    name: str
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class ModeratorRevoked(Event):
+    TYPE = "moderator.revoked"
+    BY = "organiser"
+    moderator_id: str
+
+
+# -- polls -----------------------------------------------------------------------------------
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class PollCreated(Event):
+    TYPE = "poll.created"
+    BY = "moderator"
+    kind: str
+    question: str
+    options: tuple[str, ...] = ()
+    max_selections: int = 0  # multiple: at most this many indexes
+    scale: int = 0  # rating: 1..scale
+    max_words: int = 0  # wordcloud: words per person
+    total: int = 0  # budget: amount each person allocates
+    caps: tuple[int, ...] | None = None  # budget: per-option maximum
+    allow_changes: bool | None = None  # None: the room's vote_changes setting
+    closes_at: int | None = None  # ms since the epoch
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class PollEdited(Event):
+    """The complete new definition of a draft poll."""
+
+    TYPE = "poll.edited"
+    BY = "moderator"
+    poll_id: int
+    kind: str
+    question: str
+    options: tuple[str, ...] = ()
+    max_selections: int = 0
+    scale: int = 0
+    max_words: int = 0
+    total: int = 0
+    caps: tuple[int, ...] | None = None
+    allow_changes: bool | None = None
+    closes_at: int | None = None
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class PollOpened(Event):
+    TYPE = "poll.opened"
+    BY = "moderator"
+    poll_id: int
+    closes_at: int | None = None  # replaces the definition's when set (duration_s on open)
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class PollClosed(Event):
+    TYPE = "poll.closed"
+    BY = "moderator"
+    poll_id: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class PollRevealed(Event):
+    TYPE = "poll.revealed"
+    BY = "moderator"
+    poll_id: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class PollHidden(Event):
+    TYPE = "poll.hidden"
+    BY = "moderator"
+    poll_id: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class PollDeleted(Event):
+    TYPE = "poll.deleted"
+    BY = "moderator"
+    poll_id: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class BallotCast(Event):
+    """One person's whole ballot; it replaces their previous one on that poll."""
+
+    TYPE = "ballot.cast"
+    BY = "attendee"
+    poll_id: int
+    choice: Choice
+    flags: tuple[str, ...] = ()  # filter hits on an open answer or wordcloud words
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class AnswerApproved(Event):
+    TYPE = "answer.approved"
+    BY = "moderator"
+    answer_id: int
+    text: str | None = None  # the moderator's edit, if any
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class AnswerRejected(Event):
+    TYPE = "answer.rejected"
+    BY = "moderator"
+    answer_id: int
+    reason: str
+
+
+# -- questions -------------------------------------------------------------------------------
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class QuestionAsked(Event):
+    TYPE = "question.asked"
+    BY = "attendee"
+    text: str
+    anonymous: bool
+    flags: tuple[str, ...] = ()
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class QuestionUpvoted(Event):
+    TYPE = "question.upvoted"
+    BY = "attendee"
+    question_id: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class QuestionDownvoted(Event):
+    TYPE = "question.downvoted"
+    BY = "attendee"
+    question_id: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class QuestionUnvoted(Event):
+    TYPE = "question.unvoted"
+    BY = "attendee"
+    question_id: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class QuestionWithdrawn(Event):
+    TYPE = "question.withdrawn"
+    BY = "attendee"
+    question_id: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class QuestionApproved(Event):
+    TYPE = "question.approved"
+    BY = "moderator"
+    question_id: int
+    text: str | None = None  # the moderator's edit; the original stays in state and audit
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class QuestionRejected(Event):
+    TYPE = "question.rejected"
+    BY = "moderator"
+    question_id: int
+    reason: str
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class QuestionHidden(Event):
+    TYPE = "question.hidden"
+    BY = "moderator"
+    question_id: int
+    reason: str | None = None
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class QuestionAnswered(Event):
+    TYPE = "question.answered"
+    BY = "moderator"
+    question_id: int
+    text: str = ""  # empty: answered aloud
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class QuestionPinned(Event):
+    TYPE = "question.pinned"
+    BY = "moderator"
+    question_id: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class QuestionUnpinned(Event):
+    TYPE = "question.unpinned"
+    BY = "moderator"
+    question_id: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class QuestionArchived(Event):
+    TYPE = "question.archived"
+    BY = "moderator"
+    question_id: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class QuestionLabelled(Event):
+    TYPE = "question.labelled"
+    BY = "moderator"
+    question_id: int
+    labels: tuple[str, ...] = field(default=())
+
+
+# -- the floor -------------------------------------------------------------------------------
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class SpeakerRequested(Event):
+    TYPE = "speaker.requested"
+    BY = "attendee"
+    topic: str
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class SpeakerWithdrawn(Event):
+    TYPE = "speaker.withdrawn"
+    BY = "attendee"
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class SpeakerCalled(Event):
+    """`participant_id` leaves the queue and takes the floor; whoever had it is done."""
+
+    TYPE = "speaker.called"
+    BY = "moderator"
+    participant_id: str
+    time_limit_s: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class SpeakerSkipped(Event):
+    TYPE = "speaker.skipped"
+    BY = "moderator"
+    participant_id: str
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class SpeakerFinished(Event):
+    TYPE = "speaker.finished"
+    BY = "moderator"
+    participant_id: str
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class ReactionSent(Event):
+    TYPE = "reaction.sent"
+    BY = "attendee"
+    emoji: str
+
+
+# -- wire form -------------------------------------------------------------------------------
+
+
+def _to_wire(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_to_wire(v) for v in value]
+    return value
+
+
+def _from_wire(value: Any) -> Any:
+    # JSON and msgpack give lists back; events hold tuples (hashable, immutable).
+    if isinstance(value, list):
+        return tuple(_from_wire(v) for v in value)
+    return value
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    data = {f.name: _to_wire(getattr(event, f.name)) for f in fields(event)}
+    return {"type": event.TYPE, "data": data}
+
+
+def event_from_dict(d: Mapping[str, Any]) -> Event:
+    """Rebuild an event from `{"type", "data"}` (extra keys, such as a store entry's, ignored).
+
+    Raises ValueError for an unknown type or data that does not fit it: a log we cannot read
+    is a server bug, not a user error.
+    """
+    cls = EVENT_TYPES.get(d.get("type", ""))
+    if cls is None:
+        raise ValueError(f"unknown event type {d.get('type')!r}")
+    data = d.get("data") or {}
+    names = {f.name for f in fields(cls)}
+    try:
+        return cls(**{k: _from_wire(v) for k, v in data.items() if k in names})
+    except TypeError as exc:
+        raise ValueError(f"bad {cls.TYPE} data: {exc}") from None

@@ -1,0 +1,313 @@
+"""Poll ops: create, edit, open, close, reveal, hide, delete, vote; open-answer moderation.
+
+Each decider validates and returns one event; each applier re-checks what another process's
+commit could have changed in between, raises before its first mutation, then mutates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, fields
+from typing import Any
+
+from moderation.filters import TextFilters
+from rooms import lookup
+from rooms.changes import Applier, Decider, Effects
+from rooms.context import Context
+from rooms.errors import CommandError
+from rooms.events import (
+    AnswerApproved,
+    AnswerRejected,
+    BallotCast,
+    Event,
+    PollClosed,
+    PollCreated,
+    PollDeleted,
+    PollEdited,
+    PollHidden,
+    PollOpened,
+    PollRevealed,
+)
+from rooms.fields import clean_text, opt_int, opt_str, req_id
+from rooms.polls import apply_ballot, parse_definition, read_choice, reset_tally
+from rooms.records import Record
+from rooms.state import Answer, Poll, PollDef, RoomState
+
+__all__ = ["APPLIERS", "DECIDERS", "definition_dict"]
+
+_DEF_FIELDS = tuple(f.name for f in fields(PollDef))
+
+
+def definition_dict(d: PollDef) -> dict[str, Any]:
+    out = asdict(d)
+    out["options"] = list(d.options)
+    out["caps"] = list(d.caps) if d.caps is not None else None
+    return out
+
+
+def _def_of(ev: PollCreated | PollEdited) -> PollDef:
+    return PollDef(**{name: getattr(ev, name) for name in _DEF_FIELDS})
+
+
+def _changes_allowed(state: RoomState, poll: Poll) -> bool:
+    allow = poll.defn.allow_changes
+    return state.settings.vote_changes if allow is None else allow
+
+
+def _check_votable(state: RoomState, poll: Poll, voter: str, at: int) -> None:
+    if poll.state == "draft":
+        raise CommandError("poll.not_open")
+    if poll.state == "closed" or (poll.closes_at is not None and at >= poll.closes_at):
+        raise CommandError("poll.closed")
+    if voter in poll.ballots and not _changes_allowed(state, poll):
+        raise CommandError("vote.duplicate")
+
+
+# -- deciders --------------------------------------------------------------------------------
+
+
+def decide_create(
+    state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
+) -> Event:
+    d = parse_definition(f, None)
+    return PollCreated(**{name: getattr(d, name) for name in _DEF_FIELDS})
+
+
+def decide_edit(
+    state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
+) -> Event:
+    poll = lookup.poll(state, req_id(f, "poll_id"))
+    if poll.state != "draft":
+        raise CommandError("poll.not_draft")
+    d = parse_definition(f, poll.defn)
+    return PollEdited(poll_id=poll.id, **{name: getattr(d, name) for name in _DEF_FIELDS})
+
+
+def decide_open(
+    state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
+) -> Event:
+    poll = lookup.poll(state, req_id(f, "poll_id"))
+    if poll.state == "open":
+        raise CommandError("poll.already_open")
+    duration = opt_int(f, "duration_s", 1, 7 * 24 * 3600, 0)
+    return PollOpened(poll_id=poll.id, closes_at=ctx.at + duration * 1000 if duration else None)
+
+
+def decide_close(
+    state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
+) -> Event:
+    poll = lookup.poll(state, req_id(f, "poll_id"))
+    _check_closable(poll)
+    return PollClosed(poll_id=poll.id)
+
+
+def _check_closable(poll: Poll) -> None:
+    if poll.state == "draft":
+        raise CommandError("poll.not_open")
+    if poll.state == "closed":
+        raise CommandError("poll.closed")
+
+
+def _simple(cls: type[PollRevealed | PollHidden | PollDeleted]) -> Decider:
+    def decide(state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters) -> Event:
+        return cls(poll_id=lookup.poll(state, req_id(f, "poll_id")).id)
+
+    return decide
+
+
+def decide_vote(
+    state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
+) -> Event:
+    poll = lookup.poll(state, req_id(f, "poll_id"))
+    _check_votable(state, poll, ctx.actor, ctx.at)
+    choice, flags = read_choice(poll.defn, f.get("choice"), filters)
+    if isinstance(choice, str):
+        choice = clean_text(choice, state.settings.question_max_length)
+    return BallotCast(poll_id=poll.id, choice=choice, flags=flags)
+
+
+# Approve from pending; reject from pending, or from approved (a post-moderation take-down).
+_FROM = {AnswerApproved: ("pending",), AnswerRejected: ("pending", "approved")}
+
+
+def _pending_answer(state: RoomState, f: Mapping[str, Any], cls: type[Event]) -> Answer:
+    return _moderated(state, req_id(f, "answer_id"), cls)
+
+
+def decide_answer_approve(
+    state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
+) -> Event:
+    found = _pending_answer(state, f, AnswerApproved)
+    text = opt_str(f, "text")
+    if text is not None:
+        text = clean_text(text, state.settings.question_max_length)
+        if text == found.text:
+            text = None
+    return AnswerApproved(answer_id=found.id, text=text)
+
+
+def decide_answer_reject(
+    state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
+) -> Event:
+    found = _pending_answer(state, f, AnswerRejected)
+    return AnswerRejected(answer_id=found.id, reason=lookup.reject_reason(f))
+
+
+DECIDERS: dict[str, Decider] = {
+    "poll.create": decide_create,
+    "poll.edit": decide_edit,
+    "poll.open": decide_open,
+    "poll.close": decide_close,
+    "poll.reveal": _simple(PollRevealed),
+    "poll.hide": _simple(PollHidden),
+    "poll.delete": _simple(PollDeleted),
+    "vote": decide_vote,
+    "answer.approve": decide_answer_approve,
+    "answer.reject": decide_answer_reject,
+}
+
+# -- appliers --------------------------------------------------------------------------------
+
+
+def _target(poll_id: int) -> str:
+    return f"poll:{poll_id}"
+
+
+def apply_created(state: RoomState, rec: Record, ev: PollCreated, fx: Effects) -> None:
+    poll = Poll(id=rec.seq, defn=_def_of(ev), created_at=rec.at)
+    reset_tally(poll)
+    state.polls[poll.id] = poll
+    fx.result = {"poll_id": poll.id}
+    fx.target = _target(poll.id)
+    fx.after = definition_dict(poll.defn)
+    fx.touch("poll", poll.id, ev.TYPE)
+
+
+def apply_edited(state: RoomState, rec: Record, ev: PollEdited, fx: Effects) -> None:
+    poll = lookup.poll(state, ev.poll_id)
+    if poll.state != "draft":
+        raise CommandError("poll.not_draft")
+    fx.before = definition_dict(poll.defn)
+    poll.defn = _def_of(ev)
+    reset_tally(poll)  # a draft has no ballots; the shape may have changed
+    fx.after = definition_dict(poll.defn)
+    _done(fx, poll, ev)
+
+
+def _done(fx: Effects, poll: Poll, ev: Event) -> None:
+    fx.result = {"poll_id": poll.id}
+    fx.target = _target(poll.id)
+    fx.touch("poll", poll.id, ev.TYPE)
+
+
+def apply_opened(state: RoomState, rec: Record, ev: PollOpened, fx: Effects) -> None:
+    poll = lookup.poll(state, ev.poll_id)
+    if poll.state == "open":
+        raise CommandError("poll.already_open")
+    closes_at = ev.closes_at if ev.closes_at is not None else poll.defn.closes_at
+    # A reopened poll whose deadline has passed runs until closed by hand.
+    poll.closes_at = closes_at if closes_at is not None and closes_at > rec.at else None
+    poll.state = "open"
+    poll.was_public = True
+    _done(fx, poll, ev)
+
+
+def apply_closed(state: RoomState, rec: Record, ev: PollClosed, fx: Effects) -> None:
+    poll = lookup.poll(state, ev.poll_id)
+    _check_closable(poll)
+    poll.state = "closed"
+    _done(fx, poll, ev)
+
+
+def apply_revealed(state: RoomState, rec: Record, ev: PollRevealed, fx: Effects) -> None:
+    poll = lookup.poll(state, ev.poll_id)
+    poll.revealed = True
+    _done(fx, poll, ev)
+
+
+def apply_hidden(state: RoomState, rec: Record, ev: PollHidden, fx: Effects) -> None:
+    poll = lookup.poll(state, ev.poll_id)
+    poll.revealed = False
+    _done(fx, poll, ev)
+
+
+def apply_deleted(state: RoomState, rec: Record, ev: PollDeleted, fx: Effects) -> None:
+    # A tombstone, not a removal: ids stay unique, the report still knows, and views can
+    # tell attendees who saw it that it is gone.
+    poll = lookup.poll(state, ev.poll_id)
+    poll.deleted = True
+    _done(fx, poll, ev)
+
+
+def apply_ballot_cast(state: RoomState, rec: Record, ev: BallotCast, fx: Effects) -> None:
+    poll = lookup.poll(state, ev.poll_id)
+    _check_votable(state, poll, rec.actor, rec.at)
+    previous = apply_ballot(poll, rec.actor, ev.choice)
+    fx.result = {"poll_id": poll.id, "replaced": previous is not None}
+    fx.touch("poll", poll.id, ev.TYPE)
+    if poll.defn.kind == "open":
+        old = poll.answer_of.get(rec.actor)
+        if old is not None:
+            del state.answers[old]
+            del poll.answer_ids[old]
+            fx.touch("answer", old, ev.TYPE)
+        held = state.settings.moderation == "pre" or bool(ev.flags)
+        answer = Answer(
+            id=rec.seq,
+            poll_id=poll.id,
+            author=rec.actor,
+            text=str(ev.choice),
+            at=rec.at,
+            state="pending" if held else "approved",
+            flags=ev.flags,
+        )
+        state.answers[answer.id] = answer
+        poll.answer_of[rec.actor] = answer.id
+        poll.answer_ids[answer.id] = None
+        fx.result.update(answer_id=answer.id, state=answer.state)
+        fx.touch("answer", answer.id, ev.TYPE)
+
+
+def _moderated(state: RoomState, answer_id: int, cls: type[Event]) -> Answer:
+    found = lookup.answer(state, answer_id)
+    if found.state not in _FROM[cls]:
+        raise CommandError("answer.not_pending")
+    return found
+
+
+def apply_answer_approved(state: RoomState, rec: Record, ev: AnswerApproved, fx: Effects) -> None:
+    found = _moderated(state, ev.answer_id, AnswerApproved)
+    if ev.text is not None:
+        fx.before, fx.after = found.text, ev.text
+        found.original_text = found.text
+        found.text = ev.text
+    found.state = "approved"
+    _answer_done(fx, found, ev)
+
+
+def apply_answer_rejected(state: RoomState, rec: Record, ev: AnswerRejected, fx: Effects) -> None:
+    found = _moderated(state, ev.answer_id, AnswerRejected)
+    found.state = "rejected"
+    found.reason = fx.reason = ev.reason
+    _answer_done(fx, found, ev)
+
+
+def _answer_done(fx: Effects, found: Answer, ev: Event) -> None:
+    fx.result = {"answer_id": found.id, "state": found.state}
+    fx.target = f"answer:{found.id}"
+    fx.touch("answer", found.id, ev.TYPE)
+    fx.touch("poll", found.poll_id, "ballot.cast")  # the approved list is part of the results
+
+
+APPLIERS: dict[type[Event], Applier] = {
+    PollCreated: apply_created,
+    PollEdited: apply_edited,
+    PollOpened: apply_opened,
+    PollClosed: apply_closed,
+    PollRevealed: apply_revealed,
+    PollHidden: apply_hidden,
+    PollDeleted: apply_deleted,
+    BallotCast: apply_ballot_cast,
+    AnswerApproved: apply_answer_approved,
+    AnswerRejected: apply_answer_rejected,
+}

@@ -1,0 +1,385 @@
+"""Q&A ops: ask, vote on, withdraw; moderate, answer, pin, archive, label.
+
+Question states and who moves them:
+
+    pending  --approve-->  approved  --answer-->  answered
+    pending  --reject--->  rejected               approved|answered --archive--> archived
+    approved|answered --hide--> hidden --approve--> approved   (post-moderation take-down)
+    pending|approved|answered --withdraw (author)--> withdrawn
+
+Attendees and the screen see approved and answered questions only. Votes on one's own
+question are refused (`upvote.own`): a score should measure other people's interest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from moderation.audit import REJECT_REASONS
+from moderation.filters import TextFilters, normalise
+from rooms import lookup
+from rooms.changes import Applier, Decider, Effects
+from rooms.context import Context
+from rooms.errors import CommandError
+from rooms.events import (
+    Event,
+    QuestionAnswered,
+    QuestionApproved,
+    QuestionArchived,
+    QuestionAsked,
+    QuestionDownvoted,
+    QuestionHidden,
+    QuestionLabelled,
+    QuestionPinned,
+    QuestionRejected,
+    QuestionUnpinned,
+    QuestionUnvoted,
+    QuestionUpvoted,
+    QuestionWithdrawn,
+)
+from rooms.fields import clean_text, opt_bool, opt_str, req_id, req_text, str_list
+from rooms.records import Record
+from rooms.state import Question, RoomState
+
+__all__ = ["APPLIERS", "DECIDERS", "VISIBLE"]
+
+VISIBLE = frozenset({"approved", "answered"})
+ANSWER_MAX = 2000
+LABEL_MAX = 30
+MAX_LABELS = 10
+
+
+def _visible(q: Question) -> Question:
+    if q.state not in VISIBLE:
+        raise CommandError("question.not_visible")
+    return q
+
+
+# -- rules shared by decide and apply (state that can change in between) --------------------
+
+
+def _check_ask(state: RoomState, actor: str, text: str, anonymous: bool) -> None:
+    if anonymous and not state.settings.anonymous_questions:
+        raise CommandError("question.anonymous_disabled")
+    if normalise(text) in state.participants[actor].asked:
+        raise CommandError("text.repeated")
+
+
+def _check_upvote(state: RoomState, q: Question, actor: str) -> None:
+    _visible(q)
+    if q.author == actor:
+        raise CommandError("upvote.own")
+    if actor in q.upvoters:
+        raise CommandError("upvote.duplicate")
+
+
+def _check_downvote(state: RoomState, q: Question, actor: str) -> None:
+    if not state.settings.downvotes:
+        raise CommandError("downvote.disabled")
+    _visible(q)
+    if q.author == actor:
+        raise CommandError("upvote.own")
+    if actor in q.downvoters:
+        raise CommandError("downvote.duplicate")
+
+
+def _check_unvote(q: Question, actor: str) -> None:
+    if actor not in q.upvoters and actor not in q.downvoters:
+        raise CommandError("upvote.not_found")
+
+
+def _check_withdraw(q: Question, actor: str) -> None:
+    if q.author != actor:
+        raise CommandError("auth.forbidden", "only the author may withdraw a question")
+    if q.state == "withdrawn":
+        raise CommandError("question.not_found")
+    if q.state not in ("pending", "approved", "answered"):
+        raise CommandError("question.not_visible")
+
+
+def _check_approvable(q: Question) -> None:
+    if q.state not in ("pending", "hidden"):
+        raise CommandError("question.not_pending")
+
+
+def _check_pending(q: Question) -> None:
+    if q.state != "pending":
+        raise CommandError("question.not_pending")
+
+
+def _check_pinned(state: RoomState, q: Question) -> None:
+    if state.pinned != q.id:
+        raise CommandError("question.not_pinned")
+
+
+# -- deciders --------------------------------------------------------------------------------
+
+D = Mapping[str, Any]
+
+
+def decide_ask(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    text = req_text(f, "text", state.settings.question_max_length)
+    anonymous = opt_bool(f, "anonymous", False)
+    _check_ask(state, ctx.actor, text, anonymous)
+    return QuestionAsked(text=text, anonymous=anonymous, flags=filters.flags(text))
+
+
+def _decide_on(
+    cls: type[QuestionUpvoted | QuestionDownvoted | QuestionUnvoted | QuestionWithdrawn],
+) -> Decider:
+    def decide(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+        q = lookup.question(state, req_id(f, "question_id"))
+        _CHECKS[cls](state, q, ctx.actor)
+        return cls(question_id=q.id)
+
+    return decide
+
+
+_CHECKS: dict[type[Event], Any] = {
+    QuestionUpvoted: _check_upvote,
+    QuestionDownvoted: _check_downvote,
+    QuestionUnvoted: lambda state, q, actor: _check_unvote(q, actor),
+    QuestionWithdrawn: lambda state, q, actor: _check_withdraw(q, actor),
+}
+
+
+def decide_approve(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    q = lookup.question(state, req_id(f, "question_id"))
+    _check_approvable(q)
+    text = opt_str(f, "text")
+    if text is not None:
+        text = clean_text(text, state.settings.question_max_length)
+        if text == q.text:
+            text = None
+    return QuestionApproved(question_id=q.id, text=text)
+
+
+def decide_reject(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    q = lookup.question(state, req_id(f, "question_id"))
+    _check_pending(q)
+    return QuestionRejected(question_id=q.id, reason=lookup.reject_reason(f))
+
+
+def decide_hide(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    q = _visible(lookup.question(state, req_id(f, "question_id")))
+    reason = f.get("reason")
+    if reason is not None and reason not in REJECT_REASONS:
+        raise CommandError("reason.invalid")
+    return QuestionHidden(question_id=q.id, reason=reason)
+
+
+def decide_answer(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    q = _visible(lookup.question(state, req_id(f, "question_id")))
+    text = opt_str(f, "text") or ""
+    if text.strip():
+        text = clean_text(text, ANSWER_MAX)
+    elif len(text) > ANSWER_MAX:
+        raise CommandError("text.too_long")
+    return QuestionAnswered(question_id=q.id, text=text.strip())
+
+
+def decide_pin(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    q = _visible(lookup.question(state, req_id(f, "question_id")))
+    return QuestionPinned(question_id=q.id)
+
+
+def decide_unpin(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    q = lookup.question(state, req_id(f, "question_id"))
+    _check_pinned(state, q)
+    return QuestionUnpinned(question_id=q.id)
+
+
+def decide_archive(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    q = _visible(lookup.question(state, req_id(f, "question_id")))
+    return QuestionArchived(question_id=q.id)
+
+
+def decide_label(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    q = lookup.question(state, req_id(f, "question_id"))
+    raw = f.get("labels")
+    if raw is None:
+        raise CommandError("field.missing", "labels is required")
+    labels: list[str] = []
+    for label in str_list(raw, "labels", max_items=MAX_LABELS):
+        cleaned = clean_text(label, LABEL_MAX)
+        if cleaned not in labels:
+            labels.append(cleaned)
+    return QuestionLabelled(question_id=q.id, labels=tuple(labels))
+
+
+DECIDERS: dict[str, Decider] = {
+    "question.ask": decide_ask,
+    "question.upvote": _decide_on(QuestionUpvoted),
+    "question.downvote": _decide_on(QuestionDownvoted),
+    "question.unvote": _decide_on(QuestionUnvoted),
+    "question.withdraw": _decide_on(QuestionWithdrawn),
+    "question.approve": decide_approve,
+    "question.reject": decide_reject,
+    "question.hide": decide_hide,
+    "question.answer": decide_answer,
+    "question.pin": decide_pin,
+    "question.unpin": decide_unpin,
+    "question.archive": decide_archive,
+    "question.label": decide_label,
+}
+
+# -- appliers --------------------------------------------------------------------------------
+
+
+def _done(fx: Effects, q: Question, ev: Event) -> None:
+    fx.result = {"question_id": q.id, "state": q.state}
+    fx.target = f"question:{q.id}"
+    fx.touch("question", q.id, ev.TYPE)
+
+
+def _unpin_if_pinned(state: RoomState, q: Question, fx: Effects) -> None:
+    if state.pinned == q.id:
+        state.pinned = None
+        fx.touch("question", q.id, QuestionUnpinned.TYPE)
+
+
+def apply_asked(state: RoomState, rec: Record, ev: QuestionAsked, fx: Effects) -> None:
+    _check_ask(state, rec.actor, ev.text, ev.anonymous)
+    # Post-moderation publishes at once, unless a filter flagged the text: then it waits.
+    public = state.settings.moderation == "post" and not ev.flags
+    q = Question(
+        id=rec.seq,
+        author=rec.actor,
+        text=ev.text,
+        anonymous=ev.anonymous,
+        at=rec.at,
+        state="approved" if public else "pending",
+        flags=ev.flags,
+        was_public=public,
+    )
+    state.questions[q.id] = q
+    person = state.participants[rec.actor]
+    person.questions.append(q.id)
+    person.asked.add(normalise(ev.text))
+    _done(fx, q, ev)
+
+
+def apply_upvoted(state: RoomState, rec: Record, ev: QuestionUpvoted, fx: Effects) -> None:
+    q = lookup.question(state, ev.question_id)
+    _check_upvote(state, q, rec.actor)
+    q.downvoters.discard(rec.actor)  # one opinion per person: an upvote replaces a downvote
+    q.upvoters.add(rec.actor)
+    _voted(fx, q, ev)
+
+
+def apply_downvoted(state: RoomState, rec: Record, ev: QuestionDownvoted, fx: Effects) -> None:
+    q = lookup.question(state, ev.question_id)
+    _check_downvote(state, q, rec.actor)
+    q.upvoters.discard(rec.actor)
+    q.downvoters.add(rec.actor)
+    _voted(fx, q, ev)
+
+
+def apply_unvoted(state: RoomState, rec: Record, ev: QuestionUnvoted, fx: Effects) -> None:
+    q = lookup.question(state, ev.question_id)
+    _check_unvote(q, rec.actor)
+    q.upvoters.discard(rec.actor)
+    q.downvoters.discard(rec.actor)
+    _voted(fx, q, ev)
+
+
+def _voted(fx: Effects, q: Question, ev: Event) -> None:
+    fx.result = {"question_id": q.id, "upvotes": len(q.upvoters), "score": q.score}
+    fx.touch("question", q.id, ev.TYPE)
+
+
+def apply_withdrawn(state: RoomState, rec: Record, ev: QuestionWithdrawn, fx: Effects) -> None:
+    q = lookup.question(state, ev.question_id)
+    _check_withdraw(q, rec.actor)
+    _unpin_if_pinned(state, q, fx)
+    q.state = "withdrawn"
+    _done(fx, q, ev)
+
+
+def apply_approved(state: RoomState, rec: Record, ev: QuestionApproved, fx: Effects) -> None:
+    q = lookup.question(state, ev.question_id)
+    _check_approvable(q)
+    if ev.text is not None:
+        fx.before, fx.after = q.text, ev.text
+        if q.original_text is None:
+            q.original_text = q.text
+        q.text = ev.text
+    q.state = "approved"
+    q.reason = None
+    q.was_public = True
+    _done(fx, q, ev)
+
+
+def apply_rejected(state: RoomState, rec: Record, ev: QuestionRejected, fx: Effects) -> None:
+    q = lookup.question(state, ev.question_id)
+    _check_pending(q)
+    q.state = "rejected"
+    q.reason = fx.reason = ev.reason
+    _done(fx, q, ev)
+
+
+def apply_hidden(state: RoomState, rec: Record, ev: QuestionHidden, fx: Effects) -> None:
+    q = _visible(lookup.question(state, ev.question_id))
+    _unpin_if_pinned(state, q, fx)
+    q.state = "hidden"
+    q.reason = fx.reason = ev.reason
+    _done(fx, q, ev)
+
+
+def apply_answered(state: RoomState, rec: Record, ev: QuestionAnswered, fx: Effects) -> None:
+    q = _visible(lookup.question(state, ev.question_id))
+    # Answered means done with it: the "now answering" pin moves on.
+    _unpin_if_pinned(state, q, fx)
+    fx.before, fx.after = q.answer, ev.text
+    q.state = "answered"
+    q.answer = ev.text
+    q.answered_at = rec.at
+    _done(fx, q, ev)
+
+
+def apply_pinned(state: RoomState, rec: Record, ev: QuestionPinned, fx: Effects) -> None:
+    q = _visible(lookup.question(state, ev.question_id))
+    previous = state.pinned
+    if previous is not None and previous != q.id:
+        fx.touch("question", previous, QuestionUnpinned.TYPE)
+    state.pinned = q.id
+    _done(fx, q, ev)
+
+
+def apply_unpinned(state: RoomState, rec: Record, ev: QuestionUnpinned, fx: Effects) -> None:
+    q = lookup.question(state, ev.question_id)
+    _check_pinned(state, q)
+    state.pinned = None
+    _done(fx, q, ev)
+
+
+def apply_archived(state: RoomState, rec: Record, ev: QuestionArchived, fx: Effects) -> None:
+    q = _visible(lookup.question(state, ev.question_id))
+    _unpin_if_pinned(state, q, fx)
+    q.state = "archived"
+    _done(fx, q, ev)
+
+
+def apply_labelled(state: RoomState, rec: Record, ev: QuestionLabelled, fx: Effects) -> None:
+    q = lookup.question(state, ev.question_id)
+    fx.before, fx.after = list(q.labels), list(ev.labels)
+    q.labels = ev.labels
+    _done(fx, q, ev)
+
+
+APPLIERS: dict[type[Event], Applier] = {
+    QuestionAsked: apply_asked,
+    QuestionUpvoted: apply_upvoted,
+    QuestionDownvoted: apply_downvoted,
+    QuestionUnvoted: apply_unvoted,
+    QuestionWithdrawn: apply_withdrawn,
+    QuestionApproved: apply_approved,
+    QuestionRejected: apply_rejected,
+    QuestionHidden: apply_hidden,
+    QuestionAnswered: apply_answered,
+    QuestionPinned: apply_pinned,
+    QuestionUnpinned: apply_unpinned,
+    QuestionArchived: apply_archived,
+    QuestionLabelled: apply_labelled,
+}

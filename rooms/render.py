@@ -1,0 +1,225 @@
+"""How each item looks to each role: the one place that decides visibility.
+
+attendee  published content only (approved or answered questions, non-draft polls,
+          results once revealed), anonymous authors hidden, no participant ids
+screen    as attendee (the big-screen client shows the top of the list)
+embed     polls and reactions only
+moderator, organiser   everything, with author ids, flags, originals and reasons
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moderation.roles import Role
+from rooms.floor_ops import REACTIONS, WINDOW_MS
+from rooms.polls import results
+from rooms.question_ops import VISIBLE
+from rooms.state import Answer, Participant, Poll, Question, RoomState
+
+__all__ = [
+    "MODERATORS",
+    "answer_view",
+    "is_moderator",
+    "ledger",
+    "participant_view",
+    "poll_results",
+    "poll_view",
+    "poll_visible",
+    "question_view",
+    "question_visible",
+    "reactions_view",
+    "results_visible",
+    "room_header",
+    "speaker_view",
+]
+
+MODERATORS = frozenset({Role.ORGANISER, Role.MODERATOR})
+
+
+def is_moderator(role: Role) -> bool:
+    return role in MODERATORS
+
+
+def room_header(state: RoomState, role: Role) -> dict[str, Any]:
+    mod = is_moderator(role)
+    return {
+        "code": state.code,
+        "title": state.title,
+        "state": "closed" if state.closed else "open",
+        "settings": state.settings.to_dict() if mod else state.settings.public(),
+        "participants": len(state.participants),
+        "reaction_set": list(REACTIONS),
+    }
+
+
+# -- polls -----------------------------------------------------------------------------------
+
+
+def poll_visible(poll: Poll, role: Role) -> bool:
+    return not poll.deleted and (poll.state != "draft" or is_moderator(role))
+
+
+def results_visible(poll: Poll, role: Role) -> bool:
+    return poll.revealed or is_moderator(role)
+
+
+def poll_results(state: RoomState, poll: Poll) -> dict[str, Any]:
+    approved = None
+    if poll.defn.kind == "open":
+        approved = [
+            {"answer_id": a.id, "text": a.text}
+            for a in (state.answers[i] for i in poll.answer_ids)
+            if a.state == "approved"
+        ]
+    return results(poll, approved)
+
+
+_KIND_SETTINGS = ("max_selections", "scale", "max_words", "total", "caps")
+
+
+def poll_view(state: RoomState, poll: Poll, role: Role) -> dict[str, Any]:
+    d = poll.defn
+    allow = d.allow_changes
+    view: dict[str, Any] = {
+        "poll_id": poll.id,
+        "kind": d.kind,
+        "question": d.question,
+        "options": list(d.options),
+        "state": poll.state,
+        "revealed": poll.revealed,
+        "closes_at": poll.closes_at if poll.state == "open" else d.closes_at,
+        "allow_changes": state.settings.vote_changes if allow is None else allow,
+    }
+    for name in _KIND_SETTINGS:  # only the settings this kind uses (the rest are 0/None)
+        value = getattr(d, name)
+        if value:
+            view[name] = list(value) if isinstance(value, tuple) else value
+    if results_visible(poll, role):
+        view["results"] = poll_results(state, poll)
+    return view
+
+
+# -- questions and answers -------------------------------------------------------------------
+
+
+def question_visible(q: Question, role: Role) -> bool:
+    if is_moderator(role):
+        return True
+    return role is not Role.EMBED and q.state in VISIBLE
+
+
+def _name(state: RoomState, participant_id: str) -> str | None:
+    person = state.participants.get(participant_id)
+    return person.name if person is not None else None
+
+
+def question_view(state: RoomState, q: Question, role: Role) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "question_id": q.id,
+        "text": q.text,
+        "upvotes": len(q.upvoters),
+        "downvotes": len(q.downvoters),
+        "score": q.score,
+        "state": q.state,
+        "anonymous": q.anonymous,
+        "asked_at": q.at,
+        "pinned": state.pinned == q.id,
+        "labels": list(q.labels),
+        "answer": q.answer,
+        "answered_at": q.answered_at,
+    }
+    if not q.anonymous:
+        view["author"] = _name(state, q.author)
+    if is_moderator(role):
+        view.update(
+            author_id=q.author,
+            flags=list(q.flags),
+            original_text=q.original_text,
+            reason=q.reason,
+        )
+    return view
+
+
+def answer_view(a: Answer) -> dict[str, Any]:
+    """Open-poll answers as moderators see them (everyone else reads approved ones in results)."""
+    return {
+        "answer_id": a.id,
+        "poll_id": a.poll_id,
+        "text": a.text,
+        "state": a.state,
+        "author_id": a.author,
+        "flags": list(a.flags),
+        "original_text": a.original_text,
+        "reason": a.reason,
+        "at": a.at,
+    }
+
+
+# -- people, the floor, reactions, the ledger -----------------------------------------------
+
+
+def participant_view(p: Participant) -> dict[str, Any]:
+    return {
+        "participant_id": p.id,
+        "name": p.name,
+        "district": p.district,
+        "banned": p.banned,
+        "ban_reason": p.ban_reason,
+    }
+
+
+def speaker_view(state: RoomState, role: Role) -> dict[str, Any]:
+    # A public comment queue is public by name and topic; ids stay with the moderators.
+    mod = is_moderator(role)
+    queue = []
+    for r in state.queue.values():
+        entry: dict[str, Any] = {"name": _name(state, r.participant_id), "topic": r.topic}
+        if mod:
+            entry.update(participant_id=r.participant_id, at=r.at)
+        queue.append(entry)
+    current = None
+    if state.floor is not None:
+        f = state.floor
+        current = {
+            "name": _name(state, f.participant_id),
+            "topic": f.topic,
+            "since": f.since,
+            "time_limit_s": f.time_limit_s,
+        }
+        if mod:
+            current["participant_id"] = f.participant_id
+    return {"current": current, "queue": queue, "length": len(queue)}
+
+
+def reactions_view(state: RoomState) -> dict[str, Any]:
+    window = state.reaction_window
+    counts = state.reactions.get(window, {}) if window is not None else {}
+    return {
+        "window_start": window * WINDOW_MS if window is not None else None,
+        "window_ms": WINDOW_MS,
+        "counts": {e: counts.get(e, 0) for e in REACTIONS},
+    }
+
+
+def ledger(state: RoomState) -> dict[str, Any]:
+    """Public moderation counts, derived each time from the items themselves."""
+
+    def count(states: list[tuple[str, str | None]]) -> dict[str, Any]:
+        out: dict[str, Any] = {"pending": 0, "approved": 0, "rejected": {}, "hidden": 0}
+        for st, reason in states:
+            if st == "pending":
+                out["pending"] += 1
+            elif st in ("approved", "answered", "archived"):
+                out["approved"] += 1
+            elif st == "rejected":
+                key = reason or "other"
+                out["rejected"][key] = out["rejected"].get(key, 0) + 1
+            elif st == "hidden":
+                out["hidden"] += 1
+        return out
+
+    return {
+        "questions": count([(q.state, q.reason) for q in state.questions.values()]),
+        "answers": count([(a.state, a.reason) for a in state.answers.values()]),
+    }

@@ -1,0 +1,228 @@
+"""Room lifecycle and people: create, update, close; join, ban, unban; co-moderators.
+
+A re-join with an id that already joined (the same token reconnecting, or a person fixing
+their name) updates the name and district given and keeps everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from moderation.filters import TextFilters
+from rooms import lookup
+from rooms.changes import Applier, Decider, Effects
+from rooms.context import Context
+from rooms.errors import CommandError
+from rooms.events import (
+    Event,
+    ModeratorAdded,
+    ModeratorRevoked,
+    ParticipantBanned,
+    ParticipantJoined,
+    ParticipantUnbanned,
+    RoomClosed,
+    RoomCreated,
+    RoomUpdated,
+    SpeakerFinished,
+    SpeakerWithdrawn,
+)
+from rooms.fields import clean_text, opt_str, req_str, req_text
+from rooms.records import Record
+from rooms.settings import RoomSettings, parse_settings, valid_code
+from rooms.state import Moderator, Participant, RoomState
+
+__all__ = ["APPLIERS", "DECIDERS"]
+
+TITLE_MAX = 200
+D = Mapping[str, Any]
+
+
+def decide_create(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    if state.seq != 0 or state.created:
+        raise CommandError("room.exists")
+    code = req_str(f, "code")
+    if not valid_code(code):
+        raise CommandError("field.invalid", "code must be 1-32 letters, digits, '-' or '_'")
+    title = req_text(f, "title", TITLE_MAX)
+    # POST /api/rooms sends settings beside the title; a "settings" object works too.
+    raw = f.get("settings", f)
+    settings = parse_settings(raw, RoomSettings())
+    return RoomCreated(code=code, title=title, settings=settings.to_dict())
+
+
+def decide_update(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    title = opt_str(f, "title")
+    if title is not None:
+        title = clean_text(title, TITLE_MAX)
+    current = state.settings.to_dict()
+    wanted = parse_settings(f.get("settings"), state.settings).to_dict()
+    changed = {k: v for k, v in wanted.items() if v != current[k]}
+    return RoomUpdated(title=title, settings=changed)
+
+
+def decide_close(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    return RoomClosed()
+
+
+def decide_join(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    settings = state.settings
+    known = state.participants.get(ctx.actor)
+    if known is not None and known.banned:
+        raise CommandError("auth.banned")
+    if settings.access_code is not None and f.get("access_code") != settings.access_code:
+        raise CommandError("auth.access_code")
+    name = opt_str(f, "name")
+    name = clean_text(name, settings.name_max_length) if name and name.strip() else None
+    if settings.names_required and name is None and (known is None or known.name is None):
+        raise CommandError("name.required")
+    district = opt_str(f, "district")
+    if district is not None and district not in settings.districts:
+        raise CommandError("district.invalid")
+    return ParticipantJoined(name=name, district=district)
+
+
+def decide_ban(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    person = lookup.participant(state, req_str(f, "participant_id"))
+    return ParticipantBanned(participant_id=person.id, reason=lookup.reject_reason(f))
+
+
+def decide_unban(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    person = lookup.participant(state, req_str(f, "participant_id"))
+    if not person.banned:
+        raise CommandError("participant.not_banned")
+    return ParticipantUnbanned(participant_id=person.id)
+
+
+def decide_add_moderator(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    return ModeratorAdded(name=req_text(f, "name", state.settings.name_max_length))
+
+
+def _active_moderator(state: RoomState, moderator_id: str) -> Moderator:
+    mod = state.moderators.get(moderator_id)
+    if mod is None:
+        raise CommandError("moderator.not_found")
+    if not mod.active:
+        raise CommandError("moderator.revoked")
+    return mod
+
+
+def decide_revoke(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    mod = _active_moderator(state, req_str(f, "moderator_id"))
+    return ModeratorRevoked(moderator_id=mod.id)
+
+
+DECIDERS: dict[str, Decider] = {
+    "room.create": decide_create,
+    "room.update": decide_update,
+    "room.close": decide_close,
+    "participant.join": decide_join,
+    "participant.ban": decide_ban,
+    "participant.unban": decide_unban,
+    "moderator.add": decide_add_moderator,
+    "moderator.revoke": decide_revoke,
+}
+
+
+def apply_created(state: RoomState, rec: Record, ev: RoomCreated, fx: Effects) -> None:
+    if state.created:
+        raise CommandError("room.exists")
+    state.created = True
+    state.code = ev.code
+    state.title = ev.title
+    state.organiser = rec.actor
+    state.created_at = rec.at
+    state.settings = RoomSettings.from_dict(ev.settings)
+    fx.result = {"code": ev.code}
+    fx.target = f"room:{ev.code}"
+    fx.after = dict(ev.settings)
+    fx.touch("room", None, ev.TYPE)
+
+
+def apply_updated(state: RoomState, rec: Record, ev: RoomUpdated, fx: Effects) -> None:
+    before = state.settings.to_dict()
+    fx.before = {k: before[k] for k in ev.settings}
+    fx.after = dict(ev.settings)
+    if ev.title is not None:
+        fx.before["title"], fx.after["title"] = state.title, ev.title
+        state.title = ev.title
+    state.settings = RoomSettings.from_dict({**before, **ev.settings})
+    fx.target = f"room:{state.code}"
+    fx.touch("room", None, ev.TYPE)
+
+
+def apply_closed(state: RoomState, rec: Record, ev: RoomClosed, fx: Effects) -> None:
+    state.closed = True
+    fx.target = f"room:{state.code}"
+    fx.touch("room", None, ev.TYPE)
+
+
+def apply_joined(state: RoomState, rec: Record, ev: ParticipantJoined, fx: Effects) -> None:
+    person = state.participants.get(rec.actor)
+    if person is None:
+        state.participants[rec.actor] = Participant(
+            id=rec.actor, name=ev.name, district=ev.district, joined_at=rec.at
+        )
+    else:  # a re-join; a banned person's was already refused by the reducer's standing check
+        if ev.name is not None:
+            person.name = ev.name
+        if ev.district is not None:
+            person.district = ev.district
+    fx.result = {"participant_id": rec.actor}
+    fx.touch("participant", rec.actor, ev.TYPE)
+
+
+def apply_banned(state: RoomState, rec: Record, ev: ParticipantBanned, fx: Effects) -> None:
+    person = lookup.participant(state, ev.participant_id)
+    person.banned = True
+    person.ban_reason = fx.reason = ev.reason
+    # A banned person leaves the speaker queue, and the floor if they hold it.
+    if state.queue.pop(person.id, None) is not None:
+        fx.touch("speaker", person.id, SpeakerWithdrawn.TYPE)
+    if state.floor is not None and state.floor.participant_id == person.id:
+        state.floor = None
+        fx.touch("speaker", person.id, SpeakerFinished.TYPE)
+    fx.result = {"participant_id": person.id}
+    fx.target = f"participant:{person.id}"
+    fx.touch("participant", person.id, ev.TYPE)
+
+
+def apply_unbanned(state: RoomState, rec: Record, ev: ParticipantUnbanned, fx: Effects) -> None:
+    person = lookup.participant(state, ev.participant_id)
+    if not person.banned:
+        raise CommandError("participant.not_banned")
+    person.banned = False
+    person.ban_reason = None
+    fx.result = {"participant_id": person.id}
+    fx.target = f"participant:{person.id}"
+    fx.touch("participant", person.id, ev.TYPE)
+
+
+def apply_moderator_added(state: RoomState, rec: Record, ev: ModeratorAdded, fx: Effects) -> None:
+    mod = Moderator(id=f"m{rec.seq}", name=ev.name, added_at=rec.at)
+    state.moderators[mod.id] = mod
+    fx.result = {"moderator_id": mod.id}
+    fx.target = f"moderator:{mod.id}"
+    fx.touch("moderator", mod.id, ev.TYPE)
+
+
+def apply_moderator_revoked(
+    state: RoomState, rec: Record, ev: ModeratorRevoked, fx: Effects
+) -> None:
+    mod = _active_moderator(state, ev.moderator_id)
+    mod.active = False
+    fx.result = {"moderator_id": mod.id}
+    fx.target = f"moderator:{mod.id}"
+    fx.touch("moderator", mod.id, ev.TYPE)
+
+
+APPLIERS: dict[type[Event], Applier] = {
+    RoomCreated: apply_created,
+    RoomUpdated: apply_updated,
+    RoomClosed: apply_closed,
+    ParticipantJoined: apply_joined,
+    ParticipantBanned: apply_banned,
+    ParticipantUnbanned: apply_unbanned,
+    ModeratorAdded: apply_moderator_added,
+    ModeratorRevoked: apply_moderator_revoked,
+}

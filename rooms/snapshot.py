@@ -1,0 +1,209 @@
+"""State to a plain dict and back, exactly: str keys, lists, no tuples or sets (JSON, msgpack).
+
+Derived data (tallies) is not stored: `from_snapshot` recounts it from the ballots, so a
+snapshot can never carry a tally that disagrees with its ballots. Sets are stored sorted and
+insertion-ordered dicts as lists, so equal states give equal snapshots.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moderation.audit import AuditEntry
+from rooms.events import Choice
+from rooms.poll_ops import definition_dict
+from rooms.polls import recount
+from rooms.settings import RoomSettings
+from rooms.state import (
+    Answer,
+    Floor,
+    Moderator,
+    Participant,
+    Poll,
+    PollDef,
+    Question,
+    RoomState,
+    SpeakerRequest,
+)
+
+__all__ = ["SNAPSHOT_VERSION", "from_snapshot", "to_snapshot"]
+
+SNAPSHOT_VERSION = 1
+
+
+def _wire(choice: Choice) -> Any:
+    return list(choice) if isinstance(choice, tuple) else choice
+
+
+def _unwire(value: Any) -> Choice:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _poll(p: Poll) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "defn": definition_dict(p.defn),
+        "created_at": p.created_at,
+        "state": p.state,
+        "revealed": p.revealed,
+        "deleted": p.deleted,
+        "was_public": p.was_public,
+        "closes_at": p.closes_at,
+        "ballots": [[who, _wire(c)] for who, c in p.ballots.items()],
+        "answer_of": [[who, a] for who, a in p.answer_of.items()],
+        "answer_ids": list(p.answer_ids),
+    }
+
+
+def _question(q: Question) -> dict[str, Any]:
+    return {
+        "id": q.id,
+        "author": q.author,
+        "text": q.text,
+        "anonymous": q.anonymous,
+        "at": q.at,
+        "state": q.state,
+        "flags": list(q.flags),
+        "original_text": q.original_text,
+        "reason": q.reason,
+        "answer": q.answer,
+        "answered_at": q.answered_at,
+        "labels": list(q.labels),
+        "upvoters": sorted(q.upvoters),
+        "downvoters": sorted(q.downvoters),
+        "was_public": q.was_public,
+    }
+
+
+def to_snapshot(state: RoomState) -> dict[str, Any]:
+    return {
+        "version": SNAPSHOT_VERSION,
+        "seq": state.seq,
+        "created": state.created,
+        "closed": state.closed,
+        "code": state.code,
+        "title": state.title,
+        "organiser": state.organiser,
+        "created_at": state.created_at,
+        "settings": state.settings.to_dict(),
+        "participants": [
+            {
+                "id": p.id,
+                "name": p.name,
+                "district": p.district,
+                "joined_at": p.joined_at,
+                "banned": p.banned,
+                "ban_reason": p.ban_reason,
+                "questions": list(p.questions),
+                "asked": sorted(p.asked),
+            }
+            for p in state.participants.values()
+        ],
+        "moderators": [
+            {"id": m.id, "name": m.name, "added_at": m.added_at, "active": m.active}
+            for m in state.moderators.values()
+        ],
+        "polls": [_poll(p) for p in state.polls.values()],
+        "answers": [
+            {
+                "id": a.id,
+                "poll_id": a.poll_id,
+                "author": a.author,
+                "text": a.text,
+                "at": a.at,
+                "state": a.state,
+                "flags": list(a.flags),
+                "original_text": a.original_text,
+                "reason": a.reason,
+            }
+            for a in state.answers.values()
+        ],
+        "questions": [_question(q) for q in state.questions.values()],
+        "pinned": state.pinned,
+        "queue": [[r.participant_id, r.topic, r.at] for r in state.queue.values()],
+        "floor": None
+        if state.floor is None
+        else {
+            "participant_id": state.floor.participant_id,
+            "topic": state.floor.topic,
+            "since": state.floor.since,
+            "time_limit_s": state.floor.time_limit_s,
+        },
+        "reactions": [[w, dict(c)] for w, c in state.reactions.items()],
+        "reaction_window": state.reaction_window,
+        "audit": [e.to_dict() for e in state.audit],
+        "ops": [
+            [actor, op_id, seq, dict(result)] for (actor, op_id), (seq, result) in state.ops.items()
+        ],
+    }
+
+
+def from_snapshot(d: dict[str, Any]) -> RoomState:
+    if d.get("version") != SNAPSHOT_VERSION:
+        raise ValueError(f"unsupported snapshot version {d.get('version')!r}")
+    state = RoomState(
+        seq=d["seq"],
+        created=d["created"],
+        closed=d["closed"],
+        code=d["code"],
+        title=d["title"],
+        organiser=d["organiser"],
+        created_at=d["created_at"],
+        settings=RoomSettings.from_dict(d["settings"]),
+        pinned=d["pinned"],
+        reaction_window=d["reaction_window"],
+    )
+    for p in d["participants"]:
+        state.participants[p["id"]] = Participant(
+            id=p["id"],
+            name=p["name"],
+            district=p["district"],
+            joined_at=p["joined_at"],
+            banned=p["banned"],
+            ban_reason=p["ban_reason"],
+            questions=list(p["questions"]),
+            asked=set(p["asked"]),
+        )
+    for m in d["moderators"]:
+        state.moderators[m["id"]] = Moderator(**m)
+    for p in d["polls"]:
+        defn = dict(p["defn"])
+        defn["options"] = tuple(defn["options"])
+        defn["caps"] = tuple(defn["caps"]) if defn["caps"] is not None else None
+        poll = Poll(
+            id=p["id"],
+            defn=PollDef(**defn),
+            created_at=p["created_at"],
+            state=p["state"],
+            revealed=p["revealed"],
+            deleted=p["deleted"],
+            was_public=p["was_public"],
+            closes_at=p["closes_at"],
+            ballots={who: _unwire(c) for who, c in p["ballots"]},
+            answer_of={who: a for who, a in p["answer_of"]},
+            answer_ids=dict.fromkeys(p["answer_ids"]),
+        )
+        poll.tally = recount(poll)
+        state.polls[poll.id] = poll
+    for a in d["answers"]:
+        state.answers[a["id"]] = Answer(**{**a, "flags": tuple(a["flags"])})
+    for q in d["questions"]:
+        state.questions[q["id"]] = Question(
+            **{
+                **q,
+                "flags": tuple(q["flags"]),
+                "labels": tuple(q["labels"]),
+                "upvoters": set(q["upvoters"]),
+                "downvoters": set(q["downvoters"]),
+            }
+        )
+    for who, topic, at in d["queue"]:
+        state.queue[who] = SpeakerRequest(who, topic, at)
+    if d["floor"] is not None:
+        state.floor = Floor(**d["floor"])
+    for window, counts in d["reactions"]:
+        state.reactions[window] = dict(counts)
+    state.audit = [AuditEntry.from_dict(e) for e in d["audit"]]
+    for actor, op_id, seq, result in d["ops"]:
+        state.ops[(actor, op_id)] = (seq, dict(result))
+    return state

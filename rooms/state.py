@@ -1,0 +1,191 @@
+"""A room's state: the fold of its log. Mutable, for speed; only `apply` mutates it.
+
+Entities here are plain slotted dataclasses; their behaviour lives in the op modules
+(rooms/polls.py, rooms/questions.py, ...). Everything derived (tallies, scores, the ledger)
+can be recomputed from the rest, and tests check that it always is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from moderation.audit import AuditEntry
+from rooms.events import Choice
+from rooms.settings import RoomSettings
+
+__all__ = [
+    "Answer",
+    "Floor",
+    "Moderator",
+    "Participant",
+    "Poll",
+    "PollDef",
+    "Question",
+    "RoomState",
+    "SpeakerRequest",
+    "Tally",
+]
+
+
+@dataclass(slots=True)
+class Participant:
+    id: str
+    name: str | None
+    district: str | None
+    joined_at: int
+    banned: bool = False
+    ban_reason: str | None = None
+    questions: list[int] = field(default_factory=list)
+    # Normalised texts this person has asked, for `text.repeated`.
+    asked: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class Moderator:
+    id: str
+    name: str
+    added_at: int
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PollDef:
+    kind: str
+    question: str
+    options: tuple[str, ...] = ()
+    max_selections: int = 0
+    scale: int = 0
+    max_words: int = 0
+    total: int = 0
+    caps: tuple[int, ...] | None = None
+    allow_changes: bool | None = None
+    closes_at: int | None = None
+
+
+@dataclass(slots=True)
+class Tally:
+    """Running sums over a poll's ballots; always equal to `polls.recount(poll)`."""
+
+    voters: int = 0
+    counts: list[int] = field(default_factory=list)  # per option, or per rating value
+    points: list[int] = field(default_factory=list)  # ranking (Borda) and budget
+    total: int = 0  # sum of rating values, for the average
+    words: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Poll:
+    id: int
+    defn: PollDef
+    created_at: int
+    state: str = "draft"  # draft | open | closed
+    revealed: bool = False
+    deleted: bool = False
+    was_public: bool = False  # attendees have seen it: deleting it must tell them
+    closes_at: int | None = None
+    ballots: dict[str, Choice] = field(default_factory=dict)
+    # open polls: participant -> their current answer id; answers in poll order
+    answer_of: dict[str, int] = field(default_factory=dict)
+    answer_ids: dict[int, None] = field(default_factory=dict)
+    tally: Tally = field(default_factory=Tally)
+
+
+@dataclass(slots=True)
+class Answer:
+    """A free-text answer to an open poll, moderated like a question."""
+
+    id: int
+    poll_id: int
+    author: str
+    text: str
+    at: int
+    state: str = "pending"  # pending | approved | rejected
+    flags: tuple[str, ...] = ()
+    original_text: str | None = None
+    reason: str | None = None
+
+
+@dataclass(slots=True)
+class Question:
+    id: int
+    author: str  # always kept, for moderation; views hide it when anonymous
+    text: str
+    anonymous: bool
+    at: int
+    # pending | approved | rejected | answered | archived | hidden | withdrawn
+    state: str = "pending"
+    flags: tuple[str, ...] = ()
+    original_text: str | None = None
+    reason: str | None = None
+    answer: str | None = None
+    answered_at: int | None = None
+    labels: tuple[str, ...] = ()
+    upvoters: set[str] = field(default_factory=set)
+    downvoters: set[str] = field(default_factory=set)
+    was_public: bool = False
+
+    @property
+    def score(self) -> int:
+        return len(self.upvoters) - len(self.downvoters)
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerRequest:
+    participant_id: str
+    topic: str
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Floor:
+    """Who is speaking now, since when, for how long."""
+
+    participant_id: str
+    topic: str
+    since: int
+    time_limit_s: int
+
+
+@dataclass(slots=True)
+class RoomState:
+    seq: int = 0
+    created: bool = False
+    closed: bool = False
+    code: str = ""
+    title: str = ""
+    organiser: str = ""
+    created_at: int = 0
+    settings: RoomSettings = field(default_factory=RoomSettings)
+    participants: dict[str, Participant] = field(default_factory=dict)
+    moderators: dict[str, Moderator] = field(default_factory=dict)
+    polls: dict[int, Poll] = field(default_factory=dict)
+    answers: dict[int, Answer] = field(default_factory=dict)
+    questions: dict[int, Question] = field(default_factory=dict)
+    pinned: int | None = None
+    queue: dict[str, SpeakerRequest] = field(default_factory=dict)  # insertion order = queue
+    floor: Floor | None = None
+    reactions: dict[int, dict[str, int]] = field(default_factory=dict)  # window -> emoji -> n
+    reaction_window: int | None = None  # the latest window that saw a reaction
+    audit: list[AuditEntry] = field(default_factory=list)
+    # (actor, op_id) -> (seq, result): permanent idempotency, rebuilt by replay.
+    ops: dict[tuple[str, str], tuple[int, dict[str, Any]]] = field(default_factory=dict)
+
+    def recall(self, actor: str, op_id: str) -> tuple[int, dict[str, Any]] | None:
+        """(seq, result) of an op this actor already had applied, else None."""
+        return self.ops.get((actor, op_id))
+
+    def open_polls_closing(self) -> list[tuple[int, int]]:
+        """[(poll_id, closes_at_ms)] of open polls with a deadline, for the server's timer."""
+        return [
+            (p.id, p.closes_at)
+            for p in self.polls.values()
+            if p.state == "open" and p.closes_at is not None and not p.deleted
+        ]
+
+    def is_moderator(self, actor: str) -> bool:
+        """The organiser, or a co-moderator who has not been revoked."""
+        if actor == self.organiser:
+            return True
+        mod = self.moderators.get(actor)
+        return mod is not None and mod.active

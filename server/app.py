@@ -1,0 +1,74 @@
+"""The Starlette application: routes, lifespan (store, broker, hub), and the ASGI wrapper."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp
+
+from server import http_api
+from server.asgi import capture_raw_send
+from server.broker import open_broker
+from server.config import Settings, load_settings
+from server.filters import load_filters
+from server.hub import Hub
+from server.pages import page_routes
+from server.ratelimit import KeyedBuckets
+from server.store import open_store
+from server.ws_endpoint import websocket_endpoint
+
+__all__ = ["Runtime", "create_app"]
+
+log = logging.getLogger("townhall")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    hub: Hub
+    joins_per_ip: KeyedBuckets
+    creates_per_ip: KeyedBuckets
+    ops_per_ip: KeyedBuckets
+    sockets_per_ip: dict[str, int] = field(default_factory=dict)
+
+
+def create_app(settings: Settings | None = None) -> ASGIApp:
+    settings = settings or load_settings()
+    limits = settings.limits
+    hub = Hub(
+        settings, open_store(settings.store_url), open_broker(settings.broker_url), load_filters()
+    )
+    runtime = Runtime(
+        settings=settings,
+        hub=hub,
+        joins_per_ip=KeyedBuckets(limits.joins_per_minute_per_ip / 60, limits.joins_burst_per_ip),
+        creates_per_ip=KeyedBuckets(limits.creates_per_minute_per_ip / 60, 10),
+        ops_per_ip=KeyedBuckets(limits.ops_per_second * 5, limits.ops_burst * 5),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await hub.start()
+        try:
+            yield
+        finally:
+            await hub.stop()
+
+    routes = [
+        Route("/healthz", http_api.healthz),
+        Route("/api/rooms", http_api.create_room, methods=["POST"]),
+        Route("/api/rooms/{code:str}", http_api.get_room),
+        Route("/api/rooms/{code:str}/join", http_api.join_room, methods=["POST"]),
+        Route("/api/rooms/{code:str}/ops", http_api.post_op, methods=["POST"]),
+        Route("/api/rooms/{code:str}/transcript", http_api.transcript),
+        WebSocketRoute("/ws/rooms/{code:str}", websocket_endpoint),
+        *page_routes(),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.runtime = runtime
+    return capture_raw_send(app)

@@ -1,0 +1,34 @@
+"""Finding and checking the bearer token of a request or handshake."""
+
+from __future__ import annotations
+
+from starlette.requests import HTTPConnection
+
+from server.tokens import Claims, TokenError, verify
+
+__all__ = ["cookie_name", "read_claims", "token_of"]
+
+
+def cookie_name(code: str) -> str:
+    return f"th_{code}"
+
+
+def token_of(conn: HTTPConnection, code: str) -> str | None:
+    """Authorization header first, then the `token` query parameter, then the room cookie."""
+    header = conn.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    token = conn.query_params.get("token")
+    if token:
+        return token
+    return conn.cookies.get(cookie_name(code))
+
+
+def read_claims(conn: HTTPConnection, code: str, secret: bytes, now_ms: int) -> Claims | None:
+    token = token_of(conn, code)
+    if token is None:
+        return None
+    try:
+        return verify(secret, token, room=code, now_ms=now_ms)
+    except TokenError:
+        return None

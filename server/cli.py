@@ -1,0 +1,49 @@
+"""`townhall`: serve, and the transcript tools (export, verify, report, replay)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+__all__ = ["main", "serve"]
+
+
+def serve(host: str, port: int) -> None:
+    import uvicorn
+
+    from server.app import create_app
+    from server.config import load_settings
+
+    settings = load_settings()
+    uvicorn.run(
+        create_app(settings.with_(host=host, port=port)),
+        host=host,
+        port=port,
+        ws="websockets-sansio",
+        ws_max_size=settings.limits.max_frame_bytes,
+        ws_per_message_deflate=False,  # frames are encoded once and shared: no per-socket deflate
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
+        lifespan="on",
+        log_level=os.environ.get("TOWNHALL_LOG_LEVEL", "info").lower(),
+        timeout_graceful_shutdown=10,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="townhall", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("serve", help="serve HTTP and WebSockets")
+    run.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.command == "serve":
+        serve(args.host, args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The two wire encodings, and strict decoding of what clients send."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+import msgpack
+
+from server.wsframe import binary_frame, text_frame
+
+__all__ = ["Encoding", "FrameError", "decode_frame", "encode", "wire_frame"]
+
+MAX_DEPTH = 8
+
+
+class Encoding(StrEnum):
+    JSON = "townhall.v1.json"
+    MSGPACK = "townhall.v1.msgpack"
+
+
+class FrameError(Exception):
+    """A client frame that is not a valid operation. `close_code` set when the socket must go."""
+
+    def __init__(self, code: str, message: str, close_code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.close_code = close_code
+
+
+def encode(obj: Any, encoding: Encoding) -> bytes:
+    if encoding is Encoding.JSON:
+        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return msgpack.packb(obj, use_bin_type=True)  # type: ignore[no-any-return]
+
+
+def wire_frame(payload: bytes, encoding: Encoding) -> bytes:
+    return text_frame(payload) if encoding is Encoding.JSON else binary_frame(payload)
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+def decode_frame(text: str | None, data: bytes | None, encoding: Encoding) -> dict[str, Any]:
+    """Parse one client frame into a dict with at least a string `op`. Raises FrameError."""
+    if encoding is Encoding.JSON:
+        if text is None:
+            raise FrameError("frame.invalid", "binary frame on a JSON connection", 1003)
+        try:
+            obj = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise FrameError("frame.invalid", f"not JSON: {exc.__class__.__name__}") from exc
+    else:
+        if data is None:
+            raise FrameError("frame.invalid", "text frame on a msgpack connection", 1003)
+        try:
+            # Size is already capped at 64 KiB by the server; these bound what it may expand to.
+            obj = msgpack.unpackb(
+                data,
+                raw=False,
+                strict_map_key=True,
+                use_list=True,
+                max_str_len=64 * 1024,
+                max_bin_len=0,
+                max_array_len=4096,
+                max_map_len=4096,
+                max_ext_len=0,
+            )
+        except (
+            ValueError,
+            TypeError,
+            msgpack.ExtraData,
+            msgpack.FormatError,
+            msgpack.StackError,
+            RecursionError,
+        ) as exc:
+            raise FrameError("frame.invalid", f"not msgpack: {exc.__class__.__name__}") from exc
+    if not isinstance(obj, dict):
+        raise FrameError("frame.invalid", "a frame must be an object")
+    if _depth(obj) > MAX_DEPTH:
+        raise FrameError("frame.invalid", "a frame may nest at most 8 levels")
+    op = obj.get("op")
+    if not isinstance(op, str) or not op or len(op) > 64:
+        raise FrameError("frame.invalid", "a frame needs an `op` string")
+    op_id = obj.get("op_id")
+    if op != "ping" and (not isinstance(op_id, str) or not 1 <= len(op_id) <= 64):
+        raise FrameError(
+            "field.missing" if op_id is None else "field.invalid",
+            "`op_id` must be a string of 1 to 64 characters",
+        )
+    return obj

@@ -1,0 +1,102 @@
+"""One WebSocket as the hub sees it: who, which view, what it has been sent, how far behind."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from moderation.roles import Role
+from server.codec import Encoding, encode, wire_frame
+from server.outbox import Outbox
+from server.ratelimit import Bucket
+
+__all__ = ["CLOSE_LAGGING", "CLOSE_RESTART", "Connection"]
+
+CLOSE_LAGGING = 4008  # stopped reading: reconnect with ?since=<last seq> to resume
+CLOSE_BANNED = 4003
+CLOSE_RESTART = 1012  # server restarting: reconnect (possibly to another process)
+CLOSE_POLICY = 1008
+
+_ids = itertools.count(1)
+
+
+class Connection:
+    __slots__ = (
+        "_close",
+        "bucket",
+        "closed",
+        "encoding",
+        "id",
+        "ip",
+        "lag_started",
+        "outbox",
+        "participant_id",
+        "refused_in_a_row",
+        "role",
+        "room",
+        "sent_seq",
+    )
+
+    def __init__(
+        self,
+        *,
+        room: str,
+        role: Role,
+        participant_id: str,
+        encoding: Encoding,
+        outbox: Outbox,
+        ip: str,
+        bucket: Bucket,
+        close: Callable[[int, str], None],
+    ) -> None:
+        self.id = next(_ids)
+        self.room = room
+        self.role = role
+        self.participant_id = participant_id
+        self.encoding = encoding
+        self.outbox = outbox
+        self.ip = ip
+        self.bucket = bucket
+        self._close = close
+        self.sent_seq = 0  # the seq of the last view frame this socket was given
+        self.lag_started: float | None = None  # set while frames are being skipped
+        self.refused_in_a_row = 0
+        self.closed = False
+
+    @property
+    def lagging(self) -> bool:
+        return self.lag_started is not None
+
+    def push(self, frame: bytes, seq: int, soft_limit: int, now: float) -> None:
+        """Give this socket a shared, pre-built view frame, or skip it if the peer lags."""
+        if self.closed or self.lag_started is not None:
+            return
+        if self.outbox.backlog() > soft_limit:
+            self.lag_started = now
+            return
+        if self.outbox.write(frame, self.encoding is Encoding.JSON):
+            self.sent_seq = seq
+
+    def send(self, obj: dict[str, Any]) -> None:
+        """A frame for this socket alone (acks, errors, personal notices). Never skipped."""
+        if self.closed:
+            return
+        self.outbox.write(
+            wire_frame(encode(obj, self.encoding), self.encoding), self.encoding is Encoding.JSON
+        )
+
+    def close(self, code: int, reason: str) -> None:
+        if not self.closed:
+            self.closed = True
+            self._close(code, reason)
+
+
+def schedule_close(websocket_close: Callable[[int, str], Any]) -> Callable[[int, str], None]:
+    """Closing goes through ASGI; do it in a task so the fan-out never awaits a socket."""
+
+    def close(code: int, reason: str) -> None:
+        asyncio.get_running_loop().create_task(websocket_close(code, reason))
+
+    return close

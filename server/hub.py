@@ -1,0 +1,248 @@
+"""All live rooms of this process, the tick that renders them, and the links to store and broker."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import msgpack
+
+from moderation.filters import TextFilters
+from moderation.roles import Role
+from rooms import Context, from_snapshot, new_room, to_snapshot
+from server.broker.base import Broker
+from server.config import Settings
+from server.connection import CLOSE_RESTART
+from server.room_host import HostDeps, Outcome, RoomHost
+from server.store.base import Committed, Store
+
+__all__ = ["Hub", "now_ms"]
+
+log = logging.getLogger("townhall.hub")
+
+SYSTEM = "system"
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def pack_entries(entries: Sequence[Committed]) -> bytes:
+    return msgpack.packb(  # type: ignore[no-any-return]
+        [[e.seq, e.at, e.actor, e.op_id, e.type, dict(e.data), e.prev, e.hash] for e in entries],
+        use_bin_type=True,
+    )
+
+
+def unpack_entries(room: str, payload: bytes) -> list[Committed]:
+    rows = msgpack.unpackb(payload, raw=False)
+    return [Committed(room, *row) for row in rows]
+
+
+class Hub:
+    def __init__(
+        self, settings: Settings, store: Store, broker: Broker, filters: TextFilters
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.broker = broker
+        self.filters = filters
+        self.rooms: dict[str, RoomHost] = {}
+        self._loading: dict[str, asyncio.Task[RoomHost | None]] = {}
+        self._dirty: set[RoomHost] = set()
+        self._outgoing: list[tuple[str, bytes]] = []
+        self._flushing = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self.tick_ms = float(settings.tick_min_ms)
+        self.frames_sent = 0
+        self.stopping = False
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.store.open()
+        await self.broker.start(self._on_message, self._on_reconnect)
+        since = now_ms() - self.settings.active_days * 86_400_000
+        for code in await self.store.rooms(active_since=since):
+            await self.room(code)
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._tick_forever()),
+            loop.create_task(self._timers_forever()),
+            loop.create_task(self._position_checks_forever()),
+        ]
+        log.info("hub started: %d rooms rebuilt", len(self.rooms))
+
+    async def stop(self) -> None:
+        """Graceful: flush writes, tell clients to reconnect elsewhere (1012), keep snapshots."""
+        self.stopping = True
+        for host in self.rooms.values():
+            await host.stop()
+        for host in self.rooms.values():
+            host.render(time.monotonic())
+            host.close_sockets(CLOSE_RESTART, "server restarting: reconnect")
+        await self._flush()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for host in list(self.rooms.values()):
+            await self._save_snapshot(host)
+        await self.broker.stop()
+        await self.store.close()
+
+    # -- rooms ----------------------------------------------------------------------------
+
+    async def room(self, code: str) -> RoomHost | None:
+        """The hosted room, loading it from the store on first use; None if it does not exist."""
+        host = self.rooms.get(code)
+        if host is not None:
+            return host
+        task = self._loading.get(code)
+        if task is None:
+            task = self._loading[code] = asyncio.get_running_loop().create_task(self._load(code))
+        try:
+            return await asyncio.shield(task)
+        finally:
+            self._loading.pop(code, None)
+
+    async def _load(self, code: str) -> RoomHost | None:
+        snapshot = await self.store.load_snapshot(code)
+        state = new_room()
+        if snapshot is not None:
+            state = from_snapshot(msgpack.unpackb(snapshot[1], raw=False))
+        host = RoomHost(code, state, self._deps())
+        await host.catch_up()
+        if host.state.seq == 0:
+            await host.stop()
+            return None
+        self.rooms[code] = host
+        await self.broker.subscribe(code)
+        await host.catch_up()  # anything committed while we subscribed
+        return host
+
+    async def create_room(self, code: str, fields: dict[str, Any], organiser: str) -> Outcome:
+        if code in self.rooms or await self.store.head(code) > 0:
+            raise FileExistsError(code)
+        host = RoomHost(code, new_room(), self._deps())
+        self.rooms[code] = host
+        outcome = await host.submit(
+            "room.create",
+            {**fields, "code": code},
+            Context(organiser, Role.ORGANISER, now_ms(), f"create-{code}"),
+        )
+        if outcome.error is not None:
+            del self.rooms[code]
+            await host.stop()
+            return outcome
+        await self.broker.subscribe(code)
+        return outcome
+
+    def _deps(self) -> HostDeps:
+        return HostDeps(
+            store=self.store,
+            limits=self.settings.limits,
+            filters=self.filters,
+            publish=self._publish,
+            mark_dirty=self._mark_dirty,
+            snapshot_every=self.settings.snapshot_every,
+            save_snapshot=self._schedule_snapshot,
+        )
+
+    def _mark_dirty(self, host: RoomHost) -> None:
+        self._dirty.add(host)  # not a bound `add`: the tick swaps the set for a fresh one
+
+    def _schedule_snapshot(self, host: RoomHost) -> None:
+        asyncio.get_running_loop().create_task(self._save_snapshot(host))
+
+    async def _save_snapshot(self, host: RoomHost) -> None:
+        if host.state.seq == 0:
+            return
+        try:
+            data = msgpack.packb(to_snapshot(host.state), use_bin_type=True)
+            await self.store.save_snapshot(host.code, host.state.seq, data)
+        except Exception:
+            log.exception("room %s: snapshot failed (the log still has everything)", host.code)
+
+    # -- broker ---------------------------------------------------------------------------
+
+    def _publish(self, code: str, committed: Sequence[Committed]) -> None:
+        """Queue for the broker; everything queued in one loop turn goes in one pipeline."""
+        self._outgoing.append((code, pack_entries(committed)))
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            await asyncio.sleep(0)
+            while self._outgoing:
+                batch, self._outgoing = self._outgoing, []
+                await self.broker.publish(batch)
+        except Exception:
+            log.exception("publish failed; subscribers will backfill from the store")
+        finally:
+            self._flushing = False
+
+    async def _on_message(self, room: str, payload: bytes) -> None:
+        host = self.rooms.get(room)
+        if host is None:
+            return
+        try:
+            await host.advance(unpack_entries(room, payload))
+        except Exception:
+            log.exception("room %s: could not apply a broker message; catching up from store", room)
+            await host.catch_up()
+
+    async def _on_reconnect(self) -> None:
+        for host in list(self.rooms.values()):
+            await host.catch_up()
+
+    async def _position_checks_forever(self) -> None:
+        """Pub/sub can drop messages silently; compare with the store now and then."""
+        while True:
+            await asyncio.sleep(2.0)
+            for host in list(self.rooms.values()):
+                try:
+                    if await self.store.head(host.code) > host.state.seq:
+                        await host.catch_up()
+                except Exception:
+                    log.warning("position check failed for room %s", host.code, exc_info=True)
+
+    # -- the tick -------------------------------------------------------------------------
+
+    async def _tick_forever(self) -> None:
+        """Render dirty rooms, then sleep: longer when rendering got expensive (adaptive)."""
+        low, high = self.settings.tick_min_ms, self.settings.tick_max_ms
+        while True:
+            await asyncio.sleep(self.tick_ms / 1000)
+            started = time.perf_counter()
+            now = time.monotonic()
+            dirty, self._dirty = self._dirty, set()
+            for host in dirty:
+                try:
+                    self.frames_sent += host.render(now)
+                except Exception:
+                    log.exception("room %s: render failed", host.code)
+            for host in self.rooms.values():
+                if host.laggers and host not in dirty:
+                    host.render(now)
+            spent_ms = (time.perf_counter() - started) * 1000
+            # Keep rendering under about a quarter of one core, within the 50-200 ms band.
+            self.tick_ms = min(high, max(low, spent_ms * 4))
+
+    async def _timers_forever(self) -> None:
+        """Turn poll close times into poll.close commands (idempotent across processes)."""
+        while True:
+            await asyncio.sleep(0.25)
+            at = now_ms()
+            for host in list(self.rooms.values()):
+                for poll_id, closes_at in host.state.open_polls_closing():
+                    if closes_at <= at:
+                        ctx = Context(SYSTEM, Role.ORGANISER, at, f"timer-close-{poll_id}")
+                        host.submit("poll.close", {"poll_id": poll_id}, ctx)
+
+    def connection_count(self) -> int:
+        return sum(host.connection_count() for host in self.rooms.values())

@@ -1,0 +1,125 @@
+"""Where a socket's outgoing bytes go: straight to the transport, or through ASGI.
+
+The fan-out builds each WebSocket frame once per view and tick; writing those bytes to each
+socket's transport costs a microsecond or two and never awaits. That needs the uvicorn
+sans-I/O protocol object (captured by `server.asgi.capture_raw_send`). Any other server falls
+back to a bounded queue drained by one sender task per socket. Both report their backlog the
+same way, which is how the hub spots a client that stopped reading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+__all__ = ["AsgiOutbox", "Outbox", "RawOutbox", "make_outbox"]
+
+log = logging.getLogger("townhall.outbox")
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Outbox(Protocol):
+    def write(self, frame: bytes, text: bool) -> bool:
+        """Queue an already framed message. False when the socket is gone or closing."""
+
+    def backlog(self) -> int:
+        """Bytes written but not yet taken by the peer."""
+
+    def close(self) -> None: ...
+
+
+class RawOutbox:
+    """Writes pre-built frames to uvicorn's transport, bypassing per-message ASGI plumbing."""
+
+    __slots__ = ("_proto", "_transport")
+
+    def __init__(self, proto: Any) -> None:
+        self._proto = proto
+        self._transport: asyncio.WriteTransport = proto.transport
+
+    def write(self, frame: bytes, text: bool) -> bool:
+        proto = self._proto
+        if proto.close_sent or proto.disconnected or self._transport.is_closing():
+            return False
+        self._transport.write(frame)
+        return True
+
+    def backlog(self) -> int:
+        return self._transport.get_write_buffer_size()
+
+    def close(self) -> None:
+        pass
+
+    def limit_kernel_buffer(self, size: int) -> None:
+        sock = self._transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+
+
+class AsgiOutbox:
+    """Portable path: one sender task per socket draining a bounded queue through ASGI."""
+
+    __slots__ = ("_bytes", "_queue", "_send", "_task")
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self._queue: asyncio.Queue[tuple[bytes, bool] | None] = asyncio.Queue()
+        self._bytes = 0
+        self._task = asyncio.get_running_loop().create_task(self._drain())
+
+    def write(self, frame: bytes, text: bool) -> bool:
+        if self._task.done():
+            return False
+        self._queue.put_nowait((frame, text))
+        self._bytes += len(frame)
+        return True
+
+    def backlog(self) -> int:
+        return self._bytes
+
+    def close(self) -> None:
+        self._queue.put_nowait(None)
+
+    async def _drain(self) -> None:
+        while (item := await self._queue.get()) is not None:
+            frame, text = item
+            self._bytes -= len(frame)
+            payload = _unframe(frame)
+            message: dict[str, Any] = {"type": "websocket.send"}
+            message["text" if text else "bytes"] = payload.decode("utf-8") if text else payload
+            try:
+                await self._send(message)
+            except Exception:  # the peer went away: the receive loop will notice and clean up
+                log.debug("send failed; dropping the rest of the queue", exc_info=True)
+                return
+
+
+def _unframe(frame: bytes) -> bytes:
+    """Strip the header `server.wsframe` put on (the ASGI path frames messages itself)."""
+    length = frame[1] & 0x7F
+    offset = 2 if length < 126 else 4 if length == 126 else 10
+    return frame[offset:]
+
+
+def make_outbox(raw_send: Send | None, asgi_send: Send) -> Outbox:
+    proto = getattr(raw_send, "__self__", None)
+    if (
+        proto is not None
+        and type(proto).__name__ == "WebSocketsSansIOProtocol"
+        and hasattr(proto, "transport")
+        and hasattr(proto, "close_sent")
+        and hasattr(proto, "disconnected")
+    ):
+        return RawOutbox(proto)
+    return AsgiOutbox(asgi_send)
+
+
+async def cancel_quietly(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

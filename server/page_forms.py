@@ -1,0 +1,133 @@
+"""HTML form fields (all strings) to the typed op fields the engine reads.
+
+Forms are the no-JavaScript path; the engine validates everything afterwards, so this only
+converts types and never decides what is allowed. A value that does not convert is passed on
+as it came, and the engine answers with its usual `field.invalid`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import FormData
+
+from rooms import RoomState
+
+__all__ = ["ATTENDEE_OPS", "STAFF_OPS", "op_fields"]
+
+ATTENDEE_OPS = frozenset(
+    {
+        "vote",
+        "question.ask",
+        "question.upvote",
+        "question.unvote",
+        "question.withdraw",
+        "speaker.request",
+        "speaker.withdraw",
+        "react",
+    }
+)
+STAFF_OPS = frozenset(
+    {
+        "poll.create",
+        "poll.edit",
+        "poll.open",
+        "poll.close",
+        "poll.reveal",
+        "poll.hide",
+        "poll.delete",
+        "question.approve",
+        "question.reject",
+        "question.answer",
+        "question.pin",
+        "question.unpin",
+        "question.archive",
+        "question.label",
+        "question.hide",
+        "speaker.next",
+        "speaker.skip",
+        "speaker.finish",
+        "participant.ban",
+        "participant.unban",
+        "answer.approve",
+        "answer.reject",
+        "moderator.add",
+    }
+)
+
+_INTS = (
+    "poll_id",
+    "question_id",
+    "answer_id",
+    "max_selections",
+    "scale",
+    "max_words",
+    "total",
+    "duration_s",
+)
+_TEXTS = ("text", "topic", "emoji", "reason", "question", "kind", "participant_id", "name")
+_KINDS_WITH_OPTIONS = ("single", "multiple", "ranking", "budget")
+
+
+def _int(value: str) -> int | str:
+    stripped = value.strip()
+    return int(stripped) if stripped.lstrip("-").isdigit() and len(stripped) < 16 else value
+
+
+def _choice(form: FormData, state: RoomState, poll_id: object) -> Any:
+    poll = state.polls.get(poll_id) if isinstance(poll_id, int) else None
+    if poll is None:
+        return form.get("choice")
+    kind, n = poll.defn.kind, len(poll.defn.options)
+    if kind in ("single", "rating"):
+        raw = form.get("choice")
+        return _int(raw) if isinstance(raw, str) else None
+    if kind == "multiple":
+        return [_int(v) for v in form.getlist("choice") if isinstance(v, str)]
+    if kind == "ranking":
+        # One "rank_<option>" select per option; the ballot lists options best first.
+        ranks: list[tuple[int | str, int]] = []
+        for i in range(n):
+            raw = form.get(f"rank_{i}")
+            ranks.append((_int(raw) if isinstance(raw, str) else "", i))
+        if any(not isinstance(r, int) for r, _ in ranks) or len({r for r, _ in ranks}) != n:
+            return ["?"]  # not a full order: let the engine refuse it with its own message
+        return [i for _, i in sorted(ranks, key=lambda pair: pair[0])]
+    if kind == "budget":
+        amounts: dict[str, Any] = {}
+        for i in range(n):
+            raw = form.get(f"amount_{i}")
+            if isinstance(raw, str) and raw.strip():
+                amounts[str(i)] = _int(raw)
+        return amounts
+    return form.get("choice")  # wordcloud and open: the text itself
+
+
+def op_fields(op: str, form: FormData, state: RoomState) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name in _INTS:
+        raw = form.get(name)
+        if isinstance(raw, str) and raw.strip():
+            fields[name] = _int(raw)
+    for name in _TEXTS:
+        raw = form.get(name)
+        if isinstance(raw, str) and (raw.strip() or name == "text"):
+            fields[name] = raw
+    if op == "question.ask":
+        fields["anonymous"] = form.get("anonymous") == "on"
+    if op in ("poll.create", "poll.edit"):
+        options = form.get("options")
+        if isinstance(options, str) and fields.get("kind") in _KINDS_WITH_OPTIONS:
+            fields["options"] = [line.strip() for line in options.splitlines() if line.strip()]
+        if form.get("allow_changes") in ("yes", "no"):
+            fields["allow_changes"] = form.get("allow_changes") == "yes"
+    if op == "question.label":
+        raw = form.get("labels")
+        labels = raw.split(",") if isinstance(raw, str) else []
+        fields["labels"] = [label.strip() for label in labels if label.strip()]
+    if op == "question.approve" and fields.get("text", "").strip() == "":
+        fields.pop("text", None)  # an empty edit box means "approve as asked"
+    if op == "vote":
+        fields.pop("text", None)
+        fields["choice"] = _choice(form, state, fields.get("poll_id"))
+    return fields

@@ -1,0 +1,55 @@
+"""Recent view frames per role, so a reconnecting client gets exactly what it missed."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from server.codec import Encoding, encode, wire_frame
+
+__all__ = ["ResumeRing", "TickFrames"]
+
+
+class TickFrames:
+    """One tick's frames for one role; each encoding is built at most once, on first use."""
+
+    __slots__ = ("_blobs", "frames", "seq")
+
+    def __init__(self, seq: int, frames: list[dict[str, Any]]) -> None:
+        self.seq = seq
+        self.frames = frames
+        self._blobs: dict[Encoding, bytes] = {}
+
+    def blob(self, encoding: Encoding) -> bytes:
+        blob = self._blobs.get(encoding)
+        if blob is None:
+            blob = self._blobs[encoding] = b"".join(
+                wire_frame(encode(frame, encoding), encoding) for frame in self.frames
+            )
+        return blob
+
+
+class ResumeRing:
+    """The last `size` ticks that had frames for a role.
+
+    `base` is the newest seq a client may already have seen and still be served from the ring:
+    every change after it is in the ring. Older positions get a fresh snapshot instead.
+    """
+
+    __slots__ = ("_ticks", "base", "size")
+
+    def __init__(self, base: int, size: int) -> None:
+        self.base = base
+        self.size = size
+        self._ticks: deque[TickFrames] = deque()
+
+    def append(self, tick: TickFrames) -> None:
+        self._ticks.append(tick)
+        if len(self._ticks) > self.size:
+            self.base = self._ticks.popleft().seq
+
+    def can_serve(self, since: int) -> bool:
+        return since >= self.base
+
+    def since(self, since: int) -> list[TickFrames]:
+        return [tick for tick in self._ticks if tick.seq > since]

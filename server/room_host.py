@@ -1,0 +1,356 @@
+"""One live room in this process: its state, its writer, its sockets, its fan-out.
+
+Commands are decided against the live state, appended to the store (group commit), and only
+then applied, strictly in `seq` order, whether they came from this process or (through the
+broker, or a backfill from the store) from another. Acks go out after that apply, so an ack
+always means durable. Rendering is the hub's tick: one frame list per role, encoded once per
+encoding, the same bytes written to every socket of that role.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from moderation.filters import TextFilters
+from moderation.roles import Role
+from rooms import (
+    Applied,
+    Change,
+    CommandError,
+    Context,
+    Record,
+    RoomState,
+    apply,
+    decide,
+    event_from_dict,
+    event_to_dict,
+    personal_frames,
+    snapshot_view,
+    view_frames,
+)
+from server.codec import Encoding
+from server.config import Limits
+from server.connection import CLOSE_BANNED, CLOSE_LAGGING, Connection
+from server.resume import ResumeRing, TickFrames
+from server.store.base import Committed, Entry, Store, StoreUnavailable
+
+__all__ = ["ROLES", "Outcome", "RoomHost"]
+
+log = logging.getLogger("townhall.room")
+
+ROLES = (Role.ORGANISER, Role.MODERATOR, Role.ATTENDEE, Role.SCREEN, Role.EMBED)
+MAX_BATCH = 2000
+
+# Organisers and co-moderators see the same view; render it once.
+VIEW_OF = {
+    Role.ORGANISER: Role.MODERATOR,
+    Role.MODERATOR: Role.MODERATOR,
+    Role.ATTENDEE: Role.ATTENDEE,
+    Role.SCREEN: Role.SCREEN,
+    Role.EMBED: Role.EMBED,
+}
+VIEWS = (Role.MODERATOR, Role.ATTENDEE, Role.SCREEN, Role.EMBED)
+_SHUT_OUT = frozenset({"participant.banned", "moderator.revoked"})
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the submitter of an op learns: an ack (result, receipt) or an error."""
+
+    seq: int
+    result: dict[str, Any]
+    error: CommandError | None = None
+    duplicate: bool = False
+    receipt: str | None = None
+
+    def frame(self, op_id: str) -> dict[str, Any]:
+        if self.error is not None:
+            return {"type": "error", "op_id": op_id, **self.error.to_dict()}
+        frame: dict[str, Any] = {"type": "ack", "op_id": op_id, "seq": self.seq, **self.result}
+        if self.duplicate:
+            frame["duplicate"] = True
+        if self.receipt is not None:
+            frame["receipt"] = {"seq": self.seq, "hash": self.receipt}
+        return frame
+
+
+@dataclass(slots=True)
+class _Pending:
+    entry: Entry
+    future: asyncio.Future[Outcome]
+    key: tuple[str, str]
+
+
+@dataclass(slots=True)
+class HostDeps:
+    store: Store
+    limits: Limits
+    filters: TextFilters
+    publish: Callable[[str, Sequence[Committed]], None]
+    mark_dirty: Callable[[RoomHost], None]
+    snapshot_every: int = 2000
+    save_snapshot: Callable[[RoomHost], None] = field(default=lambda host: None)
+
+
+class RoomHost:
+    def __init__(self, code: str, state: RoomState, deps: HostDeps) -> None:
+        self.code = code
+        self.state = state
+        self.deps = deps
+        self.last_hash: str | None = None
+        self.snapshot_seq = state.seq
+        self._inbox: list[_Pending] = []
+        self._inflight: dict[tuple[str, str], asyncio.Future[Outcome]] = {}
+        self._results: dict[int, tuple[Applied, str]] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._apply_lock = asyncio.Lock()
+        self.changes: list[Change] = []
+        self.sockets: dict[Role, dict[Encoding, set[Connection]]] = {
+            view: {Encoding.JSON: set(), Encoding.MSGPACK: set()} for view in VIEWS
+        }
+        self.by_participant: dict[str, set[Connection]] = {}
+        self.laggers: set[Connection] = set()
+        self.rings = {
+            view: ResumeRing(state.seq, deps.limits.resume_window_ticks) for view in VIEWS
+        }
+        self._writer = asyncio.get_running_loop().create_task(self._write_forever())
+
+    # -- commands -------------------------------------------------------------------------
+
+    def submit(
+        self, op: str, fields: dict[str, Any], ctx: Context, filters: TextFilters | None = None
+    ) -> asyncio.Future[Outcome]:
+        """Decide now, commit soon; the future resolves once the outcome is durable."""
+        loop = asyncio.get_running_loop()
+        if self._stopping:
+            return _done(loop, Outcome(self.state.seq, {}, CommandError("server.unavailable")))
+        key = (ctx.actor, ctx.op_id)
+        recalled = self.state.recall(ctx.actor, ctx.op_id)
+        if recalled is not None:
+            return _done(loop, Outcome(recalled[0], recalled[1], duplicate=True))
+        inflight = self._inflight.get(key)
+        if inflight is not None:
+            return inflight  # the same op again before its first copy committed: one answer
+        try:
+            event = decide(self.state, op, fields, ctx, filters or self.deps.filters)
+        except CommandError as error:
+            return _done(loop, Outcome(self.state.seq, {}, error))
+        wire = event_to_dict(event)
+        future: asyncio.Future[Outcome] = loop.create_future()
+        entry = Entry(ctx.at, ctx.actor, ctx.op_id, wire["type"], wire["data"])
+        self._inbox.append(_Pending(entry, future, key))
+        self._inflight[key] = future
+        self._wake.set()
+        return future
+
+    async def _write_forever(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._inbox:
+                batch, self._inbox = self._inbox[:MAX_BATCH], self._inbox[MAX_BATCH:]
+                try:
+                    await self._commit(batch)
+                except Exception:  # never let one bad batch kill the room's writer
+                    log.exception("room %s: commit failed", self.code)
+                    self._fail(batch, CommandError("server.unavailable"))
+            if self._stopping:
+                return
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            committed = await self.deps.store.append(self.code, [p.entry for p in batch])
+        except StoreUnavailable as exc:
+            log.warning(
+                "room %s: store unavailable, %d ops refused: %s", self.code, len(batch), exc
+            )
+            self._fail(batch, CommandError("server.unavailable"))
+            return
+        await self.advance(committed)
+        for pending, entry in zip(batch, committed, strict=True):
+            applied, receipt = self._results.pop(entry.seq)
+            self._inflight.pop(pending.key, None)
+            if not pending.future.done():
+                pending.future.set_result(_outcome(applied, receipt))
+        self.deps.publish(self.code, committed)
+
+    def _fail(self, batch: list[_Pending], error: CommandError) -> None:
+        for pending in batch:
+            self._inflight.pop(pending.key, None)
+            if not pending.future.done():
+                pending.future.set_result(Outcome(self.state.seq, {}, error))
+
+    # -- applying the log -----------------------------------------------------------------
+
+    async def advance(self, committed: Sequence[Committed]) -> None:
+        """Apply committed entries in seq order, filling any gap from the store first."""
+        async with self._apply_lock:
+            for entry in committed:
+                if entry.seq <= self.state.seq:
+                    continue  # already applied (our own, echoed back, or backfilled)
+                if entry.seq > self.state.seq + 1:
+                    await self._backfill(entry.seq - 1)
+                self._apply_one(entry)
+
+    async def catch_up(self) -> None:
+        """Bring the room to the store's head (after a broker outage, or on a position check)."""
+        async with self._apply_lock:
+            await self._backfill(None)
+
+    async def _backfill(self, upto: int | None) -> None:
+        while upto is None or self.state.seq < upto:
+            limit = 5000 if upto is None else min(5000, upto - self.state.seq)
+            missing = await self.deps.store.read(self.code, after=self.state.seq, limit=limit)
+            if not missing:
+                if upto is not None:
+                    raise RuntimeError(f"room {self.code}: store has no seq {self.state.seq + 1}")
+                return
+            for entry in missing:
+                self._apply_one(entry)
+
+    def _apply_one(self, entry: Committed) -> None:
+        event = event_from_dict({"type": entry.type, "data": entry.data})
+        applied = apply(self.state, Record(entry.seq, entry.at, entry.actor, entry.op_id, event))
+        self.last_hash = entry.hash
+        if (entry.actor, entry.op_id) in self._inflight:
+            self._results[entry.seq] = (applied, entry.hash)
+        if applied.changes:
+            self.changes.extend(applied.changes)
+            self.deps.mark_dirty(self)
+        if self.state.seq - self.snapshot_seq >= self.deps.snapshot_every:
+            self.snapshot_seq = self.state.seq
+            self.deps.save_snapshot(self)
+
+    # -- sockets --------------------------------------------------------------------------
+
+    def attach(self, conn: Connection, since: int | None) -> None:
+        """Send the first frames (missed ticks or a snapshot), then join the fan-out.
+
+        No await between the two, so no tick can slip between them.
+        """
+        view = VIEW_OF[conn.role]
+        ring = self.rings[view]
+        if since is not None and since <= self.state.seq and ring.can_serve(since):
+            for tick in ring.since(since):
+                conn.outbox.write(tick.blob(conn.encoding), conn.encoding is Encoding.JSON)
+        else:
+            conn.send(self.snapshot_frame(conn.role, conn.participant_id))
+        conn.sent_seq = self.state.seq
+        self.sockets[view][conn.encoding].add(conn)
+        self.by_participant.setdefault(conn.participant_id, set()).add(conn)
+
+    def detach(self, conn: Connection) -> None:
+        self.sockets[VIEW_OF[conn.role]][conn.encoding].discard(conn)
+        self.laggers.discard(conn)
+        mine = self.by_participant.get(conn.participant_id)
+        if mine is not None:
+            mine.discard(conn)
+            if not mine:
+                del self.by_participant[conn.participant_id]
+
+    def snapshot_frame(self, role: Role, participant_id: str | None) -> dict[str, Any]:
+        return {
+            "type": "snapshot",
+            "seq": self.state.seq,
+            **snapshot_view(self.state, role, participant_id),
+        }
+
+    def connection_count(self) -> int:
+        return sum(len(conns) for by_enc in self.sockets.values() for conns in by_enc.values())
+
+    # -- the tick -------------------------------------------------------------------------
+
+    def render(self, now: float) -> int:
+        """Send everything that changed since the last tick; returns frames written."""
+        changes, self.changes = self.changes, []
+        seq = self.state.seq
+        soft = self.deps.limits.socket_soft_buffer
+        written = 0
+        if changes:
+            for view in VIEWS:
+                frames = view_frames(self.state, view, changes)
+                if not frames:
+                    continue
+                for frame in frames:
+                    frame["seq"] = seq
+                tick = TickFrames(seq, frames)
+                self.rings[view].append(tick)
+                for encoding, conns in self.sockets[view].items():
+                    if not conns:
+                        continue
+                    blob = tick.blob(encoding)
+                    for conn in conns:
+                        if conn.lag_started is None:
+                            conn.push(blob, seq, soft, now)
+                            if conn.lag_started is not None:
+                                self.laggers.add(conn)
+                            else:
+                                written += 1
+            for participant_id, frame in personal_frames(self.state, changes):
+                frame["seq"] = seq
+                for conn in self.by_participant.get(participant_id, ()):
+                    conn.send(frame)
+            for change in changes:
+                if change.type in _SHUT_OUT and isinstance(change.key, str):
+                    # They were told why in a personal frame above; now they may watch no more.
+                    self.close_participant(change.key, CLOSE_BANNED, change.type)
+        if self.laggers:
+            self._tend_laggers(now)
+        return written
+
+    def _tend_laggers(self, now: float) -> None:
+        limits = self.deps.limits
+        for conn in list(self.laggers):
+            if conn.closed:
+                self.laggers.discard(conn)
+            elif conn.lag_started is not None and now - conn.lag_started > limits.lag_close_seconds:
+                self.laggers.discard(conn)
+                conn.close(CLOSE_LAGGING, "too slow: reconnect with ?since=<last seq>")
+            elif conn.outbox.backlog() < limits.socket_soft_buffer // 4:
+                # It drained: give it what it skipped, from the ring or as a fresh snapshot.
+                self.laggers.discard(conn)
+                conn.lag_started = None
+                ring = self.rings[VIEW_OF[conn.role]]
+                if ring.can_serve(conn.sent_seq):
+                    for tick in ring.since(conn.sent_seq):
+                        conn.outbox.write(tick.blob(conn.encoding), conn.encoding is Encoding.JSON)
+                else:
+                    conn.send(self.snapshot_frame(conn.role, conn.participant_id))
+                conn.sent_seq = self.state.seq
+
+    def close_sockets(self, code: int, reason: str) -> None:
+        for by_enc in self.sockets.values():
+            for conns in by_enc.values():
+                for conn in list(conns):
+                    conn.close(code, reason)
+
+    def close_participant(self, participant_id: str, code: int, reason: str) -> None:
+        for conn in list(self.by_participant.get(participant_id, ())):
+            conn.close(code, reason)
+
+    async def stop(self) -> None:
+        """Commit and answer everything already submitted, then stop the writer."""
+        self._stopping = True
+        self._wake.set()
+        await self._writer
+
+
+def _done(loop: asyncio.AbstractEventLoop, outcome: Outcome) -> asyncio.Future[Outcome]:
+    future: asyncio.Future[Outcome] = loop.create_future()
+    future.set_result(outcome)
+    return future
+
+
+def _outcome(applied: Applied, receipt: str) -> Outcome:
+    return Outcome(
+        applied.seq,
+        applied.result,
+        applied.error,
+        applied.duplicate,
+        None if applied.error is not None else receipt,
+    )

@@ -1,0 +1,80 @@
+"""Signed, room-scoped bearer tokens: who you are, in which room, with which role.
+
+A token is `base64url(json claims) "." base64url(hmac-sha256)`. Stdlib HMAC keeps verification
+to a couple of microseconds, which matters when 10,000 phones reconnect at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+from moderation.roles import Role
+
+__all__ = ["Claims", "TokenError", "issue", "verify"]
+
+
+class TokenError(Exception):
+    """The token is malformed, forged, expired or for another room."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    room: str
+    participant_id: str
+    role: Role
+    expires_at: int  # ms since the epoch; 0 = never
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def issue(secret: bytes, claims: Claims) -> str:
+    body = json.dumps(
+        {
+            "r": claims.room,
+            "p": claims.participant_id,
+            "o": claims.role.value,
+            "x": claims.expires_at,
+        },
+        separators=(",", ":"),
+    ).encode()
+    mac = hmac.new(secret, body, hashlib.sha256).digest()
+    return f"{_b64(body)}.{_b64(mac)}"
+
+
+def verify(secret: bytes, token: str, *, room: str, now_ms: int) -> Claims:
+    if not token or len(token) > 1024 or token.count(".") != 1:
+        raise TokenError("malformed token")
+    body_part, mac_part = token.split(".")
+    try:
+        body = _unb64(body_part)
+        mac = _unb64(mac_part)
+    except (binascii.Error, ValueError) as exc:
+        raise TokenError("malformed token") from exc
+    if not hmac.compare_digest(mac, hmac.new(secret, body, hashlib.sha256).digest()):
+        raise TokenError("bad signature")
+    try:
+        raw = json.loads(body)
+        claims = Claims(
+            room=str(raw["r"]),
+            participant_id=str(raw["p"]),
+            role=Role(raw["o"]),
+            expires_at=int(raw["x"]),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TokenError("malformed claims") from exc
+    if claims.room != room:
+        raise TokenError("token is for another room")
+    if claims.expires_at and claims.expires_at < now_ms:
+        raise TokenError("token expired")
+    return claims

@@ -1,0 +1,98 @@
+"""Resume: inside the log window a client gets exactly what it missed; beyond it, a snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.live_server import LiveServer
+from tests.support.wsclient import Client, create_room, join, results_of
+
+
+@pytest.fixture(scope="module")
+def small_window(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = LiveServer(
+        Path(tmp_path_factory.mktemp("small-window")),
+        env={"TOWNHALL_LIMIT_RESUME_WINDOW_TICKS": "3"},
+    ).start()
+    yield live
+    live.stop()
+
+
+def test_resume_inside_the_window_sends_only_the_missed_frames(server: LiveServer) -> None:
+    async def scenario() -> None:
+        room = create_room(server.http)
+        code = room["code"]
+        mod = await Client.open(server.ws, code, room["moderator_token"])
+        person = join(server.http, code)
+        watcher = await Client.open(server.ws, code, person["participant_token"])
+        first = await watcher.wait_for(lambda f: f["type"] == "snapshot")
+        poll = await mod.op("poll.create", kind="single", question="Before?", options=["a", "b"])
+        await mod.op("poll.open", poll_id=poll["poll_id"])
+        seen = await watcher.wait_for(lambda f: f.get("poll", {}).get("state") == "open")
+        last_seen = seen["seq"]
+        await watcher.close()
+
+        # While it is away: a reveal and a vote.
+        await mod.op("poll.reveal", poll_id=poll["poll_id"])
+        voter = await Client.open(server.ws, code, join(server.http, code)["participant_token"])
+        await voter.op("vote", poll_id=poll["poll_id"], choice=1)
+        await mod.wait_for(lambda f: (results_of(f, poll["poll_id"]) or {}).get("voters") == 1)
+
+        back = await Client.open(server.ws, code, person["participant_token"], since=last_seen)
+        tally = await back.wait_for(
+            lambda f: (results_of(f, poll["poll_id"]) or {}).get("voters") == 1
+        )
+        assert results_of(tally, poll["poll_id"])["counts"] == [0, 1]  # type: ignore[index]
+        assert all(f["type"] != "snapshot" for f in back.frames)
+        assert all(f["seq"] > last_seen for f in back.frames)
+        assert first["seq"] < last_seen
+        for c in (mod, voter, back):
+            await c.close()
+
+    asyncio.run(scenario())
+
+
+def test_resume_beyond_the_window_gets_a_fresh_snapshot(small_window: LiveServer) -> None:
+    server = small_window
+
+    async def scenario() -> None:
+        room = create_room(server.http)
+        code = room["code"]
+        mod = await Client.open(server.ws, code, room["moderator_token"])
+        person = join(server.http, code)
+        watcher = await Client.open(server.ws, code, person["participant_token"])
+        snap = await watcher.wait_for(lambda f: f["type"] == "snapshot")
+        await watcher.close()
+        poll_ids = []
+        for i in range(6):  # six separate ticks: more than the window of 3
+            poll = await mod.op("poll.create", kind="single", question=f"Q{i}", options=["a", "b"])
+            await mod.op("poll.open", poll_id=poll["poll_id"])
+            await mod.wait_for(
+                lambda f, p=poll["poll_id"]: (
+                    f.get("poll", {}).get("poll_id") == p and f["poll"]["state"] == "open"
+                )
+            )
+            poll_ids.append(poll["poll_id"])
+        back = await Client.open(server.ws, code, person["participant_token"], since=snap["seq"])
+        fresh = await back.wait_for(lambda f: True)
+        assert fresh["type"] == "snapshot"
+        assert sorted(p["poll_id"] for p in fresh["room"]["polls"]) == poll_ids
+        await mod.close()
+        await back.close()
+
+    asyncio.run(scenario())
+
+
+def test_resume_from_the_future_catches_up_and_sends_a_snapshot(server: LiveServer) -> None:
+    async def scenario() -> None:
+        room = create_room(server.http)
+        client = await Client.open(server.ws, room["code"], room["moderator_token"], since=10_000)
+        first = await client.wait_for(lambda f: True)
+        assert first["type"] == "snapshot"
+        await client.close()
+
+    asyncio.run(scenario())
