@@ -6,9 +6,31 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck unit bench bench-quick soak setup services clean
+.PHONY: run test lint typecheck unit bench bench-quick soak setup services clean vendor chromium messages
 
-setup: $(STAMP)
+setup: $(STAMP) vendor
+
+# Front-end packages from the npm registry, versions pinned in package.json + package-lock.json.
+# `npm ci` installs exactly the lock file; the files the pages serve are copied to static/vendor/
+# (git-ignored), so nothing vendored is ever hand-copied or committed.
+VENDOR_STAMP := static/vendor/.installed-$(shell cat package-lock.json | cksum | cut -d' ' -f1)
+
+vendor: $(VENDOR_STAMP)
+
+$(VENDOR_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	cp node_modules/axe-core/axe.min.js static/vendor/axe.min.js
+	@rm -f static/vendor/.installed-*; touch $@
+
+# The browser tests drive Debian's Chromium; never a downloaded browser.
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# Interface strings: extract into the template catalog (translations live in server/locales/).
+messages: setup
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o server/locales/messages.pot server
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +52,7 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-test: setup services lint typecheck
+test: setup services chromium lint typecheck
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: setup services
@@ -40,4 +62,4 @@ bench-quick: setup services
 	$(PY) -m loadtests.bench --quick
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-output
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-output node_modules static/vendor

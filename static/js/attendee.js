@@ -1,0 +1,236 @@
+// The attendee page: forms go over the socket (or wait offline), the room re-renders from frames.
+import { LiveRoom, pageConfig } from "./live.js";
+import { h, keyed, results, translator } from "./dom.js";
+
+const cfg = pageConfig();
+const t = translator(cfg.strings);
+const $ = (id) => document.getElementById(id);
+let lastAnnounce = 0;
+
+function hidden(name, value) { return h("input", { type: "hidden", name, value: String(value) }); }
+
+function opForm(op, cls, ...children) {
+  return h("form", { method: "post", action: `/r/${cfg.code}/act`, "data-op": op, class: cls || "" },
+    hidden("op", op), ...children);
+}
+
+function voteFields(poll, mine) {
+  const picked = (v) => mine === v || (Array.isArray(mine) && mine.includes(v));
+  const p = `p${poll.poll_id}`;
+  const n = poll.options.length;
+  switch (poll.kind) {
+    case "single":
+    case "multiple":
+      return h("fieldset", {}, h("legend", { class: "sr-only", text: poll.question }),
+        poll.options.map((option, i) => h("label", { class: "choice" },
+          h("input", { type: poll.kind === "single" ? "radio" : "checkbox", name: "choice", value: String(i),
+            required: poll.kind === "single", checked: picked(i) }), " ", option)));
+    case "rating":
+      return h("fieldset", { class: "rating" }, h("legend", { class: "sr-only", text: poll.question }),
+        Array.from({ length: poll.scale }, (_, i) => h("label", { class: "choice" },
+          h("input", { type: "radio", name: "choice", value: String(i + 1), required: true, checked: picked(i + 1) }), " ", String(i + 1))));
+    case "wordcloud":
+      return [h("label", { for: `${p}-text`, text: t("Your words") }),
+        h("input", { id: `${p}-text`, name: "choice", required: true, maxlength: "200" })];
+    case "open":
+      return [h("label", { for: `${p}-text`, text: t("Your answer") }),
+        h("textarea", { id: `${p}-text`, name: "choice", required: true, rows: "3" })];
+    case "ranking":
+      return h("fieldset", {}, h("legend", { text: t("Rank") }),
+        poll.options.map((option, i) => h("label", { class: "rank" },
+          h("select", { name: `rank_${i}` }, Array.from({ length: n }, (_, r) =>
+            h("option", { selected: r === i, text: String(r + 1) }))), " ", option)));
+    case "budget":
+      return h("fieldset", {}, h("legend", { text: `${t("Amount")} (${poll.total})` }),
+        poll.options.map((option, i) => h("label", { class: "amount" },
+          h("input", { type: "number", name: `amount_${i}`, min: "0", value: "0", inputmode: "numeric",
+            max: String(poll.caps ? poll.caps[i] : poll.total) }), " ", option)));
+    default:
+      return [];
+  }
+}
+
+// The typed `choice` the engine expects, read from a vote form (same rules as server/page_forms.py).
+function readChoice(form, poll) {
+  const data = new FormData(form);
+  const n = poll.options.length;
+  switch (poll.kind) {
+    case "single": case "rating": return Number(data.get("choice"));
+    case "multiple": return data.getAll("choice").map(Number);
+    case "ranking": {
+      const ranks = Array.from({ length: n }, (_, i) => [Number(data.get(`rank_${i}`)), i]);
+      ranks.sort((a, b) => a[0] - b[0]);
+      return ranks.map(([, i]) => i);
+    }
+    case "budget": {
+      const out = {};
+      for (let i = 0; i < n; i++) {
+        const v = Number(data.get(`amount_${i}`) || 0);
+        if (v) out[String(i)] = v;
+      }
+      return out;
+    }
+    default: return String(data.get("choice") || "");
+  }
+}
+
+function pollCard(poll, you) {
+  const mine = (you.ballots || {})[String(poll.poll_id)];
+  const voted = mine !== undefined && mine !== null;
+  const card = h("article", { class: "card poll", id: `poll-${poll.poll_id}`, "aria-labelledby": `poll-${poll.poll_id}-q` },
+    h("h3", { id: `poll-${poll.poll_id}-q`, text: poll.question }),
+    h("p", { class: "poll-state" }, t(poll.state[0].toUpperCase() + poll.state.slice(1)),
+      voted ? [" · ", h("strong", { text: t("Your vote") }), " ✓"] : []));
+  if (poll.state === "open" && (!voted || poll.allow_changes)) {
+    const form = opForm("vote", "vote", hidden("poll_id", poll.poll_id), voteFields(poll, mine),
+      h("button", { type: "submit", class: "primary", text: voted ? t("Change my vote") : t("Vote") }));
+    form.dataset.kind = poll.kind;
+    card.append(form);
+  }
+  card.append(results(poll, t));
+  return card;
+}
+
+function renderPolls(room, you) {
+  const polls = (room.polls || []).slice().reverse();
+  keyed($("poll-list"), polls, {
+    key: (p) => `poll-${p.poll_id}`,
+    sig: (p) => JSON.stringify([p.state, p.question, p.options, p.allow_changes, (you.ballots || {})[String(p.poll_id)] !== undefined]),
+    build: (p) => pollCard(p, you),
+    update: (el, p) => { el.querySelector(".results").replaceWith(results(p, t)); },
+  });
+  if (!polls.length) $("poll-list").append(h("p", { class: "muted", "data-key": "none", text: t("Nothing here yet.") }));
+}
+
+function renderQuestions(room, you) {
+  const upvoted = new Set(you.upvotes || []);
+  const list = (room.questions || []).slice().sort((a, b) => b.upvotes - a.upvotes || a.question_id - b.question_id);
+  keyed($("question-list"), list, {
+    key: (q) => `q-${q.question_id}`,
+    sig: (q) => JSON.stringify([q.text, q.upvotes, q.pinned, q.state, q.answer, upvoted.has(q.question_id)]),
+    build: (q) => {
+      const voted = upvoted.has(q.question_id);
+      const op = voted ? "question.unvote" : "question.upvote";
+      return h("li", { class: `card question${q.pinned ? " pinned" : ""}`, id: `q-${q.question_id}` },
+        q.pinned ? h("strong", { class: "badge", text: t("Pinned") }) : null,
+        h("p", { class: "q-text", text: q.text }),
+        h("p", { class: "q-meta", text: (q.author || "—") + (q.state === "answered" ? ` · ${t("Answered")}` : "") }),
+        q.answer ? h("p", { class: "q-answer", text: `${t("Reply")}: ${q.answer}` }) : null,
+        opForm(op, "inline", hidden("question_id", q.question_id),
+          h("button", { type: "submit", class: "upvote", "aria-pressed": voted ? "true" : "false" },
+            `▲ ${q.upvotes} `, h("span", { class: "sr-only", text: t("upvotes") }))));
+    },
+  });
+  const own = (you.questions || []).filter((q) => q.state === "pending" || q.state === "rejected");
+  const box = $("my-questions");
+  box.replaceChildren();
+  if (own.length) {
+    box.append(h("h3", { text: t("Pending review") }), h("ul", { class: "mine" }, own.map((q) =>
+      h("li", { class: `q-${q.state}` }, h("span", { text: q.text }), " ",
+        h("em", { text: q.state === "pending" ? t("Pending review") : `${t("Rejected")}${q.reason ? ": " + t(q.reason) : ""}` }),
+        q.state === "pending" ? opForm("question.withdraw", "inline", hidden("question_id", q.question_id),
+          h("button", { type: "submit", text: t("Withdraw") })) : null))));
+  }
+}
+
+function renderSpeaker(room, you) {
+  const sp = room.speaker || { current: null, queue: [], length: 0 };
+  const me = you.speaker || {};
+  const body = $("speaker-body");
+  const sig = JSON.stringify([sp.current, sp.length, me]);
+  if (body.dataset.sig === sig) return;
+  body.dataset.sig = sig;
+  const parts = [
+    h("p", {}, sp.current ? [`${t("On the floor")}: `, h("strong", { text: sp.current.name || "—" }), sp.current.topic ? ` — ${sp.current.topic}` : ""] : t("Nobody has the floor.")),
+    h("p", { text: `${sp.length} ${t("people waiting")}` }),
+  ];
+  if (me.speaking) parts.push(h("p", { class: "flash done", text: t("You have the floor") }));
+  else if (me.position) {
+    parts.push(h("p", {}, h("strong", { text: `${t("Your place in the queue")}: ${me.position}` })),
+      opForm("speaker.withdraw", "", h("button", { type: "submit", text: t("Withdraw") })));
+  } else {
+    parts.push(opForm("speaker.request", "stack", h("label", { for: "topic", text: t("Request to speak") }),
+      h("input", { id: "topic", name: "topic", maxlength: "200" }),
+      h("button", { type: "submit", text: t("Request to speak") })));
+  }
+  body.replaceChildren(...parts);
+}
+
+function renderReactions(room) {
+  const counts = (room.reactions && room.reactions.counts) || {};
+  for (const el of document.querySelectorAll(".reactions .count")) {
+    el.textContent = String(counts[el.dataset.emoji] || 0);
+  }
+}
+
+function announce(room, frames) {
+  // Screen readers hear new results, but at most every few seconds: a busy poll is not a firehose.
+  const now = Date.now();
+  const tally = frames.filter((f) => f.type === "poll.tally" || f.type === "poll.revealed");
+  if (!tally.length || now - lastAnnounce < 5000) return;
+  lastAnnounce = now;
+  const id = tally[tally.length - 1].poll_id ?? tally[tally.length - 1].poll?.poll_id;
+  const poll = (room.polls || []).find((p) => p.poll_id === id);
+  if (poll && poll.results) $("announce").textContent = `${poll.question}: ${poll.results.voters} ${t("voters")}`;
+}
+
+function render(model, frames) {
+  const { room, you } = model;
+  renderPolls(room, you);
+  renderQuestions(room, you);
+  renderSpeaker(room, you);
+  renderReactions(room);
+  announce(room, frames);
+  if (you.banned) status(t("Error"), true);
+}
+
+function status(text, alert) {
+  const el = $("conn");
+  el.textContent = text;
+  el.className = `conn${alert ? " alert" : ""}`;
+}
+
+const live = new LiveRoom({
+  code: cfg.code,
+  token: cfg.token,
+  onChange: render,
+  onStatus: (s) => {
+    document.body.dataset.conn = s;
+    status(s === "online" ? t("Connected") : s === "offline" ? t("Offline: your actions will be sent when you reconnect.") : t("Reconnecting…"), s === "offline");
+  },
+  onAnswer: (frame) => {
+    if (frame.type === "error") status(`${t("Error")}: ${frame.message || frame.code}`, true);
+    else if (frame.op_id) status(t("Sent."));
+  },
+});
+
+function fieldsOf(form) {
+  const op = form.dataset.op;
+  const data = new FormData(form);
+  const fields = {};
+  for (const name of ["poll_id", "question_id"]) if (data.has(name)) fields[name] = Number(data.get(name));
+  if (op === "vote") {
+    const poll = (live.model.room?.polls || []).find((p) => p.poll_id === fields.poll_id);
+    fields.choice = poll ? readChoice(form, poll) : data.get("choice");
+  } else if (op === "question.ask") {
+    fields.text = String(data.get("text") || "");
+    fields.anonymous = data.get("anonymous") === "on";
+  } else if (op === "speaker.request") {
+    fields.topic = String(data.get("topic") || "");
+  }
+  return fields;
+}
+
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-op]");
+  if (!form || !live.model.room) return;  // before the first snapshot the plain post still works
+  event.preventDefault();
+  const op = form.dataset.op;
+  const fields = fieldsOf(form);
+  if (op === "react") fields.emoji = event.submitter ? event.submitter.value : "";
+  const { sent } = live.send(op, fields);
+  if (!sent) status(t("Saved offline."), true);
+  if (op === "question.ask" || op === "speaker.request") form.reset();
+});
+
+live.connect();
