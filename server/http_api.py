@@ -16,7 +16,8 @@ from rooms import Context, snapshot_view
 from server.access import refusal
 from server.auth import cookie_name, read_claims
 from server.hub import now_ms
-from server.invites import with_credentials
+from server.invites import with_codes, with_credentials
+from server.origins import origin_allowed
 from server.tokens import Claims, issue
 
 if TYPE_CHECKING:
@@ -47,7 +48,11 @@ async def _json_body(request: Request) -> dict[str, Any] | JSONResponse:
     if not body:
         return {}
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+    # `curl -d '{...}'` labels JSON as a form; a body that starts like JSON is read as JSON.
+    looks_like_json = body.lstrip()[:1] in (b"{", b"[")
+    if not looks_like_json and content_type.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         form = await request.form()
         return {key: value for key, value in form.items() if isinstance(value, str)}
     try:
@@ -57,6 +62,21 @@ async def _json_body(request: Request) -> dict[str, Any] | JSONResponse:
     if not isinstance(data, dict):
         return error(400, "frame.invalid", "the body must be a JSON object")
     return data
+
+
+def _foreign_origin(request: Request, runtime: Runtime) -> Response | None:
+    """A browser post from another site (a hidden form riding the attendee's cookie): refused.
+    Bots and native clients send no Origin and are unaffected."""
+    if origin_allowed(
+        request.headers.get("origin"),
+        request.headers.get("host"),
+        runtime.settings.allowed_origins,
+    ):
+        return None
+    code = request.path_params.get("code", "")
+    if code in runtime.hub.rooms:
+        runtime.security.refused(code, "auth.origin", _ip(request), f"POST {request.url.path}")
+    return error(403, "auth.origin", "this page's origin may not post here")
 
 
 def new_code() -> str:
@@ -125,7 +145,12 @@ async def create_room(request: Request) -> Response:
 async def join_room(request: Request) -> Response:
     runtime = routes_state(request)
     code = request.path_params["code"]
+    foreign = _foreign_origin(request, runtime)
+    if foreign is not None:
+        return foreign
     if not runtime.joins_per_ip.take(_ip(request), time.monotonic()):
+        if code in runtime.hub.rooms:
+            runtime.security.join_throttled(code)
         return error(429, "rate.limited", "too many joins from your address; wait a moment")
     body = await _json_body(request)
     if isinstance(body, JSONResponse):
@@ -139,12 +164,18 @@ async def join_room(request: Request) -> Response:
         if existing is not None and existing.role is Role.ATTENDEE
         else new_id("u")
     )
-    fields = {k: v for k, v in body.items() if k in ("name", "district", "access_code")}
+    fields = {
+        k: v for k, v in body.items() if k in ("name", "district", "access_code", "attendee_code")
+    }
     ctx = Context(participant, Role.ATTENDEE, now_ms(), new_id("join-"))
     outcome = await host.submit("participant.join", fields, ctx)
     if outcome.error is not None:
         status = 403 if outcome.error.code.startswith("auth.") else 400
+        if status == 403:
+            runtime.security.refused(code, outcome.error.code, _ip(request), "join")
         return error(status, outcome.error.code, outcome.error.message)
+    if existing is None or existing.participant_id != participant:
+        runtime.security.joined(code, _ip(request))  # a new person, not a returning cookie
     token = issue(runtime.settings.secret, Claims(code, participant, Role.ATTENDEE, 0))
     response = JSONResponse(
         {"participant_token": token, "participant_id": participant, "seq": outcome.seq}
@@ -167,8 +198,13 @@ async def _claims_or_error(
     code = request.path_params["code"]
     claims = read_claims(request, code, runtime.settings.secret, now_ms())
     if claims is None:
+        if code in runtime.hub.rooms:  # only rooms we host: a stranger's guesses grow nothing
+            runtime.security.refused(code, "auth.token", _ip(request), request.url.path)
         return error(401, "auth.forbidden", "a valid token for this room is needed")
     if roles is not None and claims.role not in roles:
+        runtime.security.refused(
+            code, "auth.forbidden", _ip(request), request.url.path, claims.role
+        )
         return error(403, "auth.forbidden", "your role may not read this")
     return claims
 
@@ -191,6 +227,9 @@ async def get_room(request: Request) -> Response:
 async def post_op(request: Request) -> Response:
     """One operation over HTTP: the same checks and answer as over the WebSocket."""
     runtime = routes_state(request)
+    foreign = _foreign_origin(request, runtime)
+    if foreign is not None:
+        return foreign
     claims = await _claims_or_error(request)
     if isinstance(claims, Response):
         return claims
@@ -205,12 +244,18 @@ async def post_op(request: Request) -> Response:
     op, op_id = body.pop("op", None), body.pop("op_id", None)
     if not isinstance(op, str) or not isinstance(op_id, str) or not 1 <= len(op_id) <= 64:
         return error(400, "frame.invalid", "`op` and `op_id` (1 to 64 characters) are required")
+    if op == "codes.issue":
+        body = with_codes(
+            op, body, claims.room, claims.participant_id, op_id, runtime.settings.secret
+        )
     outcome = await host.submit(
         op, body, Context(claims.participant_id, claims.role, now_ms(), op_id)
     )
     frame = outcome.frame(op_id)
     if outcome.error is not None:
         code = outcome.error.code
+        if code in ("auth.forbidden", "auth.banned"):
+            runtime.security.refused(claims.room, code, _ip(request), f"op {op[:40]}", claims.role)
         status = (
             403
             if code.startswith("auth.")
@@ -221,7 +266,9 @@ async def post_op(request: Request) -> Response:
         return JSONResponse(
             {"error": {"code": code, "message": outcome.error.message}}, status_code=status
         )
-    return JSONResponse(with_credentials(op, frame, claims.room, runtime.settings.secret))
+    return JSONResponse(
+        with_credentials(op, frame, claims.room, runtime.settings.secret, claims.participant_id)
+    )
 
 
 _CONFLICTS = {
@@ -263,6 +310,27 @@ async def transcript(request: Request) -> Response:
         media_type="application/x-ndjson",
         headers={"content-disposition": f'attachment; filename="{claims.room}.jsonl"'},
     )
+
+
+async def security_report(request: Request) -> Response:
+    """Moderators: refused auth attempts and joins per address (this process), verified codes."""
+    runtime = routes_state(request)
+    claims = await _claims_or_error(request, (Role.ORGANISER, Role.MODERATOR))
+    if isinstance(claims, Response):
+        return claims
+    host = await runtime.hub.room(claims.room)
+    if host is None:
+        return error(404, "room.not_found", "no such room")
+    refused = refusal(host.state, claims.participant_id, claims.role)
+    if refused is not None:
+        return error(403, refused.code, refused.message)
+    codes = host.state.attendee_codes
+    report = runtime.security.report(claims.room)
+    report["codes"] = {
+        "issued": len(codes),
+        "used": sum(1 for who in codes.values() if who is not None),
+    }
+    return JSONResponse(report)
 
 
 async def healthz(request: Request) -> Response:

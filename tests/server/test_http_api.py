@@ -152,3 +152,10 @@ def test_oversized_body_is_413(server: LiveServer) -> None:
     response = httpx.post(server.http + "/api/rooms", json={"title": "x" * 20000})
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "frame.too_large"
+
+
+def test_json_sent_with_a_form_content_type_is_read_as_json(server: LiveServer) -> None:
+    """What `curl -d '{"title": ...}'` sends, as README shows."""
+    response = httpx.post(server.http + "/api/rooms", content=b'{"title": "From curl"}',
+                          headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 201, response.text
