@@ -1,0 +1,348 @@
+"""Exports of a room for organisers and evaluators: CSV files, the report, the JSONL log.
+
+HTTP (moderator or organiser token, like the transcript):
+
+    GET /api/rooms/{code}/export/questions.csv
+    GET /api/rooms/{code}/export/polls/{poll_id}.csv          results
+    GET /api/rooms/{code}/export/polls/{poll_id}-ballots.csv  ballots, without identities
+    GET /api/rooms/{code}/report                               the evaluation report (JSON)
+
+and `townhall export ROOM`, which reads the store directly and writes the same files.
+
+Cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR) get a
+leading apostrophe: exports are opened in spreadsheets and the text is the public's.
+Ballots carry no participant id and are sorted by their choice, so neither who voted nor
+in which order can be read from them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from moderation.roles import Role
+from rooms import RoomState, apply, new_room
+from rooms.evaluation import evaluate, record_from_dict
+from rooms.records import Record
+from rooms.state import Poll
+from server.access import refusal
+from server.auth import read_claims
+from server.http_api import error, routes_state
+from server.hub import now_ms
+from server.store.base import Committed, Store
+
+if TYPE_CHECKING:
+    from server.room_host import RoomHost
+
+__all__ = [
+    "ballots_csv",
+    "export_routes",
+    "iso",
+    "poll_csv",
+    "questions_csv",
+    "read_entries",
+    "records_of",
+    "replay",
+    "transcript_lines",
+    "write_export",
+]
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def iso(ms: int | None) -> str:
+    """ms since the epoch as ISO 8601 UTC (seconds), or "" for None."""
+    if ms is None:
+        return ""
+    return (
+        datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    )
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([v if isinstance(v, int | float) else _cell(v) for v in row])
+    return buffer.getvalue()
+
+
+# -- reading a log ---------------------------------------------------------------------------
+
+
+async def read_entries(store: Store, room: str) -> list[Committed]:
+    entries: list[Committed] = []
+    while True:
+        page = await store.read(room, after=entries[-1].seq if entries else 0, limit=5000)
+        if not page:
+            return entries
+        entries.extend(page)
+
+
+def records_of(entries: Iterable[Committed | dict[str, Any]]) -> list[Record]:
+    return [record_from_dict(e.to_dict() if isinstance(e, Committed) else e) for e in entries]
+
+
+def replay(records: Iterable[Record]) -> RoomState:
+    state = new_room()
+    for record in records:
+        apply(state, record)
+    return state
+
+
+def transcript_lines(entries: Iterable[Committed]) -> Iterator[bytes]:
+    for entry in entries:
+        yield json.dumps(entry.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+        yield b"\n"
+
+
+# -- CSV -------------------------------------------------------------------------------------
+
+
+def questions_csv(state: RoomState) -> str:
+    """Every question in any state, in asking order; the author only when not anonymous."""
+    rows = []
+    for q in state.questions.values():
+        author = ""
+        if not q.anonymous:
+            person = state.participants.get(q.author)
+            author = (person.name if person is not None else None) or q.author
+        rows.append(
+            [
+                q.id,
+                iso(q.at),
+                q.state,
+                q.text,
+                q.original_text or "",
+                len(q.upvoters),
+                len(q.downvoters),
+                iso(q.answered_at),
+                q.answer or "",
+                "; ".join(q.labels),
+                q.reason or "",
+                "; ".join(q.flags),
+                author,
+            ]
+        )
+    header = [
+        "question_id",
+        "asked_at",
+        "state",
+        "text",
+        "original_text",
+        "upvotes",
+        "downvotes",
+        "answered_at",
+        "answer",
+        "labels",
+        "reason",
+        "flags",
+        "author",
+    ]
+    return _csv(header, rows)
+
+
+def _poll(state: RoomState, poll_id: int) -> Poll:
+    poll = state.polls.get(poll_id)
+    if poll is None or poll.deleted:
+        raise KeyError(poll_id)
+    return poll
+
+
+def poll_csv(state: RoomState, poll_id: int) -> str:
+    """A poll's results as a table; its shape depends on the kind."""
+    poll = _poll(state, poll_id)
+    d, t = poll.defn, poll.tally
+    voters = t.voters
+
+    def pct(n: int) -> float:
+        return round(100 * n / voters, 1) if voters else 0.0
+
+    if d.kind in ("single", "multiple"):
+        rows: list[list[object]] = [
+            [i, label, t.counts[i], pct(t.counts[i])] for i, label in enumerate(d.options)
+        ]
+        header = ["option_index", "option", "votes", "percent_of_voters"]
+    elif d.kind == "rating":
+        rows = [[v + 1, n, pct(n)] for v, n in enumerate(t.counts)]
+        header = ["value", "votes", "percent_of_voters"]
+    elif d.kind in ("ranking", "budget"):
+        rows = [[i, label, t.points[i]] for i, label in enumerate(d.options)]
+        header = ["option_index", "option", "points" if d.kind == "ranking" else "amount"]
+    elif d.kind == "wordcloud":
+        rows = [[w, n] for w, n in sorted(t.words.items(), key=lambda kv: (-kv[1], kv[0]))]
+        header = ["word", "count"]
+    else:  # open: the answers, moderated like questions, without their authors
+        rows = [
+            [a.id, iso(a.at), a.state, a.text, a.reason or ""]
+            for a in (state.answers[i] for i in poll.answer_ids)
+        ]
+        header = ["answer_id", "at", "state", "text", "reason"]
+    rows.append(["voters", voters] if d.kind == "wordcloud" else ["voters", "", voters])
+    return _csv(header, rows)
+
+
+def _readable(poll: Poll, choice: object) -> str:
+    d = poll.defn
+    options = d.options
+
+    def label(i: object) -> str:
+        return options[i] if isinstance(i, int) and 0 <= i < len(options) else str(i)
+
+    if d.kind == "single":
+        return label(choice)
+    if d.kind == "multiple" and isinstance(choice, tuple):
+        return "; ".join(label(i) for i in choice)
+    if d.kind == "ranking" and isinstance(choice, tuple):
+        return " > ".join(label(i) for i in choice)
+    if d.kind == "budget" and isinstance(choice, tuple):
+        return "; ".join(f"{label(i)}={amount}" for i, amount in enumerate(choice))
+    if d.kind == "wordcloud" and isinstance(choice, tuple):
+        return " ".join(str(w) for w in choice)
+    return str(choice)
+
+
+def ballots_csv(state: RoomState, poll_id: int) -> str:
+    """One row per counted ballot, without who cast it, sorted by the choice itself.
+
+    Not for open polls: free text can name its author (the moderated answers are in the
+    results export instead). Raises KeyError for an unknown poll, ValueError for an open one.
+    """
+    poll = _poll(state, poll_id)
+    if poll.defn.kind == "open":
+        raise ValueError("open-text answers are exported with the results, not as ballots")
+    canonical = sorted(
+        json.dumps(list(c) if isinstance(c, tuple) else c, ensure_ascii=False)
+        for c in poll.ballots.values()
+    )
+    rows = []
+    for raw in canonical:
+        value = json.loads(raw)
+        rows.append([_readable(poll, tuple(value) if isinstance(value, list) else value), raw])
+    return _csv(["ballot", "choice"], rows)
+
+
+def write_export(state: RoomState, entries: Sequence[Committed], out: Path) -> list[Path]:
+    """What `townhall export` writes: the log, questions, each poll's results and ballots,
+    and the evaluation report as JSON."""
+    out.mkdir(parents=True, exist_ok=True)
+    code = state.code or (entries[0].room if entries else "room")
+    written: list[Path] = []
+
+    def put(name: str, content: bytes) -> None:
+        path = out / name
+        path.write_bytes(content)
+        written.append(path)
+
+    put(f"{code}.jsonl", b"".join(transcript_lines(entries)))
+    put(f"{code}-questions.csv", questions_csv(state).encode("utf-8"))
+    for poll in state.polls.values():
+        if poll.deleted:
+            continue
+        put(f"{code}-poll-{poll.id}.csv", poll_csv(state, poll.id).encode("utf-8"))
+        if poll.defn.kind != "open":
+            put(f"{code}-poll-{poll.id}-ballots.csv", ballots_csv(state, poll.id).encode("utf-8"))
+    report = evaluate(records_of(entries))
+    put(f"{code}-report.json", json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8"))
+    return written
+
+
+# -- HTTP ------------------------------------------------------------------------------------
+
+
+async def staff_host(request: Request) -> RoomHost | Response:
+    """The room of a still-valid moderator or organiser token, or the error response."""
+    runtime = routes_state(request)
+    code = request.path_params["code"]
+    claims = read_claims(request, code, runtime.settings.secret, now_ms())
+    if claims is None:
+        return error(401, "auth.forbidden", "a valid token for this room is needed")
+    if claims.role not in (Role.ORGANISER, Role.MODERATOR):
+        return error(403, "auth.forbidden", "your role may not read this")
+    host = await runtime.hub.room(claims.room)
+    if host is None:
+        return error(404, "room.not_found", "no such room")
+    refused = refusal(host.state, claims.participant_id, claims.role)
+    if refused is not None:
+        return error(403, refused.code, refused.message)
+    return host
+
+
+def _csv_response(text: str, filename: str) -> Response:
+    return Response(
+        text.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "content-disposition": f'attachment; filename="{filename}"',
+            "x-content-type-options": "nosniff",
+            "cache-control": "no-store",
+        },
+    )
+
+
+async def export_questions(request: Request) -> Response:
+    host = await staff_host(request)
+    if isinstance(host, Response):
+        return host
+    return _csv_response(questions_csv(host.state), f"{host.code}-questions.csv")
+
+
+async def export_poll(request: Request) -> Response:
+    host = await staff_host(request)
+    if isinstance(host, Response):
+        return host
+    poll_id: int = request.path_params["poll_id"]
+    ballots = request.path_params.get("part") == "ballots"
+    try:
+        text = ballots_csv(host.state, poll_id) if ballots else poll_csv(host.state, poll_id)
+    except KeyError:
+        return error(404, "poll.not_found", "no such poll")
+    except ValueError as exc:
+        return error(404, "export.not_available", str(exc))
+    suffix = "-ballots" if ballots else ""
+    return _csv_response(text, f"{host.code}-poll-{poll_id}{suffix}.csv")
+
+
+async def load_report(request: Request, host: RoomHost) -> dict[str, Any]:
+    """The evaluation report of a hosted room, from its whole log in the store."""
+    entries = await read_entries(routes_state(request).hub.store, host.code)
+    # Folding a long log takes a while: off the event loop (evaluate is pure).
+    return await asyncio.to_thread(lambda: evaluate(records_of(entries)))
+
+
+async def report(request: Request) -> Response:
+    host = await staff_host(request)
+    if isinstance(host, Response):
+        return host
+    body = await load_report(request, host)
+    return JSONResponse(body, headers={"cache-control": "no-store"})
+
+
+async def _ballots(request: Request) -> Response:
+    request.path_params["part"] = "ballots"
+    return await export_poll(request)
+
+
+def export_routes() -> list[BaseRoute]:
+    return [
+        Route("/api/rooms/{code:str}/report", report),
+        Route("/api/rooms/{code:str}/export/questions.csv", export_questions),
+        Route("/api/rooms/{code:str}/export/polls/{poll_id:int}.csv", export_poll),
+        Route("/api/rooms/{code:str}/export/polls/{poll_id:int}-ballots.csv", _ballots),
+    ]

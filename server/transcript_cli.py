@@ -1,0 +1,185 @@
+"""`townhall export | verify | report | replay`: the transcript tools, after the meeting.
+
+    townhall export ROOM [--store URL] [--out DIR]     log (JSONL), CSVs, report.json
+    townhall verify FILE [--receipt SEQ:HASH ...] [--json]
+    townhall report ROOM|FILE.jsonl [--store URL] [--format json|html] [--lang en] [--out F]
+    townhall replay FILE [--seq N]                     the moderator's view, as JSON
+
+export and report read the store directly (TOWNHALL_STORE_URL, default the SQLite file of
+`townhall serve`); a running server does not have to be stopped (SQLite WAL readers).
+Exit codes: 0 fine, 1 verification failed, 2 bad input (no such room, unreadable file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from moderation.roles import Role
+from rooms import snapshot_view
+from rooms.evaluation import evaluate, record_from_dict
+from rooms.records import Record
+from server.exports import read_entries, records_of, replay, write_export
+from server.store import open_store, sqlite_path
+from server.store.base import Committed
+from server.verify import parse_receipt, render_text, verify_lines
+
+__all__ = ["add_commands", "run"]
+
+
+class Refused(Exception):
+    """Bad input: printed as `townhall: ...`, exit status 2."""
+
+
+def add_commands(commands: Any) -> None:
+    store_help = "store URL (default: $TOWNHALL_STORE_URL or the serve default)"
+    export = commands.add_parser("export", help="write a room's log, CSVs and report to a folder")
+    export.add_argument("room")
+    export.add_argument("--store", help=store_help)
+    export.add_argument("--out", default=".", help="folder to write into (default: here)")
+
+    verify = commands.add_parser("verify", help="check a transcript's hash chain and recount it")
+    verify.add_argument("file", help="a transcript (JSON Lines), '-' for stdin")
+    verify.add_argument(
+        "--receipt",
+        action="append",
+        default=[],
+        metavar="SEQ:HASH",
+        help="a vote's receipt to look for (repeatable)",
+    )
+    verify.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    report = commands.add_parser("report", help="the evaluation report of a room")
+    report.add_argument("room", help="a room code, or a transcript file (.jsonl)")
+    report.add_argument("--store", help=store_help)
+    report.add_argument("--format", choices=("json", "html"), default="json")
+    report.add_argument("--lang", default="en")
+    report.add_argument("--out", help="file to write (default: stdout)")
+
+    replay_ = commands.add_parser("replay", help="rebuild a room from its log and print it")
+    replay_.add_argument("file", help="a transcript (JSON Lines), '-' for stdin")
+    replay_.add_argument("--seq", type=int, help="stop after this seq")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.command == "export":
+            return _export(args)
+        if args.command == "verify":
+            return _verify(args)
+        if args.command == "report":
+            return _report(args)
+        if args.command == "replay":
+            return _replay(args)
+    except Refused as exc:
+        print(f"townhall: {exc}", file=sys.stderr)
+        return 2
+    raise AssertionError(args.command)
+
+
+def _store_url(given: str | None) -> str:
+    from server.cli import default_store_url
+
+    url = given or default_store_url()
+    if url.split(":", 1)[0].lower() == "sqlite":
+        path = sqlite_path(url)
+        if path != ":memory:" and not Path(path).exists():
+            raise Refused(f"no store at {path} (set --store or TOWNHALL_STORE_URL)")
+    return url
+
+
+async def _read_room(url: str, room: str) -> list[Committed]:
+    store = open_store(url)
+    await store.open()
+    try:
+        entries = await read_entries(store, room)
+        if not entries:
+            known = await store.rooms()
+            hint = f"; rooms: {', '.join(sorted(known)[:20])}" if known else ""
+            raise Refused(f"no room {room!r} in the store{hint}")
+        return entries
+    finally:
+        await store.close()
+
+
+def _lines(path: str) -> list[str]:
+    if path == "-":
+        return sys.stdin.read().splitlines()
+    try:
+        return Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Refused(f"cannot read {path}: {exc}") from None
+
+
+def _records_from_file(path: str) -> list[Record]:
+    records = []
+    for number, line in enumerate(_lines(path), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(record_from_dict(json.loads(line)))
+        except ValueError as exc:
+            raise Refused(f"{path} line {number}: {exc}") from None
+    if not records:
+        raise Refused(f"{path} holds no entries")
+    return records
+
+
+def _export(args: argparse.Namespace) -> int:
+    entries = asyncio.run(_read_room(_store_url(args.store), args.room))
+    state = replay(records_of(entries))
+    for path in write_export(state, entries, Path(args.out)):
+        print(path)
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    try:
+        receipts = [parse_receipt(r) for r in args.receipt]
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
+    result = verify_lines(_lines(args.file), receipts)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_text(result))
+    return 0 if result.ok else 1
+
+
+def _report(args: argparse.Namespace) -> int:
+    if args.room.endswith(".jsonl") or args.room == "-":
+        records = _records_from_file(args.room)
+    else:
+        records = records_of(asyncio.run(_read_room(_store_url(args.store), args.room)))
+    try:
+        report = evaluate(records)
+    except ValueError as exc:
+        raise Refused(f"cannot evaluate this log: {exc}") from None
+    if args.format == "html":
+        from server.report_page import render_report_html
+
+        text = render_report_html(report, args.lang)
+    else:
+        text = json.dumps(report, ensure_ascii=False, indent=2)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    records = _records_from_file(args.file)
+    if args.seq is not None:
+        records = [r for r in records if r.seq <= args.seq]
+    try:
+        state = replay(records)
+    except ValueError as exc:
+        raise Refused(f"cannot replay this log: {exc}") from None
+    view = snapshot_view(state, Role.ORGANISER, state.organiser)
+    print(json.dumps({"seq": state.seq, **view}, ensure_ascii=False, indent=2))
+    return 0
