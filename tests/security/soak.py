@@ -1,0 +1,152 @@
+"""`make soak`: a bounded soak against a real server process (not part of `make test`).
+
+Steady reconnect churn (attendees connect, vote, ask, react, drop, resume with `since`),
+RSS of the server sampled every few seconds; at the end the RSS slope (least squares over the
+second half, after warm-up) and every error or unexpected close are reported. Exits non-zero
+on any protocol error, any traceback in the server log, or an RSS slope above the bound.
+
+    python -m tests.security.soak --minutes 10 [--clients 40] [--max-slope-mb-per-min 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.support.live_server import LiveServer
+from tests.support.wsclient import Client, create_room, join
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def slope_per_minute(samples: list[tuple[float, float]]) -> float:
+    half = samples[len(samples) // 2 :]
+    if len(half) < 2:
+        return 0.0
+    n = len(half)
+    mean_t = sum(t for t, _ in half) / n
+    mean_m = sum(m for _, m in half) / n
+    var = sum((t - mean_t) ** 2 for t, _ in half)
+    cov = sum((t - mean_t) * (m - mean_m) for t, m in half)
+    return 0.0 if var == 0 else cov / var * 60
+
+
+async def attendee(
+    server: LiveServer, code: str, token: str, poll_id: int, until: float, stats: dict[str, int]
+) -> None:
+    rng = random.Random(token)
+    since: int | None = None
+    n = 0
+    while time.monotonic() < until:
+        try:
+            client = await Client.open(
+                server.ws, code, token, since=since, binary=rng.random() < 0.3
+            )
+        except Exception as exc:  # refused handshakes are errors in a soak
+            stats["errors"] += 1
+            print(f"handshake failed: {exc!r}", file=sys.stderr)
+            await asyncio.sleep(1)
+            continue
+        stats["connects"] += 1
+        for _ in range(rng.randint(1, 6)):
+            n += 1
+            # Mostly ops that do not grow the room (a vote replaces the last one); a few
+            # questions, which do: the room state grows with its content, by design.
+            roll = rng.random()
+            op, fields = (
+                ("question.ask", {"text": f"Soak question {token[-6:]} {n}"})
+                if roll < 0.03
+                else ("vote", {"poll_id": poll_id, "choice": rng.randrange(3)})
+                if roll < 0.6
+                else ("react", {"emoji": "👏"})
+            )
+            try:
+                answer = await client.op(op, op_id=f"s-{n}", timeout=10, **fields)
+            except (TimeoutError, ConnectionError) as exc:
+                stats["errors"] += 1
+                print(f"{op} lost: {exc!r}", file=sys.stderr)
+                break
+            if answer["type"] == "ack":
+                stats["acks"] += 1
+            elif answer["code"] not in ("rate.limited", "text.repeated", "vote.duplicate"):
+                stats["errors"] += 1
+                print(f"{op} refused: {answer}", file=sys.stderr)
+            await asyncio.sleep(rng.uniform(0.05, 0.5))
+        since = client.seq or None
+        if rng.random() < 0.5:
+            client.ws.transport.abort()  # a phone dropping off the network
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.closed, 5)
+            client._reader.cancel()
+        else:
+            await client.close()
+        await asyncio.sleep(rng.uniform(0.1, 1.0))
+
+
+async def soak(minutes: float, clients: int, max_slope: float) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        server = LiveServer(Path(tmp)).start()
+        try:
+            assert server.proc is not None
+            pid = server.proc.pid
+            room = create_room(server.http, "Soak", moderation="post")
+            code = room["code"]
+            mod = await Client.open(server.ws, code, room["moderator_token"])
+            poll = await mod.op(
+                "poll.create", kind="single", question="Soak?", options=["a", "b", "c"]
+            )
+            await mod.op("poll.open", poll_id=poll["poll_id"])
+            people = [join(server.http, code)["participant_token"] for _ in range(clients)]
+            stats = {"connects": 0, "acks": 0, "errors": 0}
+            until = time.monotonic() + minutes * 60
+            start = time.monotonic()
+            samples: list[tuple[float, float]] = []
+
+            async def sample() -> None:
+                while time.monotonic() < until:
+                    samples.append((time.monotonic() - start, rss_mb(pid)))
+                    await asyncio.sleep(2)
+
+            await asyncio.gather(
+                sample(),
+                *(attendee(server, code, t, poll["poll_id"], until, stats) for t in people),
+            )
+            await mod.close()
+            slope = slope_per_minute(samples)
+            log = server.logs()
+            tracebacks = log.count("Traceback")
+            print(
+                f"soak {minutes:g} min, {clients} clients: {stats['connects']} connects, "
+                f"{stats['acks']} acks, {stats['errors']} errors, {tracebacks} tracebacks; "
+                f"RSS {samples[0][1]:.1f} -> {samples[-1][1]:.1f} MB "
+                f"(max {max(m for _, m in samples):.1f}), slope {slope:+.2f} MB/min "
+                f"over the second half"
+            )
+            ok = stats["errors"] == 0 and tracebacks == 0 and slope <= max_slope
+            return 0 if ok else 1
+        finally:
+            server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=40)
+    parser.add_argument("--max-slope-mb-per-min", type=float, default=3.0)
+    args = parser.parse_args()
+    sys.exit(asyncio.run(soak(args.minutes, args.clients, args.max_slope_mb_per_min)))
+
+
+if __name__ == "__main__":
+    main()
