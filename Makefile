@@ -61,5 +61,11 @@ bench: setup services
 bench-quick: setup services
 	$(PY) -m loadtests.bench --quick
 
+# A bounded soak (not in `make test`): reconnect churn for SOAK_MINUTES (default 10), server
+# RSS sampled, slope reported; fails on any error, traceback or memory growth.
+SOAK_MINUTES ?= 10
+soak: setup
+	$(PY) -m tests.security.soak --minutes $(SOAK_MINUTES)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-output node_modules static/vendor

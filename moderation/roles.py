@@ -55,7 +55,13 @@ _MODERATOR_OPS = frozenset(
         "room.update",
     }
 )
-_ORGANISER_OPS = _MODERATOR_OPS | {"moderator.add", "moderator.revoke", "room.close"}
+_ORGANISER_OPS = _MODERATOR_OPS | {
+    "moderator.add",
+    "moderator.revoke",
+    "room.close",
+    "codes.issue",
+    "room.publish",
+}
 
 # Which ops each role may send. Screen and embed are read-only: they may send none.
 OPS_BY_ROLE: dict[Role, frozenset[str]] = {

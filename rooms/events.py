@@ -18,6 +18,7 @@ __all__ = [
     "AnswerRejected",
     "BallotCast",
     "Choice",
+    "CodesIssued",
     "Event",
     "ModeratorAdded",
     "ModeratorRevoked",
@@ -53,6 +54,7 @@ __all__ = [
     "SpeakerRequested",
     "SpeakerSkipped",
     "SpeakerWithdrawn",
+    "TranscriptPublished",
     "event_from_dict",
     "event_to_dict",
 ]
@@ -115,6 +117,15 @@ class RoomClosed(Event):
 
 @_event
 @dataclass(frozen=True, slots=True)
+class TranscriptPublished(Event):
+    """The organiser makes the transcript public (for recounts); allowed after closing too."""
+
+    TYPE = "room.transcript_published"
+    BY = "organiser"
+
+
+@_event
+@dataclass(frozen=True, slots=True)
 class ParticipantJoined(Event):
     """The participant is the record's actor; a re-join updates name and district."""
 
@@ -122,6 +133,17 @@ class ParticipantJoined(Event):
     BY = "attendee"
     name: str | None = None
     district: str | None = None
+    code_hash: str | None = None  # verified rooms: sha256 of the one-time code it consumed
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class CodesIssued(Event):
+    """One-time attendee codes for a verified room; only their sha256 hashes are kept."""
+
+    TYPE = "codes.issued"
+    BY = "organiser"
+    hashes: tuple[str, ...] = ()
 
 
 @_event

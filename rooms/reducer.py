@@ -20,7 +20,7 @@ from rooms import floor_ops, poll_ops, question_ops, room_ops
 from rooms.changes import Applied, Applier, Change, Decider, Effects
 from rooms.context import Context
 from rooms.errors import CommandError
-from rooms.events import Event, ParticipantJoined, PollClosed, RoomCreated
+from rooms.events import Event, ParticipantJoined, PollClosed, RoomCreated, TranscriptPublished
 from rooms.records import Record
 from rooms.state import RoomState
 
@@ -73,7 +73,7 @@ def decide(
         raise CommandError("auth.forbidden")
     if not state.created:
         raise CommandError("room.not_found")
-    if state.closed:
+    if state.closed and op != "room.publish":  # a transcript is published after the meeting
         raise CommandError("room.closed")
     if op != "participant.join":
         _check_actor(state, ctx, op)
@@ -101,7 +101,7 @@ def _check_standing(state: RoomState, rec: Record) -> None:
         return
     if not state.created:
         raise CommandError("room.not_found")
-    if state.closed:
+    if state.closed and not isinstance(ev, TranscriptPublished):
         raise CommandError("room.closed")
     by = ev.BY
     if by == "attendee":

@@ -47,6 +47,7 @@ def room_header(state: RoomState, role: Role) -> dict[str, Any]:
         "code": state.code,
         "title": state.title,
         "state": "closed" if state.closed else "open",
+        "transcript_public": state.transcript_public,
         "settings": state.settings.to_dict() if mod else state.settings.public(),
         "participants": len(state.participants),
         "reaction_set": list(REACTIONS),

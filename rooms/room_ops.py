@@ -6,6 +6,8 @@ their name) updates the name and district given and keeps everything else.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +17,7 @@ from rooms.changes import Applier, Decider, Effects
 from rooms.context import Context
 from rooms.errors import CommandError
 from rooms.events import (
+    CodesIssued,
     Event,
     ModeratorAdded,
     ModeratorRevoked,
@@ -26,8 +29,9 @@ from rooms.events import (
     RoomUpdated,
     SpeakerFinished,
     SpeakerWithdrawn,
+    TranscriptPublished,
 )
-from rooms.fields import clean_text, opt_str, req_str, req_text
+from rooms.fields import clean_text, opt_str, req_int, req_str, req_text
 from rooms.records import Record
 from rooms.settings import RoomSettings, parse_settings, valid_code
 from rooms.state import Moderator, Participant, RoomState
@@ -36,6 +40,14 @@ __all__ = ["APPLIERS", "DECIDERS"]
 
 TITLE_MAX = 200
 D = Mapping[str, Any]
+CODES_PER_ISSUE = 500
+CODES_PER_ROOM = 100_000
+_ATTENDEE_CODE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def code_hash(code: str) -> str:
+    """What a room keeps of a one-time attendee code: never the code itself."""
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
 def decide_create(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
@@ -79,7 +91,16 @@ def decide_join(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> E
     district = opt_str(f, "district")
     if district is not None and district not in settings.districts:
         raise CommandError("district.invalid")
-    return ParticipantJoined(name=name, district=district)
+    hashed = None
+    if settings.verified and known is None:
+        # A verified room admits a newcomer only with an unused code the organiser issued.
+        raw = f.get("attendee_code")
+        if not isinstance(raw, str) or not _ATTENDEE_CODE.match(raw):
+            raise CommandError("auth.attendee_code")
+        hashed = code_hash(raw)
+        if hashed not in state.attendee_codes or state.attendee_codes[hashed] is not None:
+            raise CommandError("auth.attendee_code")
+    return ParticipantJoined(name=name, district=district, code_hash=hashed)
 
 
 def decide_ban(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
@@ -112,6 +133,34 @@ def decide_revoke(state: RoomState, f: D, ctx: Context, filters: TextFilters) ->
     return ModeratorRevoked(moderator_id=mod.id)
 
 
+def decide_issue_codes(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    """`codes` are drawn by the server (the engine draws no randomness); only hashes are kept."""
+    count = req_int(f, "count", 1, CODES_PER_ISSUE)
+    codes = f.get("codes")
+    if codes is None:
+        raise CommandError("field.missing", "codes is required (the server adds them)")
+    if (
+        not isinstance(codes, list | tuple)
+        or len(codes) != count
+        or not all(isinstance(c, str) and _ATTENDEE_CODE.match(c) for c in codes)
+    ):
+        raise CommandError(
+            "field.invalid", f"codes must be 1-{CODES_PER_ISSUE} strings of 8-64 letters or digits"
+        )
+    hashes = tuple(dict.fromkeys(code_hash(c) for c in codes))
+    if len(hashes) != len(codes) or any(h in state.attendee_codes for h in hashes):
+        raise CommandError("field.invalid", "codes must be new and distinct")
+    if len(state.attendee_codes) + len(hashes) > CODES_PER_ROOM:
+        raise CommandError("field.invalid", f"a room may have at most {CODES_PER_ROOM} codes")
+    return CodesIssued(hashes=hashes)
+
+
+def decide_publish(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    if state.transcript_public:
+        raise CommandError("room.already_published")
+    return TranscriptPublished()
+
+
 DECIDERS: dict[str, Decider] = {
     "room.create": decide_create,
     "room.update": decide_update,
@@ -121,6 +170,8 @@ DECIDERS: dict[str, Decider] = {
     "participant.unban": decide_unban,
     "moderator.add": decide_add_moderator,
     "moderator.revoke": decide_revoke,
+    "codes.issue": decide_issue_codes,
+    "room.publish": decide_publish,
 }
 
 
@@ -159,6 +210,11 @@ def apply_closed(state: RoomState, rec: Record, ev: RoomClosed, fx: Effects) -> 
 
 def apply_joined(state: RoomState, rec: Record, ev: ParticipantJoined, fx: Effects) -> None:
     person = state.participants.get(rec.actor)
+    if person is None and ev.code_hash is not None:
+        # Two joins may have been decided with the same code: the first committed wins.
+        if ev.code_hash not in state.attendee_codes or state.attendee_codes[ev.code_hash]:
+            raise CommandError("auth.attendee_code")
+        state.attendee_codes[ev.code_hash] = rec.actor
     if person is None:
         state.participants[rec.actor] = Participant(
             id=rec.actor, name=ev.name, district=ev.district, joined_at=rec.at
@@ -216,6 +272,26 @@ def apply_moderator_revoked(
     fx.touch("moderator", mod.id, ev.TYPE)
 
 
+def apply_codes_issued(state: RoomState, rec: Record, ev: CodesIssued, fx: Effects) -> None:
+    fresh = [h for h in ev.hashes if h not in state.attendee_codes]
+    if len(fresh) != len(ev.hashes):
+        raise CommandError("field.invalid", "codes must be new and distinct")
+    for h in fresh:
+        state.attendee_codes[h] = None
+    fx.result = {"count": len(fresh)}
+    fx.target = f"room:{state.code}"
+    fx.after = {"codes": len(fresh)}  # moderators see an audit entry; nobody else a frame
+
+
+def apply_published(state: RoomState, rec: Record, ev: TranscriptPublished, fx: Effects) -> None:
+    if state.transcript_public:
+        raise CommandError("room.already_published")
+    state.transcript_public = True
+    fx.target = f"room:{state.code}"
+    fx.after = {"transcript_public": True}
+    fx.touch("room", None, ev.TYPE)
+
+
 APPLIERS: dict[type[Event], Applier] = {
     RoomCreated: apply_created,
     RoomUpdated: apply_updated,
@@ -225,4 +301,6 @@ APPLIERS: dict[type[Event], Applier] = {
     ParticipantUnbanned: apply_unbanned,
     ModeratorAdded: apply_moderator_added,
     ModeratorRevoked: apply_moderator_revoked,
+    CodesIssued: apply_codes_issued,
+    TranscriptPublished: apply_published,
 }

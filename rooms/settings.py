@@ -29,6 +29,7 @@ class RoomSettings:
     question_max_length: int = 280
     name_max_length: int = 60
     speaker_time_limit_s: int = 120
+    verified: bool = False  # joining needs a one-time attendee code (op `codes.issue`)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -50,7 +51,14 @@ class RoomSettings:
         return d
 
 
-_BOOLS = ("anonymous_questions", "names_required", "vote_changes", "reactions", "downvotes")
+_BOOLS = (
+    "anonymous_questions",
+    "names_required",
+    "vote_changes",
+    "reactions",
+    "downvotes",
+    "verified",
+)
 _INTS = {
     "question_max_length": (1, 2000),
     "name_max_length": (1, 200),

@@ -81,6 +81,7 @@ def to_snapshot(state: RoomState) -> dict[str, Any]:
         "seq": state.seq,
         "created": state.created,
         "closed": state.closed,
+        "transcript_public": state.transcript_public,
         "code": state.code,
         "title": state.title,
         "organiser": state.organiser,
@@ -132,6 +133,7 @@ def to_snapshot(state: RoomState) -> dict[str, Any]:
         "reactions": [[w, dict(c)] for w, c in state.reactions.items()],
         "reaction_window": state.reaction_window,
         "audit": [e.to_dict() for e in state.audit],
+        "attendee_codes": [[h, who] for h, who in state.attendee_codes.items()],
         "ops": [
             [actor, op_id, seq, dict(result)] for (actor, op_id), (seq, result) in state.ops.items()
         ],
@@ -145,6 +147,7 @@ def from_snapshot(d: dict[str, Any]) -> RoomState:
         seq=d["seq"],
         created=d["created"],
         closed=d["closed"],
+        transcript_public=d.get("transcript_public", False),
         code=d["code"],
         title=d["title"],
         organiser=d["organiser"],
@@ -204,6 +207,8 @@ def from_snapshot(d: dict[str, Any]) -> RoomState:
     for window, counts in d["reactions"]:
         state.reactions[window] = dict(counts)
     state.audit = [AuditEntry.from_dict(e) for e in d["audit"]]
+    for code_hash, who in d.get("attendee_codes", ()):
+        state.attendee_codes[code_hash] = who
     for actor, op_id, seq, result in d["ops"]:
         state.ops[(actor, op_id)] = (seq, dict(result))
     return state

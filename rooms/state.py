@@ -152,6 +152,7 @@ class RoomState:
     seq: int = 0
     created: bool = False
     closed: bool = False
+    transcript_public: bool = False  # the organiser published the log (op room.publish)
     code: str = ""
     title: str = ""
     organiser: str = ""
@@ -168,6 +169,8 @@ class RoomState:
     reactions: dict[int, dict[str, int]] = field(default_factory=dict)  # window -> emoji -> n
     reaction_window: int | None = None  # the latest window that saw a reaction
     audit: list[AuditEntry] = field(default_factory=list)
+    # Verified rooms: sha256 of each one-time attendee code -> who used it (None: unused).
+    attendee_codes: dict[str, str | None] = field(default_factory=dict)
     # (actor, op_id) -> (seq, result): permanent idempotency, rebuilt by replay.
     ops: dict[tuple[str, str], tuple[int, dict[str, Any]]] = field(default_factory=dict)
 

@@ -15,10 +15,14 @@ from server import http_api
 from server.asgi import capture_raw_send
 from server.broker import open_broker
 from server.config import Settings, load_settings
+from server.exports import export_routes
 from server.filters import load_filters
 from server.hub import Hub
+from server.metrics import metrics_endpoint
 from server.pages import page_routes
 from server.ratelimit import KeyedBuckets
+from server.report_page import report_routes
+from server.security import SecurityLog
 from server.store import open_store
 from server.ws_endpoint import websocket_endpoint
 
@@ -35,6 +39,7 @@ class Runtime:
     creates_per_ip: KeyedBuckets
     ops_per_ip: KeyedBuckets
     sockets_per_ip: dict[str, int] = field(default_factory=dict)
+    security: SecurityLog = field(default_factory=lambda: SecurityLog(b""))
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
@@ -49,6 +54,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         joins_per_ip=KeyedBuckets(limits.joins_per_minute_per_ip / 60, limits.joins_burst_per_ip),
         creates_per_ip=KeyedBuckets(limits.creates_per_minute_per_ip / 60, 10),
         ops_per_ip=KeyedBuckets(limits.ops_per_second * 5, limits.ops_burst * 5),
+        security=SecurityLog(settings.secret),
     )
 
     @contextlib.asynccontextmanager
@@ -61,12 +67,16 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
 
     routes = [
         Route("/healthz", http_api.healthz),
+        Route("/metrics", metrics_endpoint),
         Route("/api/rooms", http_api.create_room, methods=["POST"]),
         Route("/api/rooms/{code:str}", http_api.get_room),
         Route("/api/rooms/{code:str}/join", http_api.join_room, methods=["POST"]),
         Route("/api/rooms/{code:str}/ops", http_api.post_op, methods=["POST"]),
         Route("/api/rooms/{code:str}/transcript", http_api.transcript),
+        Route("/api/rooms/{code:str}/security", http_api.security_report),
         WebSocketRoute("/ws/rooms/{code:str}", websocket_endpoint),
+        *export_routes(),
+        *report_routes(),
         *page_routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 
-__all__ = ["main", "serve"]
+__all__ = ["default_store_url", "main", "serve"]
 
 
 def serve(host: str, port: int) -> None:
@@ -28,8 +27,15 @@ def serve(host: str, port: int) -> None:
         ws_ping_timeout=20.0,
         lifespan="on",
         log_level=os.environ.get("TOWNHALL_LOG_LEVEL", "info").lower(),
+        log_config=None,  # server.logs has set up every logger, uvicorn's included
         timeout_graceful_shutdown=10,
     )
+
+
+def default_store_url() -> str:
+    """TOWNHALL_STORE_URL, else the SQLite file `serve` uses (without touching the secret)."""
+    data_dir = os.environ.get("TOWNHALL_DATA_DIR", "data")
+    return os.environ.get("TOWNHALL_STORE_URL", f"sqlite:///{data_dir}/townhall.db")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,10 +44,16 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("serve", help="serve HTTP and WebSockets")
     run.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    from server import transcript_cli
+
+    transcript_cli.add_commands(commands)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    if args.command == "serve":
-        serve(args.host, args.port)
+    if args.command != "serve":
+        return transcript_cli.run(args)
+    from server.logs import configure_logging
+
+    configure_logging(os.environ.get("TOWNHALL_LOG_LEVEL", "info"))
+    serve(args.host, args.port)
     return 0
 
 

@@ -30,9 +30,14 @@ class FrameError(Exception):
         self.close_code = close_code
 
 
+# Built once: `json.dumps(obj, separators=..., ensure_ascii=False)` makes a new encoder on
+# every call with non-default options (about a fifth of the cost of encoding an ack).
+_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def encode(obj: Any, encoding: Encoding) -> bytes:
     if encoding is Encoding.JSON:
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return _encode_json(obj).encode("utf-8")
     return msgpack.packb(obj, use_bin_type=True)  # type: ignore[no-any-return]
 
 

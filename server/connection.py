@@ -37,6 +37,7 @@ class Connection:
         "role",
         "room",
         "sent_seq",
+        "text",
     )
 
     def __init__(
@@ -56,6 +57,7 @@ class Connection:
         self.role = role
         self.participant_id = participant_id
         self.encoding = encoding
+        self.text = encoding is Encoding.JSON  # text frames (JSON) or binary (msgpack)
         self.outbox = outbox
         self.ip = ip
         self.bucket = bucket
@@ -73,19 +75,18 @@ class Connection:
         """Give this socket a shared, pre-built view frame, or skip it if the peer lags."""
         if self.closed or self.lag_started is not None:
             return
-        if self.outbox.backlog() > soft_limit:
+        outbox = self.outbox
+        if outbox.backlog() > soft_limit:
             self.lag_started = now
             return
-        if self.outbox.write(frame, self.encoding is Encoding.JSON):
+        if outbox.write(frame, self.text):
             self.sent_seq = seq
 
     def send(self, obj: dict[str, Any]) -> None:
         """A frame for this socket alone (acks, errors, personal notices). Never skipped."""
         if self.closed:
             return
-        self.outbox.write(
-            wire_frame(encode(obj, self.encoding), self.encoding), self.encoding is Encoding.JSON
-        )
+        self.outbox.write(wire_frame(encode(obj, self.encoding), self.encoding), self.text)
 
     def close(self, code: int, reason: str) -> None:
         if not self.closed:

@@ -284,18 +284,25 @@ _CONFLICTS = {
 
 
 async def transcript(request: Request) -> Response:
+    """Moderators may always read it; anyone may once the organiser published it."""
     runtime = routes_state(request)
+    code = request.path_params["code"]
     claims = await _claims_or_error(request, (Role.ORGANISER, Role.MODERATOR))
+    host = await runtime.hub.room(code) if len(code) <= 32 else None
     if isinstance(claims, Response):
-        return claims
-    host = await runtime.hub.room(claims.room)
-    if host is None:
+        if host is None or not host.state.transcript_public:
+            return claims
+    elif host is None:
         return error(404, "room.not_found", "no such room")
+    else:
+        refused = refusal(host.state, claims.participant_id, claims.role)
+        if refused is not None:
+            return error(403, refused.code, refused.message)
 
     async def lines() -> AsyncIterator[bytes]:
         after = 0
         while True:
-            page = await runtime.hub.store.read(claims.room, after=after, limit=2000)
+            page = await runtime.hub.store.read(code, after=after, limit=2000)
             if not page:
                 return
             for entry in page:
@@ -308,7 +315,7 @@ async def transcript(request: Request) -> Response:
     return StreamingResponse(
         lines(),
         media_type="application/x-ndjson",
-        headers={"content-disposition": f'attachment; filename="{claims.room}.jsonl"'},
+        headers={"content-disposition": f'attachment; filename="{code}.jsonl"'},
     )
 
 

@@ -16,7 +16,8 @@ from rooms import Context, from_snapshot, new_room, to_snapshot
 from server.broker.base import Broker
 from server.config import Settings
 from server.connection import CLOSE_RESTART
-from server.room_host import HostDeps, Outcome, RoomHost
+from server.metrics import Stats
+from server.room_host import VIEWS, HostDeps, Outcome, RoomHost
 from server.store.base import Committed, Store
 
 __all__ = ["Hub", "now_ms"]
@@ -53,11 +54,12 @@ class Hub:
         self.rooms: dict[str, RoomHost] = {}
         self._loading: dict[str, asyncio.Task[RoomHost | None]] = {}
         self._dirty: set[RoomHost] = set()
-        self._outgoing: list[tuple[str, bytes]] = []
+        self._outgoing: dict[str, list[Committed]] = {}
         self._flushing = False
         self._tasks: list[asyncio.Task[None]] = []
         self.tick_ms = float(settings.tick_min_ms)
         self.frames_sent = 0
+        self.stats = Stats()
         self.stopping = False
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -149,6 +151,8 @@ class Hub:
             mark_dirty=self._mark_dirty,
             snapshot_every=self.settings.snapshot_every,
             save_snapshot=self._schedule_snapshot,
+            stats=self.stats,
+            shared=not self.settings.broker_url.startswith("memory:"),
         )
 
     def _mark_dirty(self, host: RoomHost) -> None:
@@ -169,8 +173,14 @@ class Hub:
     # -- broker ---------------------------------------------------------------------------
 
     def _publish(self, code: str, committed: Sequence[Committed]) -> None:
-        """Queue for the broker; everything queued in one loop turn goes in one pipeline."""
-        self._outgoing.append((code, pack_entries(committed)))
+        """Queue for the broker. Everything queued while the previous round trip was in
+        flight goes in the next one, as one message per room: under load the batches grow
+        with the rate, the round trips per second do not."""
+        queued = self._outgoing.get(code)
+        if queued is None:
+            self._outgoing[code] = list(committed)
+        else:
+            queued.extend(committed)  # commits of one room arrive in seq order
         if not self._flushing:
             self._flushing = True
             asyncio.get_running_loop().create_task(self._flush())
@@ -179,7 +189,10 @@ class Hub:
         try:
             await asyncio.sleep(0)
             while self._outgoing:
-                batch, self._outgoing = self._outgoing, []
+                rooms, self._outgoing = self._outgoing, {}
+                batch = [(code, pack_entries(entries)) for code, entries in rooms.items()]
+                self.stats.publishes += 1
+                self.stats.published += len(batch)
                 await self.broker.publish(batch)
         except Exception:
             log.exception("publish failed; subscribers will backfill from the store")
@@ -229,7 +242,9 @@ class Hub:
             for host in self.rooms.values():
                 if host.laggers and host not in dirty:
                     host.render(now)
-            spent_ms = (time.perf_counter() - started) * 1000
+            spent = time.perf_counter() - started
+            self.stats.tick.observe(spent)
+            spent_ms = spent * 1000
             # Keep rendering under about a quarter of one core, within the 50-200 ms band.
             self.tick_ms = min(high, max(low, spent_ms * 4))
 
@@ -246,3 +261,11 @@ class Hub:
 
     def connection_count(self) -> int:
         return sum(host.connection_count() for host in self.rooms.values())
+
+    def connections_by_view(self) -> dict[str, int]:
+        """Open sockets per view (organisers count as moderators), for /metrics."""
+        counts = {view.value: 0 for view in VIEWS}
+        for host in self.rooms.values():
+            for view, by_encoding in host.sockets.items():
+                counts[view.value] += sum(len(conns) for conns in by_encoding.values())
+        return counts

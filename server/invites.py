@@ -1,18 +1,66 @@
-"""Acks that hand out a credential: adding a co-moderator returns their invite token."""
+"""Acks that hand out a credential: co-moderator invite tokens, one-time attendee codes."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 from moderation.roles import Role
 from server.tokens import Claims, issue
 
-__all__ = ["with_credentials"]
+__all__ = ["attendee_codes", "with_codes", "with_credentials"]
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: typed on phones
+CODE_LENGTH = 10  # 50 bits each; guessing is also held back by the join rate limit
+MAX_CODES = 500
 
 
-def with_credentials(op: str, frame: dict[str, Any], room: str, secret: bytes) -> dict[str, Any]:
-    """Add the co-moderator token to a `moderator.add` ack (and to its duplicate answers)."""
+def attendee_codes(secret: bytes, room: str, actor: str, op_id: str, count: int) -> list[str]:
+    """The codes of one `codes.issue` op, drawn from the server's secret key.
+
+    Keyed by (room, organiser, op_id), so a resent op (same op_id) gets the very same codes
+    back, while nobody without the key can predict one. The room log keeps only their hashes.
+    """
+    codes = []
+    for i in range(count):
+        mac = hmac.new(secret, f"codes\0{room}\0{actor}\0{op_id}\0{i}".encode(), hashlib.sha256)
+        number = int.from_bytes(mac.digest(), "big")
+        chars = []
+        for _ in range(CODE_LENGTH):
+            number, index = divmod(number, len(CODE_ALPHABET))
+            chars.append(CODE_ALPHABET[index])
+        codes.append("".join(chars))
+    return codes
+
+
+def _count(fields: dict[str, Any]) -> int | None:
+    count = fields.get("count")
+    if isinstance(count, int) and not isinstance(count, bool) and 1 <= count <= MAX_CODES:
+        return count
+    return None
+
+
+def with_codes(
+    op: str, fields: dict[str, Any], room: str, actor: str, op_id: str, secret: bytes
+) -> dict[str, Any]:
+    """Before `codes.issue` reaches the room: the server, never the client, picks the codes."""
+    if op != "codes.issue":
+        return fields
+    count = _count(fields)
+    codes = attendee_codes(secret, room, actor, op_id, count) if count is not None else []
+    return {**fields, "codes": codes}
+
+
+def with_credentials(
+    op: str, frame: dict[str, Any], room: str, secret: bytes, actor: str = ""
+) -> dict[str, Any]:
+    """Add the co-moderator token to a `moderator.add` ack (and to its duplicate answers);
+    the plain attendee codes to a `codes.issue` ack (shown to the organiser, never stored)."""
     if op == "moderator.add" and frame.get("type") == "ack" and "moderator_id" in frame:
         token = issue(secret, Claims(room, str(frame["moderator_id"]), Role.MODERATOR, 0))
         return {**frame, "token": token, "url": f"/r/{room}/moderate?token={token}"}
+    if op == "codes.issue" and frame.get("type") == "ack" and isinstance(frame.get("count"), int):
+        op_id = str(frame.get("op_id", ""))
+        return {**frame, "codes": attendee_codes(secret, room, actor, op_id, frame["count"])}
     return frame

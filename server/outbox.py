@@ -36,21 +36,25 @@ class Outbox(Protocol):
 class RawOutbox:
     """Writes pre-built frames to uvicorn's transport, bypassing per-message ASGI plumbing."""
 
-    __slots__ = ("_proto", "_transport")
+    # The transport's methods are looked up once: this runs once per socket per tick.
+    __slots__ = ("_buffered", "_is_closing", "_proto", "_transport", "_write")
 
     def __init__(self, proto: Any) -> None:
         self._proto = proto
         self._transport: asyncio.WriteTransport = proto.transport
+        self._write: Callable[[bytes], None] = self._transport.write
+        self._is_closing: Callable[[], bool] = self._transport.is_closing
+        self._buffered: Callable[[], int] = self._transport.get_write_buffer_size
 
     def write(self, frame: bytes, text: bool) -> bool:
         proto = self._proto
-        if proto.close_sent or proto.disconnected or self._transport.is_closing():
+        if proto.close_sent or proto.disconnected or self._is_closing():
             return False
-        self._transport.write(frame)
+        self._write(frame)
         return True
 
     def backlog(self) -> int:
-        return self._transport.get_write_buffer_size()
+        return self._buffered()
 
     def close(self) -> None:
         pass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ from rooms import (
 from server.codec import Encoding
 from server.config import Limits
 from server.connection import CLOSE_BANNED, CLOSE_LAGGING, Connection
+from server.metrics import Stats
 from server.resume import ResumeRing, TickFrames
 from server.store.base import Committed, Entry, Store, StoreUnavailable
 
@@ -55,6 +57,8 @@ VIEW_OF = {
 }
 VIEWS = (Role.MODERATOR, Role.ATTENDEE, Role.SCREEN, Role.EMBED)
 _SHUT_OUT = frozenset({"participant.banned", "moderator.revoked"})
+# Refusals about the op itself, not the room's state: no point re-checking at the store.
+_STATELESS = frozenset({"field.missing", "field.invalid", "frame.invalid", "op.unknown"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,7 @@ class _Pending:
     entry: Entry
     future: asyncio.Future[Outcome]
     key: tuple[str, str]
+    received: float  # time.perf_counter() at submit, for the ack latency histogram
 
 
 @dataclass(slots=True)
@@ -94,6 +99,10 @@ class HostDeps:
     mark_dirty: Callable[[RoomHost], None]
     snapshot_every: int = 2000
     save_snapshot: Callable[[RoomHost], None] = field(default=lambda host: None)
+    stats: Stats = field(default_factory=Stats)
+    # True when other processes append to the same rooms (a shared store and broker): a
+    # refusal may then come from not having applied their latest entries yet.
+    shared: bool = False
 
 
 class RoomHost:
@@ -109,6 +118,7 @@ class RoomHost:
         self._wake = asyncio.Event()
         self._stopping = False
         self._apply_lock = asyncio.Lock()
+        self._refreshing: asyncio.Task[None] | None = None
         self.changes: list[Change] = []
         self.sockets: dict[Role, dict[Encoding, set[Connection]]] = {
             view: {Encoding.JSON: set(), Encoding.MSGPACK: set()} for view in VIEWS
@@ -123,15 +133,28 @@ class RoomHost:
     # -- commands -------------------------------------------------------------------------
 
     def submit(
-        self, op: str, fields: dict[str, Any], ctx: Context, filters: TextFilters | None = None
+        self,
+        op: str,
+        fields: dict[str, Any],
+        ctx: Context,
+        filters: TextFilters | None = None,
+        *,
+        recheck: bool = True,
     ) -> asyncio.Future[Outcome]:
-        """Decide now, commit soon; the future resolves once the outcome is durable."""
+        """Decide now, commit soon; the future resolves once the outcome is durable.
+
+        With several processes, this one may not have applied what another just committed
+        (a poll opened, a participant joined there a moment ago). So a refusal that depends
+        on the room's state is only final once checked again at the store's head.
+        """
         loop = asyncio.get_running_loop()
         if self._stopping:
             return _done(loop, Outcome(self.state.seq, {}, CommandError("server.unavailable")))
         key = (ctx.actor, ctx.op_id)
         recalled = self.state.recall(ctx.actor, ctx.op_id)
         if recalled is not None:
+            self.deps.stats.acked += 1
+            self.deps.stats.acked_duplicate += 1
             return _done(loop, Outcome(recalled[0], recalled[1], duplicate=True))
         inflight = self._inflight.get(key)
         if inflight is not None:
@@ -139,14 +162,33 @@ class RoomHost:
         try:
             event = decide(self.state, op, fields, ctx, filters or self.deps.filters)
         except CommandError as error:
+            if recheck and self.deps.shared and error.code not in _STATELESS:
+                return loop.create_task(self._recheck(op, fields, ctx, filters))
+            self.deps.stats.refuse(error.code)
             return _done(loop, Outcome(self.state.seq, {}, error))
         wire = event_to_dict(event)
         future: asyncio.Future[Outcome] = loop.create_future()
         entry = Entry(ctx.at, ctx.actor, ctx.op_id, wire["type"], wire["data"])
-        self._inbox.append(_Pending(entry, future, key))
+        self._inbox.append(_Pending(entry, future, key, time.perf_counter()))
         self._inflight[key] = future
         self._wake.set()
         return future
+
+    async def _recheck(
+        self, op: str, fields: dict[str, Any], ctx: Context, filters: TextFilters | None
+    ) -> Outcome:
+        try:
+            await self.refresh()
+        except Exception:
+            log.warning("room %s: could not refresh from the store", self.code, exc_info=True)
+        return await self.submit(op, fields, ctx, filters, recheck=False)
+
+    async def refresh(self) -> None:
+        """Catch up with the store's head; concurrent callers share one read."""
+        task = self._refreshing
+        if task is None or task.done():
+            task = self._refreshing = asyncio.get_running_loop().create_task(self.catch_up())
+        await asyncio.shield(task)
 
     async def _write_forever(self) -> None:
         while True:
@@ -163,6 +205,8 @@ class RoomHost:
                 return
 
     async def _commit(self, batch: list[_Pending]) -> None:
+        stats = self.deps.stats
+        began = time.perf_counter()
         try:
             committed = await self.deps.store.append(self.code, [p.entry for p in batch])
         except StoreUnavailable as exc:
@@ -171,15 +215,30 @@ class RoomHost:
             )
             self._fail(batch, CommandError("server.unavailable"))
             return
+        stats.append_latency.observe(time.perf_counter() - began)
+        stats.appended += len(committed)
         await self.advance(committed)
         for pending, entry in zip(batch, committed, strict=True):
             applied, receipt = self._results.pop(entry.seq)
             self._inflight.pop(pending.key, None)
             if not pending.future.done():
                 pending.future.set_result(_outcome(applied, receipt))
+            if applied.error is not None:
+                stats.refuse(applied.error.code)
+            else:
+                stats.acked += 1
+                stats.acked_duplicate += applied.duplicate
+        # Anything left was recorded for another process's copy of one of our in-flight ops
+        # (the same op_id sent through two processes); its own copy answered from this batch.
+        self._results.clear()
+        done = time.perf_counter()
+        for pending in batch:
+            stats.ack_latency.observe(done - pending.received)
         self.deps.publish(self.code, committed)
 
     def _fail(self, batch: list[_Pending], error: CommandError) -> None:
+        refused = self.deps.stats.refused
+        refused[error.code] = refused.get(error.code, 0) + len(batch)
         for pending in batch:
             self._inflight.pop(pending.key, None)
             if not pending.future.done():
@@ -294,7 +353,10 @@ class RoomHost:
             for participant_id, frame in personal_frames(self.state, changes):
                 frame["seq"] = seq
                 for conn in self.by_participant.get(participant_id, ()):
-                    conn.send(frame)
+                    # A lagging socket has skipped shared frames up to `seq`: its personal
+                    # frame must not claim a position it has not reached.
+                    lagging = conn.lag_started is not None
+                    conn.send({**frame, "seq": conn.sent_seq} if lagging else frame)
             for change in changes:
                 if change.type in _SHUT_OUT and isinstance(change.key, str):
                     # They were told why in a personal frame above; now they may watch no more.

@@ -24,11 +24,12 @@ from server.auth import read_claims
 from server.codec import Encoding, FrameError, decode_frame
 from server.connection import CLOSE_POLICY, Connection, schedule_close
 from server.hub import now_ms
-from server.invites import with_credentials
+from server.invites import with_codes, with_credentials
 from server.origins import origin_allowed
 from server.outbox import RawOutbox, make_outbox
 from server.ratelimit import Bucket
 from server.room_host import Outcome, RoomHost
+from server.security import SecurityLog
 
 if TYPE_CHECKING:
     from server.app import Runtime
@@ -36,6 +37,11 @@ if TYPE_CHECKING:
 __all__ = ["websocket_endpoint"]
 
 log = logging.getLogger("townhall.ws")
+
+# Op refusals worth a line in the room's security record (not ordinary mistakes).
+_AUTH_REFUSALS = frozenset({"auth.forbidden", "auth.banned"})
+# Each accepted frame takes this many off a socket's count of refused frames.
+FORGIVE_PER_ACCEPTED = 10
 
 
 async def _deny(websocket: WebSocket, status: int, code: str, message: str) -> None:
@@ -61,10 +67,14 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     if not origin_allowed(
         websocket.headers.get("origin"), websocket.headers.get("host"), settings.allowed_origins
     ):
+        if code in runtime.hub.rooms:
+            runtime.security.refused(code, "auth.origin", ip, "websocket handshake")
         await _deny(websocket, 403, "auth.origin", "this page's origin may not connect")
         return
     claims = read_claims(websocket, code, settings.secret, now_ms())
     if claims is None:
+        if code in runtime.hub.rooms:  # only rooms we host: a stranger's guesses grow nothing
+            runtime.security.refused(code, "auth.token", ip, "websocket handshake")
         await _deny(websocket, 403, "auth.forbidden", "a valid token for this room is needed")
         return
     host = await runtime.hub.room(code)
@@ -72,7 +82,11 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         await _deny(websocket, 404, "room.not_found", "no such room")
         return
     refused = refusal(host.state, claims.participant_id, claims.role)
+    if refused is not None and host.deps.shared:
+        await host.refresh()  # joined (or was made moderator) on another process just now?
+        refused = refusal(host.state, claims.participant_id, claims.role)
     if refused is not None:
+        runtime.security.refused(code, refused.code, ip, "websocket handshake", claims.role)
         await _deny(websocket, 403, refused.code, refused.message)
         return
     if runtime.sockets_per_ip.get(ip, 0) >= settings.limits.sockets_per_ip:
@@ -160,7 +174,10 @@ async def _receive_loop(websocket: WebSocket, host: RoomHost, conn: Connection) 
                     }
                 )
             continue
-        conn.refused_in_a_row = 0
+        if conn.refused_in_a_row:
+            # Forgive slowly: a steady flood gets one frame through per refill and must not
+            # reset its count with it (1,000 frames/s would otherwise never be closed).
+            conn.refused_in_a_row = max(0, conn.refused_in_a_row - FORGIVE_PER_ACCEPTED)
         try:
             frame = decode_frame(message.get("text"), message.get("bytes"), conn.encoding)
         except FrameError as error:
@@ -171,20 +188,30 @@ async def _receive_loop(websocket: WebSocket, host: RoomHost, conn: Connection) 
             continue
         op = frame.pop("op")
         if op == "ping":
-            conn.send({"type": "pong", "seq": host.state.seq})
+            # What this socket has been sent, not the room's head: resuming from it is safe.
+            conn.send({"type": "pong", "seq": conn.sent_seq})
             continue
         op_id: str = frame.pop("op_id")
         ctx = Context(conn.participant_id, conn.role, now_ms(), op_id)
-        host.submit(op, frame, ctx).add_done_callback(_replier(conn, op, op_id, secret))
+        if op == "codes.issue":
+            frame = with_codes(op, frame, conn.room, conn.participant_id, op_id, secret)
+        host.submit(op, frame, ctx).add_done_callback(
+            _replier(conn, op, op_id, secret, websocket.app.state.runtime.security)
+        )
 
 
 def _replier(
-    conn: Connection, op: str, op_id: str, secret: bytes
+    conn: Connection, op: str, op_id: str, secret: bytes, security: SecurityLog
 ) -> Callable[[asyncio.Future[Outcome]], None]:
     """Acks go out from the future's callback: no task, no await per op."""
 
     def reply(future: asyncio.Future[Outcome]) -> None:
-        conn.send(with_credentials(op, future.result().frame(op_id), conn.room, secret))
+        outcome = future.result()
+        if outcome.error is not None and outcome.error.code in _AUTH_REFUSALS:
+            security.refused(conn.room, outcome.error.code, conn.ip, f"op {op[:40]}", conn.role)
+        conn.send(
+            with_credentials(op, outcome.frame(op_id), conn.room, secret, conn.participant_id)
+        )
 
     return reply
 
