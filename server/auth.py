@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from starlette.requests import HTTPConnection
+from starlette.responses import Response
 
 from server.tokens import Claims, TokenError, verify
 
-__all__ = ["cookie_name", "read_claims", "token_of"]
+__all__ = ["cookie_name", "read_claims", "set_participant_cookie", "token_of"]
 
 
 def cookie_name(code: str) -> str:
@@ -32,3 +33,15 @@ def read_claims(conn: HTTPConnection, code: str, secret: bytes, now_ms: int) -> 
         return verify(secret, token, room=code, now_ms=now_ms)
     except TokenError:
         return None
+
+
+def set_participant_cookie(response: Response, conn: HTTPConnection, code: str, token: str) -> None:
+    """The attendee's identity in this room, for 30 days; scripts cannot read it."""
+    response.set_cookie(
+        cookie_name(code),
+        token,
+        max_age=30 * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=conn.url.scheme == "https",
+    )

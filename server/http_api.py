@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from moderation.roles import Role
 from rooms import Context, snapshot_view
 from server.access import refusal
-from server.auth import cookie_name, read_claims
+from server.auth import read_claims, set_participant_cookie
 from server.hub import now_ms
 from server.invites import with_codes, with_credentials
 from server.origins import origin_allowed
@@ -180,14 +180,7 @@ async def join_room(request: Request) -> Response:
     response = JSONResponse(
         {"participant_token": token, "participant_id": participant, "seq": outcome.seq}
     )
-    response.set_cookie(
-        cookie_name(code),
-        token,
-        max_age=30 * 86400,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
+    set_participant_cookie(response, request, code, token)
     return response
 
 

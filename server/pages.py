@@ -32,7 +32,7 @@ from moderation.roles import Role
 from rooms import Context, snapshot_view
 from server import http_api
 from server.access import refusal
-from server.auth import cookie_name, read_claims
+from server.auth import read_claims, set_participant_cookie
 from server.hub import now_ms
 from server.i18n import LANG_COOKIE, LANGUAGES, choose, translator
 from server.page_forms import ATTENDEE_OPS, STAFF_OPS, op_fields
@@ -264,14 +264,7 @@ async def join(request: Request) -> Response:
         return _redirect(f"/r/{code}?" + urlencode({"error": outcome.error.code}))
     token = issue(runtime.settings.secret, Claims(code, participant, Role.ATTENDEE, 0))
     response = _redirect(f"/r/{code}")
-    response.set_cookie(
-        cookie_name(code),
-        token,
-        max_age=30 * 86400,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
+    set_participant_cookie(response, request, code, token)
     return response
 
 
