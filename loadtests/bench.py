@@ -1,0 +1,620 @@
+"""Benchmark harness: starts the server, drives it from several processes, prints JSON lines.
+
+    make bench                       # every scenario at full scale (minutes)
+    make bench-quick                 # every scenario scaled down (under two minutes)
+    python -m loadtests.bench --scenario headline [--quick] [--scale 0.5] [--workers 2]
+
+One JSON object per scenario on stdout (progress goes to stderr). The server under test is
+`python -m server.cli serve` in a subprocess with the per-address limits raised (every load
+process is one address); the load comes from `--workers` processes, each on its own
+127.0.0.x source address, each far below its open-file limit. Ops are offered at a fixed,
+open-loop rate. Server CPU is utime+stime from /proc/<pid>/stat over the measured window.
+Loopback only; everything stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from loadtests.worker import RoomPlan, WorkerPlan, worker_main
+
+__all__ = ["main"]
+
+ROOT = Path(__file__).resolve().parent.parent
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+MAX_SOCKETS_PER_WORKER = 18_000  # each process stays under 19,000 open files
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+BASE_ENV = {
+    "TOWNHALL_SECRET": "bench-secret-not-for-production",
+    "TOWNHALL_LOG_LEVEL": "warning",
+    # One load process is one address: lift the per-address limits, keep the per-socket ones.
+    "TOWNHALL_LIMIT_CREATES_PER_MINUTE_PER_IP": "1000000",
+    "TOWNHALL_LIMIT_JOINS_PER_MINUTE_PER_IP": "10000000",
+    "TOWNHALL_LIMIT_JOINS_BURST_PER_IP": "1000000",
+    "TOWNHALL_LIMIT_SOCKETS_PER_IP": "1000000",
+}
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def proc_cpu_s(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+
+
+def proc_rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/statm") as handle:
+        return int(handle.read().split()[1]) * PAGE_KB
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)], 1)
+
+
+class Server:
+    """`python -m server.cli serve` (or any command) on a free port, stopped on exit."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str], argv: list[str] | None = None) -> None:
+        self.port = free_port()
+        self.data_dir = data_dir
+        self.env = {**os.environ, **BASE_ENV, "TOWNHALL_DATA_DIR": str(data_dir), **env}
+        self.argv = argv or [sys.executable, "-m", "server.cli", "serve"]
+        self.argv = [*self.argv, "--port", str(self.port)]
+        if argv is None:
+            self.argv += ["--host", "127.0.0.1"]
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, health: str = "/healthz") -> Server:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with (self.data_dir / f"server-{self.port}.log").open("ab") as out:
+            self.proc = subprocess.Popen(
+                self.argv, env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited early: {self.logs()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    pass
+                if not health or httpx.get(self.url + health, timeout=2).status_code == 200:
+                    return self
+            except (OSError, httpx.HTTPError):
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("server did not start")
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def logs(self) -> str:
+        path = self.data_dir / f"server-{self.port}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+def create_room(
+    server: Server, settings: dict[str, Any] | None = None, options: int = 4
+) -> tuple[str, str, int]:
+    """A room with one open, revealed single-choice poll: (code, moderator token, poll id)."""
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        for _ in range(20):
+            response = http.post("/api/rooms", json={"title": "Bench", **(settings or {})})
+            if response.status_code == 201:
+                break
+            time.sleep(0.2)
+        response.raise_for_status()
+        room = response.json()
+        code, token = room["code"], room["moderator_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+
+        def op(body: dict[str, Any]) -> dict[str, Any]:
+            answer = http.post(f"/api/rooms/{code}/ops", json=body, headers=auth)
+            answer.raise_for_status()
+            return answer.json()  # type: ignore[no-any-return]
+
+        poll = op(
+            {
+                "op": "poll.create",
+                "op_id": "bench-poll",
+                "kind": "single",
+                "question": "Which option?",
+                "options": [f"option {i}" for i in range(options)],
+            }
+        )
+        poll_id = int(poll["poll_id"])
+        op({"op": "poll.open", "op_id": "bench-open", "poll_id": poll_id})
+        op({"op": "poll.reveal", "op_id": "bench-reveal", "poll_id": poll_id})
+        return code, token, poll_id
+
+
+@dataclass
+class Load:
+    """What to offer, and how: split across `workers` processes by the harness."""
+
+    rooms: list[RoomPlan]
+    rate: float
+    duration: float
+    workers: int = 2
+    mix: dict[str, float] = field(default_factory=lambda: {"vote": 1.0})
+    slow_fraction: float = 0.0
+    reconnect_at: float = -1.0
+    reconnect_spread: float = 10.0
+
+
+@dataclass
+class Measured:
+    clients: int
+    duration: float
+    server_cpu_s: float
+    rss0_kb: int
+    rssn_kb: int
+    rss_end_kb: int
+    reports: list[dict[str, Any]]
+    connect_s: float
+
+    def sum(self, key: str) -> int:
+        return sum(int(r[key] or 0) for r in self.reports)
+
+    def merged(self, key: str) -> list[Any]:
+        return [x for r in self.reports for x in r[key]]
+
+    def counts(self, key: str) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for r in self.reports:
+            for name, n in r[key].items():
+                total[name] = total.get(name, 0) + n
+        return total
+
+
+def split_rooms(load: Load) -> list[list[RoomPlan]]:
+    """Whole rooms to processes when there are many; one room's attendees split otherwise."""
+    if len(load.rooms) >= load.workers:
+        shares: list[list[RoomPlan]] = [[] for _ in range(load.workers)]
+        for i, room in enumerate(load.rooms):
+            shares[i % load.workers].append(room)
+        return shares
+    shares = [[] for _ in range(load.workers)]
+    for room in load.rooms:
+        for w in range(load.workers):
+            n = room.attendees // load.workers + (w < room.attendees % load.workers)
+            token = room.moderator_token if w == 0 else ""
+            shares[w].append(RoomPlan(room.code, room.poll_id, n, token, room.server, room.join))
+    return shares
+
+
+def run_load(servers: list[Server], load: Load) -> Measured:
+    ctx = multiprocessing.get_context("fork")
+    shares = split_rooms(load)
+    total = sum(r.attendees for r in load.rooms)
+    per_worker = max(sum(r.attendees for r in share) for share in shares)
+    if per_worker > MAX_SOCKETS_PER_WORKER:
+        raise SystemExit(f"{per_worker} sockets in one process: use more --workers")
+    pipes = []
+    procs = []
+    for w, share in enumerate(shares):
+        plan = WorkerPlan(
+            worker=w,
+            source=f"127.0.0.{2 + w % 8}",
+            servers=[s.url for s in servers],
+            rooms=share,
+            rate=load.rate / load.workers,
+            duration=load.duration,
+            mix=load.mix,
+            slow_fraction=load.slow_fraction,
+            reconnect_at=load.reconnect_at,
+            reconnect_spread=load.reconnect_spread,
+        )
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=worker_main, args=(plan, child), daemon=True)
+        proc.start()
+        pipes.append(parent)
+        procs.append(proc)
+
+    def gather(phase: str, timeout: float) -> list[Any]:
+        answers = []
+        for pipe, proc in zip(pipes, procs, strict=True):
+            deadline = time.monotonic() + timeout
+            while not pipe.poll(0.2):
+                if not proc.is_alive() or time.monotonic() > deadline:
+                    raise RuntimeError(f"load process {proc.pid} failed in phase {phase}")
+            name, body = pipe.recv()
+            assert name == phase, (name, phase)
+            answers.append(body)
+        return answers
+
+    try:
+        for pipe in pipes:
+            pipe.send("join")
+        joined = gather("joined", 300)
+        if any(joined):
+            log(f"join errors: {joined}")
+        time.sleep(0.5)
+        rss0 = sum(proc_rss_kb(s.pid) for s in servers)
+        began = time.monotonic()
+        for pipe in pipes:
+            pipe.send("connect")
+        ready = gather("ready", 300)
+        connect_s = time.monotonic() - began
+        log(f"connected {[r['connected'] for r in ready]} in {connect_s:.1f} s")
+        time.sleep(1.0)
+        rssn = sum(proc_rss_kb(s.pid) for s in servers)
+        start = time.time() + 0.5
+        for pipe in pipes:
+            pipe.send(("go", start))
+        time.sleep(max(0.0, start - time.time()))
+        cpu0 = sum(proc_cpu_s(s.pid) for s in servers)
+        time.sleep(load.duration)
+        cpu1 = sum(proc_cpu_s(s.pid) for s in servers)
+        rss_end = sum(proc_rss_kb(s.pid) for s in servers)
+        reports = gather("done", 120)
+    finally:
+        for proc in procs:
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+    return Measured(total, load.duration, cpu1 - cpu0, rss0, rssn, rss_end, reports, connect_s)
+
+
+def lost_votes(store_url: str, codes: list[str], acked: list[str]) -> int:
+    """Acked votes whose op_id is not in the room transcripts (read from the store itself)."""
+    from server.store import open_store
+
+    async def op_ids() -> set[str]:
+        store = open_store(store_url)
+        await store.open()
+        seen: set[str] = set()
+        try:
+            for code in codes:
+                after = 0
+                while batch := await store.read(code, after=after, limit=20_000):
+                    seen.update(e.op_id for e in batch if e.type == "ballot.cast")
+                    after = batch[-1].seq
+        finally:
+            await store.close()
+        return seen
+
+    seen = asyncio.run(op_ids())
+    return sum(1 for op_id in acked if op_id not in seen)
+
+
+def summarise(name: str, m: Measured, load: Load, server_processes: int) -> dict[str, Any]:
+    offered = m.counts("offered")
+    acked = m.counts("acked")
+    errors = m.counts("errors")
+    frames = m.sum("frames")
+    ack_ms = m.merged("ack_ms")
+    v2s = m.merged("v2s_ms")
+    result: dict[str, Any] = {
+        "scenario": name,
+        "clients": m.clients,
+        "connected": m.sum("connected"),
+        "processes": load.workers,
+        "server_processes": server_processes,
+        "duration_s": m.duration,
+        "votes_offered_per_s": round(offered.get("vote", 0) / m.duration, 1),
+        "votes_acked_per_s": round(acked.get("vote", 0) / m.duration, 1),
+        "ops_offered_per_s": round(sum(offered.values()) / m.duration, 1),
+        "ops_acked_per_s": round(sum(acked.values()) / m.duration, 1),
+        "frames_delivered_per_s": round(frames / m.duration),
+        "bytes_per_frame": round(m.sum("bytes") / frames, 1) if frames else None,
+        "server_cpu_pct": round(100 * m.server_cpu_s / m.duration, 1),
+        "server_cpu_us_per_frame": round(m.server_cpu_s * 1e6 / frames, 2) if frames else None,
+        "vote_to_screen_ms": {"p50": pct(v2s, 0.5), "p99": pct(v2s, 0.99), "max": pct(v2s, 1)},
+        "ack_ms": {"p50": pct(ack_ms, 0.5), "p99": pct(ack_ms, 0.99)},
+        "rss_kb_per_socket": round((m.rssn_kb - m.rss0_kb) / max(1, m.sum("connected")), 1),
+        "server_rss_mb": round(m.rss_end_kb / 1024, 1),
+        "connect_s": round(m.connect_s, 1),
+        "ops_skipped": m.sum("skipped"),
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+    }
+    return result
+
+
+# -- scenarios ------------------------------------------------------------------------------
+
+
+@dataclass
+class Opts:
+    quick: bool
+    scale: float
+    workers: int
+    tmp: Path
+    duration: float = 0.0  # > 0: every scenario runs this long
+
+    def n(self, full: int, quick: int) -> int:
+        return max(2, round((quick if self.quick else full) * self.scale))
+
+    def t(self, full: float, quick: float) -> float:
+        if self.duration > 0:
+            return self.duration
+        return quick if self.quick else full
+
+
+def _embedded(opts: Opts, name: str, env: dict[str, str] | None = None) -> tuple[Server, str]:
+    data = opts.tmp / name
+    store = f"sqlite:///{data}/townhall.db"
+    return Server(data, {"TOWNHALL_STORE_URL": store, **(env or {})}).start(), store
+
+
+def _single_room(
+    opts: Opts,
+    name: str,
+    clients: int,
+    rate: float,
+    duration: float,
+    env: dict[str, str] | None = None,
+    settings: dict[str, Any] | None = None,
+    **load_args: Any,
+) -> tuple[dict[str, Any], Measured]:
+    server, store = _embedded(opts, name, env)
+    try:
+        code, _, poll_id = create_room(server, settings)
+        load = Load([RoomPlan(code, poll_id, clients)], rate, duration, opts.workers, **load_args)
+        m = run_load([server], load)
+        result = summarise(name, m, load, 1)
+        result["lost_votes"] = lost_votes(store, [code], m.merged("acked_votes"))
+        return result, m
+    finally:
+        server.stop()
+
+
+def scenario_fanout(opts: Opts) -> dict[str, Any]:
+    """5k sockets in one room, a modest vote rate: CPU per delivered frame, vs broadcast()."""
+    clients = opts.n(5000, 500)
+    duration = opts.t(30, 8)
+    result, _ = _single_room(opts, "fanout", clients, opts.n(200, 50), duration)
+    frames_per_socket = result["frames_delivered_per_s"] / max(1, result["connected"])
+    size = int(result["bytes_per_frame"] or 100)
+    interval_ms = 1000 / frames_per_socket if frames_per_socket else 50.0
+    result["reference"] = reference_broadcast(opts, clients, duration, interval_ms, size)
+    return result
+
+
+def reference_broadcast(
+    opts: Opts, clients: int, duration: float, interval_ms: float, size: int
+) -> dict[str, Any]:
+    """The same frames, same rate, same sockets, from a plain websockets broadcast() loop."""
+    argv = [
+        sys.executable,
+        "-m",
+        "loadtests.refserver",
+        "--interval-ms",
+        f"{interval_ms:.2f}",
+        "--size",
+        str(size),
+    ]
+    server = Server(opts.tmp / "reference", {}, argv).start(health="")
+    try:
+        load = Load([RoomPlan("REF", 0, clients, join=False)], 0.0, duration, opts.workers)
+        m = run_load([server], load)
+    finally:
+        server.stop()
+    frames = m.sum("frames")
+    return {
+        "server": "websockets.asyncio broadcast()",
+        "interval_ms": round(interval_ms, 1),
+        "bytes_per_frame": round(m.sum("bytes") / frames, 1) if frames else None,
+        "frames_delivered_per_s": round(frames / duration),
+        "server_cpu_pct": round(100 * m.server_cpu_s / duration, 1),
+        "server_cpu_us_per_frame": round(m.server_cpu_s * 1e6 / frames, 2) if frames else None,
+        "rss_kb_per_socket": round((m.rssn_kb - m.rss0_kb) / max(1, m.sum("connected")), 1),
+        "errors": sum(m.counts("errors").values()),
+    }
+
+
+def scenario_headline(opts: Opts) -> dict[str, Any]:
+    """10k attendees in one room, 2k votes/s, 60 s."""
+    clients, rate = opts.n(10_000, 1000), opts.n(2000, 300)
+    return _single_room(opts, "headline", clients, rate, opts.t(60, 8))[0]
+
+
+def scenario_burst(opts: Opts) -> dict[str, Any]:
+    """20k votes/s for 30 s, every one acked only once durable (group commit)."""
+    clients, rate = opts.n(4000, 500), opts.n(20_000, 2000)
+    per_socket = max(10, math.ceil(rate / clients * 2))
+    env = {
+        "TOWNHALL_LIMIT_OPS_PER_SECOND": str(per_socket),
+        "TOWNHALL_LIMIT_OPS_BURST": str(per_socket * 3),
+    }
+    return _single_room(opts, "burst", clients, rate, opts.t(30, 6), env)[0]
+
+
+def scenario_many_rooms(opts: Opts) -> dict[str, Any]:
+    """100 rooms x 100 attendees: polls, questions, upvotes, a moderator approving each."""
+    rooms, per_room = opts.n(100, 10), opts.n(100, 30)
+    duration = opts.t(30, 8)
+    server, store = _embedded(opts, "many_rooms")
+    try:
+        plans = []
+        for _ in range(rooms):
+            code, token, poll_id = create_room(server, {"moderation": "pre"})
+            plans.append(RoomPlan(code, poll_id, per_room, token))
+        mix = {"vote": 0.6, "question.ask": 0.1, "question.upvote": 0.3}
+        load = Load(plans, opts.n(2000, 300), duration, opts.workers, mix=mix)
+        m = run_load([server], load)
+        result = summarise("many_rooms", m, load, 1)
+        result["rooms"] = rooms
+        result["ops_acked"] = m.counts("acked")
+        result["lost_votes"] = lost_votes(store, [p.code for p in plans], m.merged("acked_votes"))
+        return result
+    finally:
+        server.stop()
+
+
+def scenario_slow_readers(opts: Opts) -> dict[str, Any]:
+    """5% of attendees stop reading: the rest must not notice; the stuck ones get closed."""
+    clients = opts.n(2000, 400)
+    env = {
+        "TOWNHALL_LIMIT_SOCKET_SNDBUF": "16384",
+        "TOWNHALL_LIMIT_SOCKET_SOFT_BUFFER": str(64 * 1024 if opts.quick else 256 * 1024),
+        "TOWNHALL_LIMIT_LAG_CLOSE_SECONDS": "2" if opts.quick else "15",
+    }
+    result, m = _single_room(
+        opts,
+        "slow_readers",
+        clients,
+        opts.n(400, 200),
+        opts.t(40, 10),
+        env,
+        {"moderation": "post"},
+        mix={"vote": 0.5, "question.ask": 0.5},
+        slow_fraction=0.05,
+    )
+    result["slow_sockets"] = m.sum("slow")
+    result["slow_closed_by_server"] = m.sum("slow_closed")
+    return result
+
+
+def scenario_reconnect(opts: Opts) -> dict[str, Any]:
+    """10k attendees drop at once and come back within 10 s with ?since=."""
+    clients = opts.n(10_000, 1000)
+    spread = opts.t(10, 2)
+    duration = opts.t(25, 6)
+    result, m = _single_room(
+        opts,
+        "reconnect_storm",
+        clients,
+        opts.n(200, 50),
+        duration,
+        reconnect_at=1.0,
+        reconnect_spread=spread,
+    )
+    resync = m.merged("resync_s")
+    storm = [r["storm_done_s"] for r in m.reports if r["storm_done_s"] is not None]
+    result["reconnect_spread_s"] = spread
+    result["resynced"] = len(resync)
+    result["resync_snapshots"] = m.sum("snapshots")
+    result["resync_ms"] = {
+        "p50": pct([x * 1000 for x in resync], 0.5),
+        "p99": pct([x * 1000 for x in resync], 0.99),
+    }
+    result["all_resynced_s"] = round(max(storm), 2) if storm else None
+    return result
+
+
+def scenario_redis(opts: Opts) -> dict[str, Any]:
+    """2-3 server processes sharing Redis pub/sub and PostgreSQL (a private schema)."""
+    import psycopg
+
+    processes = 2 if opts.quick else 3
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    store = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    servers: list[Server] = []
+    try:
+        env = {"TOWNHALL_BROKER_URL": REDIS_URL, "TOWNHALL_STORE_URL": store}
+        for i in range(processes):
+            servers.append(Server(opts.tmp / f"redis-{i}", env).start())
+        code, _, poll_id = create_room(servers[0])
+        clients = opts.n(6000, 600)
+        load = Load(
+            [RoomPlan(code, poll_id, clients, server=-1)],
+            opts.n(1000, 200),
+            opts.t(30, 6),
+            opts.workers,
+        )
+        m = run_load(servers, load)
+        result = summarise("redis_multiprocess", m, load, processes)
+        result["lost_votes"] = lost_votes(store, [code], m.merged("acked_votes"))
+        return result
+    finally:
+        for server in servers:
+            server.stop()
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+SCENARIOS: dict[str, Callable[[Opts], dict[str, Any]]] = {
+    "fanout": scenario_fanout,
+    "headline": scenario_headline,
+    "burst": scenario_burst,
+    "many_rooms": scenario_many_rooms,
+    "slow_readers": scenario_slow_readers,
+    "reconnect_storm": scenario_reconnect,
+    "redis_multiprocess": scenario_redis,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="loadtests.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="every scenario scaled down")
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), action="append")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply clients and rates")
+    parser.add_argument("--workers", type=int, default=2, help="load-generator processes (1-8)")
+    parser.add_argument("--duration", type=float, default=0.0, help="override every window (s)")
+    args = parser.parse_args(argv)
+    names = args.scenario or list(SCENARIOS)
+    tmp = Path(tempfile.mkdtemp(prefix="townhall-bench-"))
+    failed = 0
+    try:
+        opts = Opts(args.quick, args.scale, max(1, min(8, args.workers)), tmp, args.duration)
+        for name in names:
+            log(f"scenario {name} ({'quick' if args.quick else 'full'}, scale {args.scale})")
+            began = time.monotonic()
+            try:
+                result = SCENARIOS[name](opts)
+            except Exception as exc:  # report and go on with the next scenario
+                failed += 1
+                result = {"scenario": name, "failed": f"{type(exc).__name__}: {exc}"}
+            result["wall_s"] = round(time.monotonic() - began, 1)
+            print(json.dumps(result), flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
