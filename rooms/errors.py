@@ -62,6 +62,7 @@ CODES: dict[str, str] = {
     "rate.limited": "too many requests; slow down",
     "frame.too_large": "the frame is too large",
     "server.unavailable": "the server cannot store this right now; try again",
+    "server.busy": "the room is busy; send the same op_id again in a moment",
 }
 
 

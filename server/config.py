@@ -27,6 +27,9 @@ class Limits:
     # 4 MiB). A small one bounds kernel memory per phone and lets a stuck reader show sooner.
     socket_sndbuf: int = 0
     resume_window_ticks: int = 512
+    # Ops decided but not yet committed, per room. Past this the room answers `server.busy`
+    # at once instead of queueing without bound: latency stays bounded under overload.
+    max_pending_ops: int = 5000
 
 
 @dataclass(frozen=True, slots=True)

@@ -254,7 +254,7 @@ async def post_op(request: Request) -> Response:
             if code.startswith("auth.")
             else 404
             if code.endswith("not_found")
-            else (503 if code == "server.unavailable" else 409 if code in _CONFLICTS else 400)
+            else (503 if code in _RETRY_LATER else 409 if code in _CONFLICTS else 400)
         )
         return JSONResponse(
             {"error": {"code": code, "message": outcome.error.message}}, status_code=status
@@ -264,6 +264,7 @@ async def post_op(request: Request) -> Response:
     )
 
 
+_RETRY_LATER = {"server.unavailable", "server.busy"}
 _CONFLICTS = {
     "vote.duplicate",
     "upvote.duplicate",

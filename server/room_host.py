@@ -159,6 +159,8 @@ class RoomHost:
         inflight = self._inflight.get(key)
         if inflight is not None:
             return inflight  # the same op again before its first copy committed: one answer
+        if len(self._inbox) >= self.deps.limits.max_pending_ops:
+            return _done(loop, Outcome(self.state.seq, {}, CommandError("server.busy")))
         try:
             event = decide(self.state, op, fields, ctx, filters or self.deps.filters)
         except CommandError as error:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rooms.chain import canonical_json, entry_hash
+from rooms.chain import canonical_json, entry_hash_raw
 
 from .base import Committed, Entry
 
@@ -73,7 +73,7 @@ def link(room: str, head_seq: int, head_hash: str, items: Sequence[Prepared]) ->
     seq, prev = head_seq, head_hash
     for item in items:
         seq += 1
-        digest = entry_hash(
+        digest = entry_hash_raw(
             prev,
             room=room,
             seq=seq,
@@ -81,7 +81,7 @@ def link(room: str, head_seq: int, head_hash: str, items: Sequence[Prepared]) ->
             actor=item.actor,
             op_id=item.op_id,
             type=item.type,
-            data=item.data,
+            data_json=item.data_json.encode("utf-8"),
         )
         out.append(
             Committed(
