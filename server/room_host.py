@@ -97,7 +97,7 @@ class HostDeps:
     filters: TextFilters
     publish: Callable[[str, Sequence[Committed]], None]
     mark_dirty: Callable[[RoomHost], None]
-    snapshot_every: int = 2000
+    snapshot_every: int = 20_000
     save_snapshot: Callable[[RoomHost], None] = field(default=lambda host: None)
     stats: Stats = field(default_factory=Stats)
     # True when other processes append to the same rooms (a shared store and broker): a
