@@ -16,6 +16,10 @@ def serve(host: str, port: int) -> None:
     from server.config import load_settings
 
     settings = load_settings()
+    if os.environ.get("TOWNHALL_TRACEMALLOC"):
+        from server.memtrace import install
+
+        install(os.environ["TOWNHALL_TRACEMALLOC"])
     uvicorn.run(
         create_app(settings.with_(host=host, port=port)),
         host=host,

@@ -11,6 +11,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import sys
 from dataclasses import dataclass
 
 from moderation.roles import Role
@@ -67,7 +68,9 @@ def verify(secret: bytes, token: str, *, room: str, now_ms: int) -> Claims:
         raw = json.loads(body)
         claims = Claims(
             room=str(raw["r"]),
-            participant_id=str(raw["p"]),
+            # Interned: every op this person sends keeps their id in the room's op table, and
+            # each reconnect parses a fresh copy; one shared string per person, not per op.
+            participant_id=sys.intern(str(raw["p"])),
             role=Role(raw["o"]),
             expires_at=int(raw["x"]),
         )

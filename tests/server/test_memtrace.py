@@ -1,0 +1,31 @@
+"""TOWNHALL_TRACEMALLOC: SIGUSR1 takes a baseline, the next one reports growth since."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+from tests.support.live_server import LiveServer
+from tests.support.wsclient import create_room
+
+
+def test_sigusr1_writes_allocation_growth_since_the_baseline(tmp_path: Path) -> None:
+    report = tmp_path / "growth.txt"
+    server = LiveServer(tmp_path / "data", env={"TOWNHALL_TRACEMALLOC": str(report)}).start()
+    try:
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGUSR1)  # baseline
+        time.sleep(0.3)
+        assert not report.exists()
+        for _ in range(20):
+            create_room(server.http)  # something to grow
+        server.proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 10
+        while not report.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        text = report.read_text()
+        assert "growth since baseline" in text
+        assert "KiB" in text and "File " in text
+    finally:
+        server.stop()
