@@ -11,49 +11,15 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from moderation.roles import OPS_BY_ROLE, Role
 from rooms import RoomState
 
 __all__ = ["ATTENDEE_OPS", "STAFF_OPS", "op_fields"]
 
-ATTENDEE_OPS = frozenset(
-    {
-        "vote",
-        "question.ask",
-        "question.upvote",
-        "question.unvote",
-        "question.withdraw",
-        "speaker.request",
-        "speaker.withdraw",
-        "react",
-    }
-)
-STAFF_OPS = frozenset(
-    {
-        "poll.create",
-        "poll.edit",
-        "poll.open",
-        "poll.close",
-        "poll.reveal",
-        "poll.hide",
-        "poll.delete",
-        "question.approve",
-        "question.reject",
-        "question.answer",
-        "question.pin",
-        "question.unpin",
-        "question.archive",
-        "question.label",
-        "question.hide",
-        "speaker.next",
-        "speaker.skip",
-        "speaker.finish",
-        "participant.ban",
-        "participant.unban",
-        "answer.approve",
-        "answer.reject",
-        "moderator.add",
-    }
-)
+# Which ops each form route accepts: the role table itself, so forms never drift from it.
+# (The engine checks permission again for the actual sender; these only route.)
+ATTENDEE_OPS = OPS_BY_ROLE[Role.ATTENDEE]
+STAFF_OPS = OPS_BY_ROLE[Role.ORGANISER]
 
 _INTS = (
     "poll_id",
