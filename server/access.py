@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from moderation.roles import Role
 from rooms import CommandError, RoomState
 
-__all__ = ["refusal"]
+if TYPE_CHECKING:
+    from server.room_host import RoomHost
+
+__all__ = ["refusal", "settled_refusal"]
 
 
 def refusal(state: RoomState, participant_id: str, role: Role) -> CommandError | None:
@@ -25,3 +30,14 @@ def refusal(state: RoomState, participant_id: str, role: Role) -> CommandError |
         if person.banned:
             return CommandError("auth.banned")
     return None
+
+
+async def settled_refusal(host: RoomHost, participant_id: str, role: Role) -> CommandError | None:
+    """`refusal`, but never from a stale view: with several processes, this one may not yet
+    have applied a join or a new moderator committed elsewhere a moment ago, so a refusal is
+    only final after catching up with the store."""
+    refused = refusal(host.state, participant_id, role)
+    if refused is not None and host.deps.shared:
+        await host.refresh()
+        refused = refusal(host.state, participant_id, role)
+    return refused

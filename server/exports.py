@@ -35,7 +35,7 @@ from rooms import RoomState, apply, new_room
 from rooms.evaluation import evaluate, record_from_dict
 from rooms.records import Record
 from rooms.state import Poll
-from server.access import refusal
+from server.access import settled_refusal
 from server.auth import read_claims
 from server.http_api import error, routes_state
 from server.hub import now_ms
@@ -278,7 +278,7 @@ async def staff_host(request: Request) -> RoomHost | Response:
     host = await runtime.hub.room(claims.room)
     if host is None:
         return error(404, "room.not_found", "no such room")
-    refused = refusal(host.state, claims.participant_id, claims.role)
+    refused = await settled_refusal(host, claims.participant_id, claims.role)
     if refused is not None:
         return error(403, refused.code, refused.message)
     return host

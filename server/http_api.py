@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from moderation.roles import Role
 from rooms import Context, snapshot_view
-from server.access import refusal
+from server.access import settled_refusal
 from server.auth import read_claims, set_participant_cookie
 from server.hub import now_ms
 from server.invites import with_codes, with_credentials
@@ -210,7 +210,7 @@ async def get_room(request: Request) -> Response:
     host = await runtime.hub.room(claims.room)
     if host is None:
         return error(404, "room.not_found", "no such room")
-    refused = refusal(host.state, claims.participant_id, claims.role)
+    refused = await settled_refusal(host, claims.participant_id, claims.role)
     if refused is not None:
         return error(403, refused.code, refused.message)
     view = snapshot_view(host.state, claims.role, claims.participant_id)
@@ -289,7 +289,7 @@ async def transcript(request: Request) -> Response:
     elif host is None:
         return error(404, "room.not_found", "no such room")
     else:
-        refused = refusal(host.state, claims.participant_id, claims.role)
+        refused = await settled_refusal(host, claims.participant_id, claims.role)
         if refused is not None:
             return error(403, refused.code, refused.message)
 
@@ -322,7 +322,7 @@ async def security_report(request: Request) -> Response:
     host = await runtime.hub.room(claims.room)
     if host is None:
         return error(404, "room.not_found", "no such room")
-    refused = refusal(host.state, claims.participant_id, claims.role)
+    refused = await settled_refusal(host, claims.participant_id, claims.role)
     if refused is not None:
         return error(403, refused.code, refused.message)
     codes = host.state.attendee_codes

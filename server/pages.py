@@ -31,7 +31,7 @@ from moderation.audit import REJECT_REASONS
 from moderation.roles import Role
 from rooms import Context, snapshot_view
 from server import http_api
-from server.access import refusal
+from server.access import settled_refusal
 from server.auth import read_claims, set_participant_cookie
 from server.hub import now_ms
 from server.i18n import LANG_COOKIE, LANGUAGES, choose, translator
@@ -64,6 +64,7 @@ _env = Environment(
 )
 # A fresh op_id in each rendered form: a resubmitted or double-clicked form counts once.
 _env.globals["new_op_id"] = lambda: http_api.new_id("f-")
+
 
 # Strings the page script shows; translated on the server and handed over in a data attribute.
 def N_(message: str) -> str:
@@ -232,7 +233,8 @@ def _csrf_refused(request: Request) -> Response:
         403,
         title_key=N_("Request refused"),
         message_key=N_(
-            "This form came from another site or has expired. Reload the page and try again."),
+            "This form came from another site or has expired. Reload the page and try again."
+        ),
     )
 
 
@@ -281,11 +283,11 @@ async def attendee(request: Request) -> Response:
     if claims is not None and claims.role is not Role.ATTENDEE:
         claims = None  # a staff token in the URL: this page is the attendee's
     flash = _flash(request)
-    if claims is None or refusal(host.state, claims.participant_id, claims.role) is not None:
-        banned = (
-            claims is not None
-            and refusal(host.state, claims.participant_id, claims.role) is not None
-        )
+    refused = (
+        None if claims is None else await settled_refusal(host, claims.participant_id, claims.role)
+    )
+    if claims is None or refused is not None:
+        banned = refused is not None
         view = snapshot_view(host.state, Role.SCREEN, None)
         return _render(
             request,
@@ -331,7 +333,10 @@ async def _act(
     host = await _host(request)
     if host is None:
         return _not_found(request)
-    if claims is None or refusal(host.state, claims.participant_id, claims.role) is not None:
+    if (
+        claims is None
+        or await settled_refusal(host, claims.participant_id, claims.role) is not None
+    ):
         return _redirect(f"{back}?error=auth.forbidden")
     op = _str(form.get("op")) or ""
     if op not in allowed:
@@ -422,7 +427,10 @@ async def _staff_page(request: Request, page: str) -> Response | tuple[RoomHost,
         )
         return secure_headers(response)
     claims = _staff_claims(request, page, given)
-    if claims is None or refusal(host.state, claims.participant_id, claims.role) is not None:
+    if (
+        claims is None
+        or await settled_refusal(host, claims.participant_id, claims.role) is not None
+    ):
         return _forbidden(request)
     token = given or request.cookies.get(_STAFF_COOKIE[page] + code, "")
     return host, claims, token

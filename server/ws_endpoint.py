@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from rooms import Context
-from server.access import refusal
+from server.access import settled_refusal
 from server.asgi import RAW_SEND
 from server.auth import read_claims
 from server.codec import Encoding, FrameError, decode_frame
@@ -81,10 +81,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     if host is None:
         await _deny(websocket, 404, "room.not_found", "no such room")
         return
-    refused = refusal(host.state, claims.participant_id, claims.role)
-    if refused is not None and host.deps.shared:
-        await host.refresh()  # joined (or was made moderator) on another process just now?
-        refused = refusal(host.state, claims.participant_id, claims.role)
+    refused = await settled_refusal(host, claims.participant_id, claims.role)
     if refused is not None:
         runtime.security.refused(code, refused.code, ip, "websocket handshake", claims.role)
         await _deny(websocket, 403, refused.code, refused.message)
