@@ -130,14 +130,21 @@ def apply(state: RoomState, record: Record) -> Applied:
     state.seq = record.seq
     key = (record.actor, record.op_id)
     if record.op_id:
-        done = state.ops.get(key)
+        done = state.ops.result(key)
         if done is not None:
             return Applied(record.seq, dict(done[1]), None, (), duplicate=True)
+        refused = state.ops.refusal(key)
+        if refused is not None:
+            return Applied(record.seq, {}, CommandError(refused[1]), (), duplicate=True)
     fx = Effects()
     try:
         _check_standing(state, record)
         applier(state, record, record.event, fx)
     except CommandError as err:
+        if record.op_id:
+            # A retry of this op must hear the same refusal, not be decided afresh: its
+            # op_id is taken in the transcript now.
+            state.ops.remember_refusal(key, record.seq, err.code)
         return Applied(record.seq, {}, err, ())
     ev = record.event
     if ev.BY in ("moderator", "organiser"):
@@ -155,5 +162,5 @@ def apply(state: RoomState, record: Record) -> Applied:
         )
         fx.touch("moderation", len(state.audit) - 1, ev.TYPE)
     if record.op_id:
-        state.ops[key] = (record.seq, fx.result)
+        state.ops.remember(key, record.seq, fx.result)
     return Applied(record.seq, dict(fx.result), None, tuple(fx.changes))

@@ -11,6 +11,7 @@ from typing import Any
 
 from moderation.audit import AuditEntry
 from rooms.events import Choice
+from rooms.op_memory import OpMemory
 from rooms.poll_ops import definition_dict
 from rooms.polls import recount
 from rooms.settings import RoomSettings
@@ -28,7 +29,7 @@ from rooms.state import (
 
 __all__ = ["SNAPSHOT_VERSION", "from_snapshot", "to_snapshot"]
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: ops became a bounded memory (rooms/op_memory.py)
 
 
 def _wire(choice: Choice) -> Any:
@@ -134,9 +135,7 @@ def to_snapshot(state: RoomState) -> dict[str, Any]:
         "reaction_window": state.reaction_window,
         "audit": [e.to_dict() for e in state.audit],
         "attendee_codes": [[h, who] for h, who in state.attendee_codes.items()],
-        "ops": [
-            [actor, op_id, seq, dict(result)] for (actor, op_id), (seq, result) in state.ops.items()
-        ],
+        "ops": state.ops.to_dict(),
     }
 
 
@@ -209,6 +208,5 @@ def from_snapshot(d: dict[str, Any]) -> RoomState:
     state.audit = [AuditEntry.from_dict(e) for e in d["audit"]]
     for code_hash, who in d.get("attendee_codes", ()):
         state.attendee_codes[code_hash] = who
-    for actor, op_id, seq, result in d["ops"]:
-        state.ops[(actor, op_id)] = (seq, dict(result))
+    state.ops = OpMemory.from_dict(d["ops"])
     return state

@@ -12,6 +12,7 @@ from typing import Any
 
 from moderation.audit import AuditEntry
 from rooms.events import Choice
+from rooms.op_memory import OpMemory
 from rooms.settings import RoomSettings
 
 __all__ = [
@@ -171,12 +172,12 @@ class RoomState:
     audit: list[AuditEntry] = field(default_factory=list)
     # Verified rooms: sha256 of each one-time attendee code -> who used it (None: unused).
     attendee_codes: dict[str, str | None] = field(default_factory=dict)
-    # (actor, op_id) -> (seq, result): permanent idempotency, rebuilt by replay.
-    ops: dict[tuple[str, str], tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    # Answers to recent op_ids and every refusal at apply (see rooms/op_memory.py).
+    ops: OpMemory = field(default_factory=OpMemory)
 
     def recall(self, actor: str, op_id: str) -> tuple[int, dict[str, Any]] | None:
-        """(seq, result) of an op this actor already had applied, else None."""
-        return self.ops.get((actor, op_id))
+        """(seq, result) of a recent op this actor already had applied, else None."""
+        return self.ops.result((actor, op_id))
 
     def open_polls_closing(self) -> list[tuple[int, int]]:
         """[(poll_id, closes_at_ms)] of open polls with a deadline, for the server's timer."""

@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from rooms.op_memory import RECENT_OPS
+
 __all__ = ["Settings", "load_settings"]
 
 
@@ -30,6 +32,9 @@ class Limits:
     # Ops decided but not yet committed, per room. Past this the room answers `server.busy`
     # at once instead of queueing without bound: latency stays bounded under overload.
     max_pending_ops: int = 5000
+    # Op results a room keeps for retries (rooms/op_memory.py); older op_ids are checked in
+    # the store. About 300 bytes each.
+    recent_ops: int = RECENT_OPS
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,7 +114,12 @@ class Hub:
         snapshot = await self.store.load_snapshot(code)
         state = new_room()
         if snapshot is not None:
-            state = from_snapshot(msgpack.unpackb(snapshot[1], raw=False))
+            try:
+                state = from_snapshot(msgpack.unpackb(snapshot[1], raw=False))
+            except (ValueError, KeyError, TypeError):
+                # An older snapshot format (or a damaged one): the log is the truth, replay it.
+                log.warning("room %s: snapshot unusable, replaying the log", code, exc_info=True)
+                state = new_room()
         host = RoomHost(code, state, self._deps())
         await host.catch_up()
         if host.state.seq == 0:
@@ -256,7 +261,10 @@ class Hub:
             for host in list(self.rooms.values()):
                 for poll_id, closes_at in host.state.open_polls_closing():
                     if closes_at <= at:
-                        ctx = Context(SYSTEM, Role.ORGANISER, at, f"timer-close-{poll_id}")
+                        # The deadline is in the op_id: a poll reopened with a new deadline
+                        # must close again, not be answered "already done".
+                        op_id = f"timer-close-{poll_id}-{closes_at}"
+                        ctx = Context(SYSTEM, Role.ORGANISER, at, op_id)
                         host.submit("poll.close", {"poll_id": poll_id}, ctx)
 
     def connection_count(self) -> int:

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from moderation.filters import TextFilters
@@ -110,6 +110,7 @@ class RoomHost:
         self.code = code
         self.state = state
         self.deps = deps
+        state.ops.resize(deps.limits.recent_ops)
         self.last_hash: str | None = None
         self.snapshot_seq = state.seq
         self._inbox: list[_Pending] = []
@@ -151,11 +152,10 @@ class RoomHost:
         if self._stopping:
             return _done(loop, Outcome(self.state.seq, {}, CommandError("server.unavailable")))
         key = (ctx.actor, ctx.op_id)
-        recalled = self.state.recall(ctx.actor, ctx.op_id)
-        if recalled is not None:
-            self.deps.stats.acked += 1
-            self.deps.stats.acked_duplicate += 1
-            return _done(loop, Outcome(recalled[0], recalled[1], duplicate=True))
+        if ctx.op_id:
+            answered = self._answered(key)
+            if answered is not None:
+                return _done(loop, answered)
         inflight = self._inflight.get(key)
         if inflight is not None:
             return inflight  # the same op again before its first copy committed: one answer
@@ -164,7 +164,7 @@ class RoomHost:
         try:
             event = decide(self.state, op, fields, ctx, filters or self.deps.filters)
         except CommandError as error:
-            if recheck and self.deps.shared and error.code not in _STATELESS:
+            if recheck and error.code not in _STATELESS and self._may_be_stale(ctx.op_id):
                 return loop.create_task(self._recheck(op, fields, ctx, filters))
             self.deps.stats.refuse(error.code)
             return _done(loop, Outcome(self.state.seq, {}, error))
@@ -176,14 +176,57 @@ class RoomHost:
         self._wake.set()
         return future
 
+    def _answered(self, key: tuple[str, str]) -> Outcome | None:
+        """The answer this room already gave `key`, if it still remembers it."""
+        recalled = self.state.ops.result(key)
+        if recalled is not None:
+            self.deps.stats.acked += 1
+            self.deps.stats.acked_duplicate += 1
+            return Outcome(recalled[0], dict(recalled[1]), duplicate=True)
+        refused = self.state.ops.refusal(key)
+        if refused is not None:
+            self.deps.stats.refuse(refused[1])
+            return Outcome(refused[0], {}, CommandError(refused[1]), duplicate=True)
+        return None
+
+    def _may_be_stale(self, op_id: str) -> bool:
+        """Could a refusal be wrong because this process has not seen everything?
+
+        With other processes appending, the state may lag the store. And once the room has
+        forgotten old results, an op_id it does not know may still be in the transcript: a
+        retry, long after its first copy, must get that copy's answer, not a refusal.
+        """
+        return self.deps.shared or (bool(op_id) and self.state.ops.forgotten > 0)
+
     async def _recheck(
         self, op: str, fields: dict[str, Any], ctx: Context, filters: TextFilters | None
     ) -> Outcome:
-        try:
-            await self.refresh()
-        except Exception:
-            log.warning("room %s: could not refresh from the store", self.code, exc_info=True)
+        if self.deps.shared:
+            try:
+                await self.refresh()
+            except Exception:
+                log.warning("room %s: could not refresh from the store", self.code, exc_info=True)
+        known = self.state.recall(ctx.actor, ctx.op_id) is not None
+        if ctx.op_id and self.state.ops.forgotten > 0 and not known:
+            try:
+                first = await self.deps.store.find_op(self.code, ctx.actor, ctx.op_id)
+            except StoreUnavailable:
+                self.deps.stats.refuse("server.unavailable")
+                return Outcome(self.state.seq, {}, CommandError("server.unavailable"))
+            if first is not None:
+                await self.advance([first])
+                return self._first_answer(first)
         return await self.submit(op, fields, ctx, filters, recheck=False)
+
+    def _first_answer(self, first: Committed) -> Outcome:
+        """The answer to a retry of the op the transcript holds as `first` (now applied)."""
+        answered = self._answered((first.actor, first.op_id))
+        if answered is not None:
+            return replace(answered, receipt=None if answered.error else first.hash)
+        # Too old to remember its result, and not refused: it took effect at first.seq.
+        self.deps.stats.acked += 1
+        self.deps.stats.acked_duplicate += 1
+        return Outcome(first.seq, {}, duplicate=True, receipt=first.hash)
 
     async def refresh(self) -> None:
         """Catch up with the store's head; concurrent callers share one read."""
@@ -218,25 +261,32 @@ class RoomHost:
             self._fail(batch, CommandError("server.unavailable"))
             return
         stats.append_latency.observe(time.perf_counter() - began)
-        stats.appended += len(committed)
-        await self.advance(committed)
+        fresh = [c for c in committed if not c.earlier]
+        stats.appended += len(fresh)
+        # Sorted: a copy found in the transcript may be older than what we appended, or newer
+        # than this process has applied (another process committed it a moment ago).
+        await self.advance(sorted(committed, key=lambda c: c.seq))
         for pending, entry in zip(batch, committed, strict=True):
-            applied, receipt = self._results.pop(entry.seq)
             self._inflight.pop(pending.key, None)
-            if not pending.future.done():
-                pending.future.set_result(_outcome(applied, receipt))
-            if applied.error is not None:
-                stats.refuse(applied.error.code)
+            ours = self._results.pop(entry.seq, None)
+            if ours is not None and not entry.earlier:
+                outcome = _outcome(*ours)
+                if outcome.error is not None:
+                    stats.refuse(outcome.error.code)
+                else:
+                    stats.acked += 1
+                    stats.acked_duplicate += outcome.duplicate
             else:
-                stats.acked += 1
-                stats.acked_duplicate += applied.duplicate
+                outcome = self._first_answer(entry)  # counts itself
+            if not pending.future.done():
+                pending.future.set_result(outcome)
         # Anything left was recorded for another process's copy of one of our in-flight ops
         # (the same op_id sent through two processes); its own copy answered from this batch.
         self._results.clear()
         done = time.perf_counter()
         for pending in batch:
             stats.ack_latency.observe(done - pending.received)
-        self.deps.publish(self.code, committed)
+        self.deps.publish(self.code, fresh)
 
     def _fail(self, batch: list[_Pending], error: CommandError) -> None:
         refused = self.deps.stats.refused

@@ -9,6 +9,8 @@ __all__ = [
     "SCHEMA",
     "SCHEMA_LOCK",
     "SELECT_ENTRIES",
+    "SELECT_OP",
+    "SELECT_OPS",
     "TRIGGER",
     "UPDATE_HEADS",
     "UPSERT_SNAPSHOT",
@@ -38,6 +40,10 @@ SCHEMA = (
         hash TEXT NOT NULL,
         updated_at BIGINT NOT NULL
     )""",
+    # One entry per op: a retried op_id finds its first copy, however long ago. Partial: an
+    # empty op_id is never deduplicated.
+    "CREATE UNIQUE INDEX IF NOT EXISTS entries_op ON entries (room, actor, op_id)"
+    " WHERE op_id <> ''",
     "CREATE INDEX IF NOT EXISTS heads_updated_at ON heads (updated_at)",
     """CREATE TABLE IF NOT EXISTS snapshots (
         room TEXT PRIMARY KEY,
@@ -93,6 +99,20 @@ UPDATE_HEADS = """
 SELECT_ENTRIES = """
     SELECT room, seq, at, actor, op_id, type, data, prev, hash FROM entries
     WHERE room = %s AND seq > %s ORDER BY seq LIMIT %s
+"""
+
+SELECT_OP = """
+    SELECT room, seq, at, actor, op_id, type, data, prev, hash FROM entries
+    WHERE room = %s AND actor = %s AND op_id = %s AND op_id <> ''
+"""
+
+# The batch's op keys already in the transcript, in one round trip. Run after LOCK_HEADS: the
+# head locks serialise appends per room, so nothing can commit one of these keys meanwhile.
+SELECT_OPS = """
+    SELECT e.room, e.seq, e.at, e.actor, e.op_id, e.type, e.data, e.prev, e.hash
+    FROM unnest(%s::text[], %s::text[], %s::text[]) AS k(room, actor, op_id)
+    JOIN entries AS e ON e.room = k.room AND e.actor = k.actor AND e.op_id = k.op_id
+    WHERE e.op_id <> ''
 """
 
 # Newest wins, even if an older snapshot is saved late by a slower process.

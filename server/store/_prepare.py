@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rooms.chain import canonical_json, entry_hash_raw
 
 from .base import Committed, Entry
 
-__all__ = ["Prepared", "link", "prepare"]
+__all__ = ["Prepared", "link", "new_head", "op_keys", "prepare"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +67,32 @@ def prepare(room: str, entries: Sequence[Entry]) -> list[Prepared]:
     return out
 
 
-def link(room: str, head_seq: int, head_hash: str, items: Sequence[Prepared]) -> list[Committed]:
-    """Give `items` the seqs after `head_seq`, each hash chained to the one before."""
+def op_keys(items: Sequence[Prepared]) -> list[tuple[str, str]]:
+    """The (actor, op_id) of every item that has an op_id: what must not be stored twice."""
+    return [(item.actor, item.op_id) for item in items if item.op_id]
+
+
+def link(
+    room: str,
+    head_seq: int,
+    head_hash: str,
+    items: Sequence[Prepared],
+    known: dict[tuple[str, str], Committed],
+) -> list[Committed]:
+    """Give `items` the seqs after `head_seq`, each hash chained to the one before.
+
+    `known` holds the room's entries for the batch's op keys. An item found there takes no
+    seq: its place in the result is the stored entry, marked `earlier`. Each new entry joins
+    `known`, so a second copy later in the same batch is caught too.
+    """
     out: list[Committed] = []
     seq, prev = head_seq, head_hash
     for item in items:
+        if item.op_id:
+            stored = known.get((item.actor, item.op_id))
+            if stored is not None:
+                out.append(replace(stored, earlier=True))
+                continue
         seq += 1
         digest = entry_hash_raw(
             prev,
@@ -96,5 +117,15 @@ def link(room: str, head_seq: int, head_hash: str, items: Sequence[Prepared]) ->
                 hash=digest,
             )
         )
+        if item.op_id:
+            known[(item.actor, item.op_id)] = out[-1]
         prev = digest
     return out
+
+
+def new_head(committed: Sequence[Committed], head: tuple[int, str, int]) -> tuple[int, str, int]:
+    """(seq, hash, updated_at) of the room after `committed` (earlier entries change nothing)."""
+    fresh = [c for c in committed if not c.earlier]
+    if not fresh:
+        return head
+    return fresh[-1].seq, fresh[-1].hash, max(head[2], *(c.at for c in fresh))

@@ -1,7 +1,9 @@
 """The transcript store port: the durable, ordered, hash-chained log of every room.
 
 The store is the source of truth. It assigns each room's `seq` at commit (contiguous from 1,
-`(room, seq)` unique) and chains each entry's hash to the previous one. Appends are group
+`(room, seq)` unique), chains each entry's hash to the previous one, and keeps each op once:
+`(room, actor, op_id)` is unique for a non-empty op_id, which makes deduplication permanent
+while the rooms themselves only remember recent op_ids. Appends are group
 committed: many concurrent `append` calls, across rooms, become one transaction, and each
 caller's await returns only once its entries are durable.
 """
@@ -9,7 +11,7 @@ caller's await returns only once its entries are durable.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 __all__ = ["Committed", "Entry", "Store", "StoreUnavailable"]
@@ -43,6 +45,9 @@ class Committed:
     data: Mapping[str, Any]
     prev: str
     hash: str
+    # True when append found this op already in the transcript (the same actor and op_id,
+    # committed before or earlier in the same batch) and returned that entry instead.
+    earlier: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,8 +73,14 @@ class Store(Protocol):
     async def append(self, room: str, entries: Sequence[Entry]) -> list[Committed]:
         """Durably append `entries` to `room` in order; return them with seq and hash.
 
-        Concurrent calls are group committed. Raises StoreUnavailable if not durable.
+        An entry whose (actor, op_id) the room already has (a non-empty op_id) is not
+        appended again: its place in the result is the entry already stored, marked
+        `earlier`. Concurrent calls are group committed. Raises StoreUnavailable if not
+        durable.
         """
+
+    async def find_op(self, room: str, actor: str, op_id: str) -> Committed | None:
+        """The entry `actor` committed under `op_id` in `room`, if any."""
 
     async def read(self, room: str, after: int = 0, limit: int | None = None) -> list[Committed]:
         """Entries with seq > after, oldest first, at most `limit`."""

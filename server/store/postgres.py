@@ -23,12 +23,13 @@ from rooms.chain import GENESIS
 
 from . import _pg_sql as sql
 from ._group import Batch, GroupCommitter
-from ._prepare import link, prepare
+from ._prepare import link, new_head, op_keys, prepare
 from .base import Committed, Entry, StoreUnavailable
 
 __all__ = ["PostgresStore"]
 
 T = TypeVar("T")
+OP_INDEX = "entries_op"  # the unique (room, actor, op_id) index of _pg_sql.SCHEMA
 Conn = psycopg.AsyncConnection[TupleRow]
 
 # Defaults a URL may override. Keepalives turn a vanished server (power cut, partition) into
@@ -84,7 +85,16 @@ async def _ensure_schema(conn: Conn) -> None:
             await conn.execute(sql.TRIGGER)
 
 
-async def _write_batch(conn: Conn, batch: Batch, progress: _Progress) -> list[list[Committed]]:
+async def _write_batch(
+    conn: Conn, batch: Batch, progress: _Progress, *, check_ops: bool
+) -> list[list[Committed]]:
+    """One transaction for the whole batch.
+
+    Without `check_ops` the batch is written as if no op were stored yet: almost always
+    true, since rooms answer retries they remember themselves. If one was, the unique index
+    aborts the transaction and the caller runs it again with `check_ops`, which looks the
+    batch's op keys up first (one more round trip).
+    """
     rooms = sorted({room for room, _ in batch})
     results: list[list[Committed]] = []
     async with conn.transaction():
@@ -92,17 +102,18 @@ async def _write_batch(conn: Conn, batch: Batch, progress: _Progress) -> list[li
         heads: dict[str, tuple[int, str, int]] = {
             room: (seq, digest, 0) for room, seq, digest in await cur.fetchall()
         }
+        known = await _known_ops(conn, batch) if check_ops else {}
         columns: tuple[list[Any], ...] = tuple([] for _ in range(9))
         for room, items in batch:
-            seq, prev, updated_at = heads[room]
-            committed = link(room, seq, prev, items)
+            seq, prev, _ = heads[room]
+            committed = link(room, seq, prev, items, known.setdefault(room, {}))
             for c, item in zip(committed, items, strict=True):
+                if c.earlier:
+                    continue
                 row = (room, c.seq, c.at, c.actor, c.op_id, c.type, item.data_json, c.prev, c.hash)
                 for column, value in zip(columns, row, strict=True):
                     column.append(value)
-            if committed:
-                updated_at = max(updated_at, *(c.at for c in committed))
-                heads[room] = (committed[-1].seq, committed[-1].hash, updated_at)
+            heads[room] = new_head(committed, heads[room])
             results.append(committed)
         await conn.execute(sql.INSERT_ENTRIES, columns)
         await conn.execute(
@@ -117,6 +128,23 @@ async def _write_batch(conn: Conn, batch: Batch, progress: _Progress) -> list[li
         # Past this point an error is ambiguous: COMMIT may have landed before the link broke.
         progress.committing = True
     return results
+
+
+async def _known_ops(conn: Conn, batch: Batch) -> dict[str, dict[tuple[str, str], Committed]]:
+    """room -> {(actor, op_id): entry} for the batch's op keys already in the transcript."""
+    keys = {(room, actor, op_id) for room, items in batch for actor, op_id in op_keys(items)}
+    known: dict[str, dict[tuple[str, str], Committed]] = {}
+    if keys:
+        rooms, actors, op_ids = (list(column) for column in zip(*keys, strict=True))
+        cur = await conn.execute(sql.SELECT_OPS, (rooms, actors, op_ids))
+        for row in await cur.fetchall():
+            entry = _row(row)
+            known.setdefault(entry.room, {})[(entry.actor, entry.op_id)] = entry
+    return known
+
+
+def _constraint(exc: psycopg.Error) -> str | None:
+    return exc.diag.constraint_name
 
 
 def _row(row: TupleRow) -> Committed:
@@ -166,11 +194,16 @@ class PostgresStore:
         return await self._committer.submit(room, items)
 
     async def _commit(self, batch: Batch) -> list[list[Committed]]:
-        for attempt in (1, 2):
+        check_ops = retried = False
+        while True:
             conn = await self._writer.get()
             progress = _Progress()
             try:
-                return await _write_batch(conn, batch, progress)
+                return await _write_batch(conn, batch, progress, check_ops=check_ops)
+            except errors.UniqueViolation as exc:
+                if check_ops or _constraint(exc) != OP_INDEX:
+                    raise StoreUnavailable(f"postgresql: {exc}") from exc
+                check_ops = True  # a retried op was in the batch: look the keys up this time
             except psycopg.Error as exc:
                 lost = conn.closed or conn.broken
                 if lost:
@@ -178,16 +211,20 @@ class PostgresStore:
                 # A connection that died before COMMIT (say, idle-killed since the last batch)
                 # or a deadlock/serialisation abort committed nothing: one retry is safe.
                 transient = lost or isinstance(exc, errors.TransactionRollback)
-                if attempt == 1 and transient and not progress.committing:
+                if not retried and transient and not progress.committing:
+                    retried = True
                     continue
                 raise StoreUnavailable(f"postgresql: {exc}") from exc
-        raise AssertionError("unreachable")
 
     async def read(self, room: str, after: int = 0, limit: int | None = None) -> list[Committed]:
         if limit is not None and limit <= 0:
             return []
         rows = await self._fetch(sql.SELECT_ENTRIES, (room, after, limit))
         return [_row(row) for row in rows]
+
+    async def find_op(self, room: str, actor: str, op_id: str) -> Committed | None:
+        rows = await self._fetch(sql.SELECT_OP, (room, actor, op_id))
+        return _row(rows[0]) if rows else None
 
     async def head(self, room: str) -> int:
         rows = await self._fetch("SELECT seq FROM heads WHERE room = %s", (room,))

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from rooms.chain import GENESIS
 
 from ._group import Batch, GroupCommitter
-from ._prepare import link, prepare
+from ._prepare import link, new_head, op_keys, prepare
 from .base import Committed, Entry, StoreUnavailable
 
 __all__ = ["SqliteStore"]
@@ -47,6 +47,9 @@ CREATE TABLE IF NOT EXISTS heads (
     hash TEXT NOT NULL,
     updated_at INTEGER NOT NULL
 );
+-- One entry per op: a retried op_id finds its first copy, however long ago (partial: an
+-- empty op_id is never deduplicated).
+CREATE UNIQUE INDEX IF NOT EXISTS entries_op ON entries (room, actor, op_id) WHERE op_id <> '';
 CREATE INDEX IF NOT EXISTS heads_updated_at ON heads (updated_at);
 CREATE TABLE IF NOT EXISTS snapshots (
     room TEXT PRIMARY KEY,
@@ -69,9 +72,10 @@ UPSERT_HEAD = (
     " ON CONFLICT (room) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,"
     " updated_at = max(heads.updated_at, excluded.updated_at)"
 )
-SELECT_ENTRIES = (
-    "SELECT room, seq, at, actor, op_id, type, data, prev, hash FROM entries"
-    " WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?"
+COLUMNS = "room, seq, at, actor, op_id, type, data, prev, hash"
+SELECT_ENTRIES = f"SELECT {COLUMNS} FROM entries WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?"
+SELECT_OP = (
+    f"SELECT {COLUMNS} FROM entries WHERE room = ? AND actor = ? AND op_id = ? AND op_id <> ''"
 )
 
 
@@ -99,11 +103,29 @@ def _connect(path: str, writer: bool, busy_timeout_ms: int) -> sqlite3.Connectio
 
 
 def _write_batch(conn: sqlite3.Connection, batch: Batch) -> list[list[Committed]]:
+    """One transaction for the whole batch; a batch holding a retried op is written twice.
+
+    The first attempt writes as if no op were stored yet (almost always true: rooms answer the
+    retries they remember). If one was, the unique index aborts it and the second attempt
+    looks every op key up first.
+    """
+    try:
+        return _write_batch_once(conn, batch, check_ops=False)
+    except sqlite3.IntegrityError as exc:
+        if "entries.op_id" not in str(exc):
+            raise
+        return _write_batch_once(conn, batch, check_ops=True)
+
+
+def _write_batch_once(
+    conn: sqlite3.Connection, batch: Batch, *, check_ops: bool
+) -> list[list[Committed]]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         # Heads are read inside the write transaction, never cached across batches: after a
         # rollback (or another process writing the file) they are simply right again.
         heads: dict[str, tuple[int, str, int]] = {}
+        known: dict[str, dict[tuple[str, str], Committed]] = {}
         results: list[list[Committed]] = []
         for room, items in batch:
             if room not in heads:
@@ -111,19 +133,24 @@ def _write_batch(conn: sqlite3.Connection, batch: Batch) -> list[list[Committed]
                     "SELECT seq, hash, updated_at FROM heads WHERE room = ?", (room,)
                 ).fetchone()
                 heads[room] = (row[0], row[1], row[2]) if row else (0, GENESIS, 0)
-            seq, prev, updated_at = heads[room]
-            committed = link(room, seq, prev, items)
+                known[room] = {}
+            seq, prev, _ = heads[room]
+            seen = known[room]
+            for key in op_keys(items) if check_ops else ():
+                if key not in seen:
+                    row = conn.execute(SELECT_OP, (room, *key)).fetchone()
+                    if row is not None:
+                        seen[key] = _row(row)
+            committed = link(room, seq, prev, items, seen)
             conn.executemany(
                 INSERT_ENTRY,
                 [
                     (room, c.seq, c.at, c.actor, c.op_id, c.type, item.data_json, c.prev, c.hash)
                     for c, item in zip(committed, items, strict=True)
+                    if not c.earlier
                 ],
             )
-            if committed:
-                last = committed[-1]
-                updated_at = max(updated_at, *(c.at for c in committed))
-                heads[room] = (last.seq, last.hash, updated_at)
+            heads[room] = new_head(committed, heads[room])
             results.append(committed)
         conn.executemany(UPSERT_HEAD, [(room, *head) for room, head in heads.items()])
         conn.execute("COMMIT")
@@ -212,6 +239,10 @@ class SqliteStore:
             return []
         rows = await self._query(SELECT_ENTRIES, (room, after, -1 if limit is None else limit))
         return [_row(row) for row in rows]
+
+    async def find_op(self, room: str, actor: str, op_id: str) -> Committed | None:
+        rows = await self._query(SELECT_OP, (room, actor, op_id))
+        return _row(rows[0]) if rows else None
 
     async def head(self, room: str) -> int:
         rows = await self._query("SELECT seq FROM heads WHERE room = ?", (room,))

@@ -271,8 +271,14 @@ def test_random_streams_keep_invariants(data: st.DataObject) -> None:
             applied = apply(state, record)
             room.records.append(record)
             if applied.error is not None or applied.duplicate:
+                after = to_snapshot(state)
+                if applied.error is not None and record.op_id and not applied.duplicate:
+                    # A lost race: its op_id now answers with this refusal, for good.
+                    key = (record.actor, record.op_id)
+                    assert state.ops.refusal(key) == (record.seq, applied.error.code)
+                    before["ops"] = after["ops"]
                 before["seq"] = state.seq
-                assert to_snapshot(state) == before  # lost race or resend: only seq moved
+                assert after == before  # lost race or resend: only seq (and op memory) moved
                 assert not applied.changes
             changes.extend(applied.changes)
         check_invariants(state)

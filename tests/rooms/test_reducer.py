@@ -1,4 +1,4 @@
-"""apply's contract: contiguous seq, permanent op_id dedup, totality, audit entries."""
+"""apply's contract: contiguous seq, op_id dedup, totality, audit entries."""
 
 from __future__ import annotations
 
@@ -72,9 +72,15 @@ def test_lost_race_changes_only_seq() -> None:
     applied = room.commit("alice", event, op_id="again")
     assert applied.error is not None and applied.error.code == "speaker.already_queued"
     assert applied.result == {} and applied.changes == () and not applied.duplicate
-    before["seq"] = room.state.seq
-    assert to_snapshot(room.state) == before
-    assert room.state.recall("alice", "again") is None  # a retry may be decided afresh
+    after = to_snapshot(room.state)
+    before["seq"], before["ops"] = room.state.seq, after["ops"]
+    assert after == before
+    # Its op_id is taken in the transcript: a retry hears the same refusal, not a new verdict.
+    assert room.state.recall("alice", "again") is None
+    assert room.state.ops.refusal(("alice", "again")) == (room.state.seq, "speaker.already_queued")
+    retried = room.commit("alice", event, op_id="again")
+    assert retried.duplicate and retried.error is not None
+    assert retried.error.code == "speaker.already_queued" and retried.changes == ()
 
 
 def test_moderator_actions_are_audited_and_reported_as_changes() -> None:

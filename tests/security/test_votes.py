@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -138,5 +140,62 @@ def test_votes_on_closed_unknown_draft_or_other_rooms_polls_and_bad_choices_chan
         assert seq_of(server.http, code, mod) == before  # no event for any of them
         for c in (boss, stranger, phone):
             await c.close()
+
+    asyncio.run(scenario())
+
+
+@pytest.fixture(scope="module")
+def forgetful(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Rooms remember only their last 5 op results: older retries must go to the store."""
+    live = LiveServer(
+        Path(tmp_path_factory.mktemp("forgetful")), env={"TOWNHALL_LIMIT_RECENT_OPS": "5"}
+    ).start()
+    yield live
+    live.stop()
+
+
+def test_a_retry_long_after_its_first_copy_is_still_one_event(forgetful: LiveServer) -> None:
+    """Item 9 beyond the room's memory: the transcript keeps each op_id once, for good."""
+    server = forgetful
+    room = create_room(server.http, vote_changes=False)
+    code, mod = room["code"], room["moderator_token"]
+    person, other = join(server.http, code), join(server.http, code)
+
+    async def scenario() -> None:
+        boss = await Client.open(server.ws, code, mod)
+        poll_id = await _open_poll(boss)
+        phone = await Client.open(server.ws, code, person["participant_token"])
+        asked = await phone.op("question.ask", op_id="q-1", text="Will the pool reopen?")
+        voted = await phone.op("vote", op_id="ballot-1", poll_id=poll_id, choice=2)
+        clapped = await phone.op("react", op_id="clap-1", emoji="👏")
+        assert asked["type"] == voted["type"] == clapped["type"] == "ack"
+        await phone.close()
+        crowd = await Client.open(server.ws, code, other["participant_token"])
+        for n in range(8):  # push both ops out of the room's memory
+            assert (await crowd.op("react", op_id=f"r-{n}", emoji="👏"))["type"] == "ack"
+        await boss.op("poll.close", poll_id=poll_id)
+        before = seq_of(server.http, code, mod)
+
+        again = await Client.open(server.ws, code, person["participant_token"])
+        # Decided afresh this would be a second reaction: the store finds the first copy.
+        dup_r = await again.op("react", op_id="clap-1", emoji="👏")
+        assert dup_r["type"] == "ack" and dup_r["duplicate"] is True, dup_r
+        assert dup_r["seq"] == clapped["seq"]
+        # Decided afresh this is "text.repeated": the store says it was taken, at its seq.
+        dup_q = await again.op("question.ask", op_id="q-1", text="Will the pool reopen?")
+        assert dup_q["type"] == "ack" and dup_q["duplicate"] is True, dup_q
+        assert dup_q["seq"] == asked["seq"] and dup_q["receipt"]["seq"] == asked["seq"]
+        # The poll has closed since: still "your vote counted", not "poll.closed".
+        dup_v = await again.op("vote", op_id="ballot-1", poll_id=poll_id, choice=2)
+        assert dup_v["type"] == "ack" and dup_v["duplicate"] is True, dup_v
+        assert dup_v["seq"] == voted["seq"] and dup_v["receipt"] == voted["receipt"]
+        fresh = await again.op("vote", op_id="ballot-2", poll_id=poll_id, choice=0)
+        assert fresh["type"] == "error" and fresh["code"] == "poll.closed"
+        assert seq_of(server.http, code, mod) == before
+        questions = snapshot(server.http, code, mod)["room"]["questions"]
+        assert [q["question_id"] for q in questions] == [asked["question_id"]]
+        assert _voters(server, code, mod, poll_id) == 1
+        for client in (again, crowd, boss):
+            await client.close()
 
     asyncio.run(scenario())

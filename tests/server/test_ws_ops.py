@@ -131,3 +131,37 @@ def test_attendee_cannot_act_as_moderator_and_screen_cannot_vote(server: LiveSer
         await embed.close()
 
     run(scenario())
+
+
+def test_a_poll_reopened_with_a_new_deadline_closes_again_on_time(server: LiveServer) -> None:
+    """The server closes timed polls itself; its op_id names the deadline, so the second
+    deadline of a reopened poll is a new op, not a retry of the first close."""
+
+    async def scenario() -> None:
+        room = create_room(server.http, "Timed")
+        mod = await Client.open(server.ws, room["code"], room["moderator_token"])
+        created = await mod.op("poll.create", kind="single", question="Now?", options=["a", "b"])
+        poll_id = created["poll_id"]
+
+        async def closes_by_itself() -> None:
+            await mod.op("poll.open", poll_id=poll_id, duration_s=1)
+            start = len(mod.frames)
+            for _ in range(200):  # up to 10 s; the timer checks every 0.25 s
+                if any(_poll_state(f, poll_id) == "closed" for f in mod.frames[start:]):
+                    return
+                await asyncio.sleep(0.05)
+            raise AssertionError("the poll did not close at its deadline")
+
+        await closes_by_itself()
+        await closes_by_itself()  # reopened: a second, later deadline
+        await mod.close()
+
+    run(scenario())
+
+
+def _poll_state(frame: dict[str, Any], poll_id: int) -> str | None:
+    polls = [frame.get("poll") or {}, *((frame.get("room") or {}).get("polls") or [])]
+    for poll in polls:
+        if poll.get("poll_id") == poll_id:
+            return str(poll.get("state"))
+    return None

@@ -12,11 +12,18 @@ from server.store import Committed, Entry, Store
 S = TypeVar("S", bound=Store)
 
 
-def entry(n: int = 0, *, data: dict[str, Any] | None = None, at: int | None = None) -> Entry:
+def entry(
+    n: int = 0,
+    *,
+    data: dict[str, Any] | None = None,
+    at: int | None = None,
+    op_id: str | None = None,
+    actor: str | None = None,
+) -> Entry:
     return Entry(
         at=1_700_000_000_000 + n if at is None else at,
-        actor=f"p{n % 7}",
-        op_id=f"op-{n}",
+        actor=f"p{n % 7}" if actor is None else actor,
+        op_id=f"op-{n}" if op_id is None else op_id,
         type="test.happened",
         data={"n": n} if data is None else data,
     )

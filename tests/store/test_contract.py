@@ -73,7 +73,7 @@ def test_rooms_active_since_uses_entry_time(make_store: StoreFactory) -> None:
     async def body() -> None:
         async with opened(make_store) as store:
             await store.append("OLD", [entry(at=1_000)])
-            await store.append("NEW", [entry(at=1_000), entry(at=5_000)])
+            await store.append("NEW", [entry(1, at=1_000), entry(2, at=5_000)])
             await store.append("MID", [entry(at=3_000)])
             assert await store.rooms() == ["MID", "NEW", "OLD"]
             assert await store.rooms(active_since=3_000) == ["MID", "NEW"]
@@ -250,3 +250,70 @@ def test_the_same_instance_can_be_opened_again_after_close(make_store: StoreFact
             await store.close()
 
     assert [asyncio.run(session(n)) for n in range(2)] == [1, 2]
+
+
+def test_an_op_is_stored_once_and_a_resend_gets_the_first_copy(make_store: StoreFactory) -> None:
+    async def body() -> None:
+        async with opened(make_store) as store:
+            [first] = await store.append("ROOM", [entry(1, data={"copy": 1})])
+            await store.append("ROOM", [entry(2)])
+            [again] = await store.append("ROOM", [entry(1, data={"copy": 2}, at=5)])
+            assert again.earlier and not first.earlier
+            assert again == first and again.data == {"copy": 1}  # the stored one, not the resend
+            assert await store.head("ROOM") == 2
+            assert [c.op_id for c in await store.read("ROOM")] == ["op-1", "op-2"]
+            # After a resend, the chain goes on from the real head.
+            [third] = await store.append("ROOM", [entry(3)])
+            assert third.seq == 3 and third.prev == (await store.read("ROOM", after=1))[0].hash
+            verify_chain("ROOM", await store.read("ROOM"))
+
+    asyncio.run(body())
+
+
+def test_copies_in_one_call_or_one_batch_collapse_to_the_first(make_store: StoreFactory) -> None:
+    async def body() -> None:
+        async with opened(make_store) as store:
+            out = await store.append("ROOM", [entry(1), entry(2), entry(1), entry(3)])
+            assert [(c.seq, c.op_id, c.earlier) for c in out] == [
+                (1, "op-1", False),
+                (2, "op-2", False),
+                (1, "op-1", True),
+                (3, "op-3", False),
+            ]
+            # Concurrent callers share one transaction: the copy still finds the first.
+            pair = await asyncio.gather(
+                store.append("ROOM", [entry(9)]), store.append("ROOM", [entry(9)])
+            )
+            assert pair[0][0].seq == pair[1][0].seq == 4
+            assert sorted(r[0].earlier for r in pair) == [False, True]
+            assert await store.head("ROOM") == 4
+            verify_chain("ROOM", await store.read("ROOM"))
+
+    asyncio.run(body())
+
+
+def test_op_ids_are_per_actor_and_per_room_and_empty_ones_repeat(make_store: StoreFactory) -> None:
+    async def body() -> None:
+        async with opened(make_store) as store:
+            await store.append("ROOM", [entry(1, actor="alice", op_id="x")])
+            bob = await store.append("ROOM", [entry(2, actor="bob", op_id="x")])
+            other = await store.append("ELSE", [entry(3, actor="alice", op_id="x")])
+            blanks = await store.append("ROOM", [entry(4, op_id=""), entry(5, op_id="")])
+            assert not bob[0].earlier and not other[0].earlier
+            assert [c.seq for c in blanks] == [3, 4] and not any(c.earlier for c in blanks)
+            assert await store.head("ROOM") == 4
+
+    asyncio.run(body())
+
+
+def test_find_op(make_store: StoreFactory) -> None:
+    async def body() -> None:
+        async with opened(make_store) as store:
+            [stored] = await store.append("ROOM", [entry(1, actor="alice", op_id="v-1")])
+            assert await store.find_op("ROOM", "alice", "v-1") == stored
+            assert await store.find_op("ROOM", "bob", "v-1") is None
+            assert await store.find_op("ELSE", "alice", "v-1") is None
+            await store.append("ROOM", [entry(2, actor="alice", op_id="")])
+            assert await store.find_op("ROOM", "alice", "") is None  # blanks are not ops
+
+    asyncio.run(body())

@@ -28,7 +28,7 @@ def test_two_processes_appending_to_one_room_never_share_or_skip_a_seq(pg_url: s
             async def burst(store: PostgresStore, tag: str) -> list[int]:
                 results = await asyncio.gather(
                     *(
-                        store.append(room, [entry(n, data={"by": tag})])
+                        store.append(room, [entry(n, data={"by": tag}, op_id=f"{tag}-{n}")])
                         for n in range(150)
                         for room in ("SAME", f"OWN-{tag}")
                     )
@@ -42,6 +42,35 @@ def test_two_processes_appending_to_one_room_never_share_or_skip_a_seq(pg_url: s
             verify_chain("SAME", stored)
             assert {c.data["by"] for c in stored} == {"one", "two"}
             assert one.transactions < 300 and two.transactions < 300
+
+    asyncio.run(body())
+
+
+def test_the_same_ops_through_two_processes_are_stored_once(pg_url: str) -> None:
+    """A client retrying through another process, racing its first copy: one entry per op."""
+
+    async def body() -> None:
+        async with (
+            opened(lambda: PostgresStore(pg_url)) as one,
+            opened(lambda: PostgresStore(pg_url)) as two,
+        ):
+
+            async def send(store: PostgresStore) -> list[tuple[int, bool]]:
+                results = await asyncio.gather(
+                    *(store.append("SAME", [entry(n, data={"n": n})]) for n in range(100))
+                )
+                return [(r[0].seq, r[0].earlier) for r in results]
+
+            got_one, got_two = await asyncio.gather(send(one), send(two))
+            stored = await one.read("SAME")
+            assert len(stored) == 100
+            verify_chain("SAME", stored)
+            assert sorted(c.op_id for c in stored) == sorted(f"op-{n}" for n in range(100))
+            # Each op: both callers were told the same seq, exactly one of them as new.
+            for (seq_one, earlier_one), (seq_two, earlier_two) in zip(
+                got_one, got_two, strict=True
+            ):
+                assert seq_one == seq_two and earlier_one != earlier_two
 
     asyncio.run(body())
 
