@@ -15,7 +15,7 @@ from rooms.records import Record
 from rooms.reducer import SYSTEM, Applied, Change, apply, decide, new_room
 from rooms.snapshot import from_snapshot, to_snapshot
 from rooms.state import RoomState
-from rooms.views import personal_frames, snapshot_view, view_frames
+from rooms.views import personal_frames, snapshot_view, view_frames, you_frame
 
 __all__ = [
     "CODES",
@@ -39,4 +39,5 @@ __all__ = [
     "snapshot_view",
     "to_snapshot",
     "view_frames",
+    "you_frame",
 ]

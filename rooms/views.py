@@ -29,7 +29,7 @@ from rooms.render import (
 )
 from rooms.state import RoomState
 
-__all__ = ["SCREEN_QUESTIONS", "personal_frames", "snapshot_view", "view_frames"]
+__all__ = ["SCREEN_QUESTIONS", "personal_frames", "snapshot_view", "view_frames", "you_frame"]
 
 SCREEN_QUESTIONS = 20  # the big screen's snapshot lists the top questions only
 _BALLOT = "ballot.cast"
@@ -95,6 +95,12 @@ def _you(state: RoomState, role: Role, participant_id: str | None) -> dict[str, 
         },
     )
     return you
+
+
+def you_frame(state: RoomState, role: Role, participant_id: str | None) -> dict[str, Any]:
+    """Everything only this person sees, whole: what a resumed client gets in place of the
+    personal frames sent while it was away (they are not kept in the shared resume window)."""
+    return {"type": "you", "you": _you(state, role, participant_id)}
 
 
 def snapshot_view(state: RoomState, role: Role, participant_id: str | None) -> dict[str, Any]:

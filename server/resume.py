@@ -48,6 +48,11 @@ class ResumeRing:
         if len(self._ticks) > self.size:
             self.base = self._ticks.popleft().seq
 
+    @property
+    def head(self) -> int:
+        """The seq of the newest tick in the ring (its base when empty)."""
+        return self._ticks[-1].seq if self._ticks else self.base
+
     def can_serve(self, since: int) -> bool:
         return since >= self.base
 

@@ -32,6 +32,7 @@ from rooms import (
     personal_frames,
     snapshot_view,
     view_frames,
+    you_frame,
 )
 from server.codec import Encoding
 from server.config import Limits
@@ -349,9 +350,16 @@ class RoomHost:
         if since is not None and since <= self.state.seq and ring.can_serve(since):
             for tick in ring.since(since):
                 conn.outbox.write(tick.blob(conn.encoding), conn.encoding is Encoding.JSON)
+            # What it has now. Not state.seq: entries applied since the last tick reach it in
+            # the next one, and a resume from state.seq would skip that tick.
+            conn.sent_seq = max(since, ring.head)
+            if conn.role is Role.ATTENDEE:
+                # Personal frames are not in the shared ring: send their sum instead.
+                you = you_frame(self.state, conn.role, conn.participant_id)
+                conn.send({**you, "seq": conn.sent_seq})
         else:
             conn.send(self.snapshot_frame(conn.role, conn.participant_id))
-        conn.sent_seq = self.state.seq
+            conn.sent_seq = self.state.seq
         self.sockets[view][conn.encoding].add(conn)
         self.by_participant.setdefault(conn.participant_id, set()).add(conn)
 

@@ -174,6 +174,8 @@ export class LiveRoom {
     } else if (frame.type === "snapshot") {
       this.model.room = frame.room;
       this.model.you = frame.you;
+    } else if (frame.type === "you") {
+      this.model.you = frame.you;  // after a resume: your own facts, whole
     } else {
       applyFrame(this.model, frame);
     }

@@ -96,3 +96,52 @@ def test_resume_from_the_future_catches_up_and_sends_a_snapshot(server: LiveServ
         await client.close()
 
     asyncio.run(scenario())
+
+
+def test_a_resumed_attendee_learns_what_happened_to_them_while_away(server: LiveServer) -> None:
+    """Personal facts (your question rejected, your place in the queue) are not in the shared
+    resume window; a resume inside it ends with a `you` frame that holds them all."""
+
+    async def scenario() -> None:
+        room = create_room(server.http, moderation="pre")
+        code = room["code"]
+        mod = await Client.open(server.ws, code, room["moderator_token"])
+        person = join(server.http, code, name="Ana")
+        phone = await Client.open(server.ws, code, person["participant_token"])
+        await phone.wait_for(lambda f: f["type"] == "snapshot")
+        asked = await phone.op("question.ask", text="Can we talk about parking?")
+        await phone.op("speaker.request", topic="parking")
+        poll = await mod.op("poll.create", kind="single", question="Now?", options=["a", "b"])
+        await mod.op("poll.open", poll_id=poll["poll_id"])
+        seen = await phone.wait_for(lambda f: f.get("poll", {}).get("state") == "open")
+        await phone.close()
+
+        # While it is away: its question is rejected and someone queues after it.
+        rejected = await mod.op(
+            "question.reject", question_id=asked["question_id"], reason="off_topic"
+        )
+        assert rejected["type"] == "ack", rejected
+        other = join(server.http, code, name="Ben")
+        ben = await Client.open(server.ws, code, other["participant_token"])
+        await ben.op("speaker.request", topic="trees")
+        await mod.op("poll.close", poll_id=poll["poll_id"])
+        await mod.wait_for(lambda f: f.get("poll", {}).get("state") == "closed")
+
+        back = await Client.open(server.ws, code, person["participant_token"], since=seen["seq"])
+        you = (await back.wait_for(lambda f: f["type"] == "you"))["you"]
+        assert all(f["type"] != "snapshot" for f in back.frames)  # served from the window
+        [question] = you["questions"]
+        assert question["state"] == "rejected" and question["reason"] == "off_topic"
+        assert you["speaker"] == {"position": 1, "speaking": False}
+        assert you["participant_id"] == person["participant_id"]
+        # Its seq never runs ahead of the shared frames it came with.
+        shared = [f["seq"] for f in back.frames if f["type"] not in ("you", "ack", "pong")]
+        assert shared and you_seq(back) == max(shared)
+        for c in (mod, ben, back):
+            await c.close()
+
+    asyncio.run(scenario())
+
+
+def you_seq(client: Client) -> int:
+    return int(next(f for f in client.frames if f["type"] == "you")["seq"])
