@@ -5,7 +5,11 @@ RSS of the server sampled every few seconds; at the end the RSS slope (least squ
 second half, after warm-up) and every error or unexpected close are reported. Exits non-zero
 on any protocol error, any traceback in the server log, or an RSS slope above the bound.
 
-    python -m tests.security.soak --minutes 10 [--clients 40] [--max-slope-mb-per-min 3]
+    python -m tests.security.soak --minutes 10 [--clients 40] [--max-slope-mb-per-min 1.5]
+        [--trace growth.txt]
+
+With --trace the server runs under tracemalloc (server/memtrace.py): a baseline at half
+time, a report of what grew since at the end, written to the file and its top printed.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import random
+import signal
 import sys
 import tempfile
 import time
@@ -21,6 +27,8 @@ from pathlib import Path
 
 from tests.support.live_server import LiveServer
 from tests.support.wsclient import Client, create_room, join
+
+WARM_UP_MINUTES = 5  # resume rings and the room's op memory fill within ~2 minutes here
 
 
 def rss_mb(pid: int) -> float:
@@ -94,9 +102,10 @@ async def attendee(
         await asyncio.sleep(rng.uniform(0.1, 1.0))
 
 
-async def soak(minutes: float, clients: int, max_slope: float) -> int:
+async def soak(minutes: float, clients: int, max_slope: float, trace: Path | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
-        server = LiveServer(Path(tmp)).start()
+        env = {"TOWNHALL_TRACEMALLOC": str(trace)} if trace else {}
+        server = LiveServer(Path(tmp), env=env).start()
         try:
             assert server.proc is not None
             pid = server.proc.pid
@@ -114,9 +123,16 @@ async def soak(minutes: float, clients: int, max_slope: float) -> int:
             samples: list[tuple[float, float]] = []
 
             async def sample() -> None:
+                traced = False
                 while time.monotonic() < until:
-                    samples.append((time.monotonic() - start, rss_mb(pid)))
+                    now = time.monotonic()
+                    samples.append((now - start, rss_mb(pid)))
+                    if trace and not traced and now - start >= minutes * 30:
+                        os.kill(pid, signal.SIGUSR1)  # the baseline, after warm-up
+                        traced = True
                     await asyncio.sleep(2)
+                if trace:
+                    os.kill(pid, signal.SIGUSR1)  # growth over the second half
 
             await asyncio.gather(
                 sample(),
@@ -133,7 +149,17 @@ async def soak(minutes: float, clients: int, max_slope: float) -> int:
                 f"(max {max(m for _, m in samples):.1f}), slope {slope:+.2f} MB/min "
                 f"over the second half"
             )
-            ok = stats["errors"] == 0 and tracebacks == 0 and slope <= max_slope
+            if trace:
+                await asyncio.sleep(3)  # the report is written by the server's signal handler
+                report = await asyncio.to_thread(trace.read_text)
+                print("".join(report.splitlines(keepends=True)[:40]))
+            # Tracing keeps a record per live allocation, which grows RSS by itself; and a run
+            # shorter than WARM_UP_MINUTES is still filling rings and the op memory. Neither
+            # slope says anything about a leak, so neither is judged.
+            judged = trace is None and minutes >= WARM_UP_MINUTES
+            if not judged:
+                print("RSS slope not judged: traced, or too short to be past warm-up")
+            ok = stats["errors"] == 0 and tracebacks == 0 and (not judged or slope <= max_slope)
             return 0 if ok else 1
         finally:
             server.stop()
@@ -143,9 +169,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=40)
-    parser.add_argument("--max-slope-mb-per-min", type=float, default=3.0)
+    # A flat run measured +0.5 MB/min (the room's new questions); the unbounded op_id table
+    # this caught measured +3.9.
+    parser.add_argument("--max-slope-mb-per-min", type=float, default=1.5)
+    parser.add_argument("--trace", type=Path, help="report allocation growth to this file")
     args = parser.parse_args()
-    sys.exit(asyncio.run(soak(args.minutes, args.clients, args.max_slope_mb_per_min)))
+    sys.exit(
+        asyncio.run(
+            soak(
+                args.minutes,
+                args.clients,
+                args.max_slope_mb_per_min,
+                args.trace.resolve() if args.trace else None,
+            )
+        )
+    )
 
 
 if __name__ == "__main__":
