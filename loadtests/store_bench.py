@@ -11,16 +11,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import time
 import uuid
 
 from server.store import Entry, Store, open_store
 
+_op_ids = itertools.count()
+
 
 async def _timed_append(store: Store, room: str, n: int) -> float:
+    # A fresh op_id every time: a repeated one is a retry, which the store answers with the
+    # entry it already has instead of appending (a different path, measured elsewhere).
+    op_id = f"op-{next(_op_ids)}"
     start = time.perf_counter()
     await store.append(
-        room, [Entry(at=n, actor="bench", op_id=f"op-{n}", type="bench", data={"n": n})]
+        room, [Entry(at=n, actor="bench", op_id=op_id, type="bench", data={"n": n})]
     )
     return time.perf_counter() - start
 
