@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -31,6 +31,10 @@ __all__ = ["PostgresStore"]
 T = TypeVar("T")
 OP_INDEX = "entries_op"  # the unique (room, actor, op_id) index of _pg_sql.SCHEMA
 Conn = psycopg.AsyncConnection[TupleRow]
+
+# How long a commit or read may go unanswered before the store reports itself unavailable.
+# A healthy commit of a full batch (4,096 entries) takes well under a second.
+ANSWER_TIMEOUT = 10.0
 
 # Defaults a URL may override. Keepalives turn a vanished server (power cut, partition) into
 # an error within ~30 s instead of an append that waits forever.
@@ -68,6 +72,17 @@ class _Link:
         conn, self._conn = self._conn, None
         if conn is not None:
             await conn.close()
+
+    def forget(self, conn: Conn) -> None:
+        """Stop handing out `conn` (its server stopped answering); the next get() reconnects."""
+        if self._conn is conn:
+            self._conn = None
+
+
+def _discard(conn: Conn) -> None:
+    """Close a forgotten connection once nothing is waiting on its socket any more."""
+    if not conn.closed:
+        conn.pgconn.finish()
 
 
 @dataclass(slots=True)
@@ -159,8 +174,9 @@ class PostgresStore:
     puts a store in its own schema.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, answer_timeout: float = ANSWER_TIMEOUT) -> None:
         params = {**CONNECT_DEFAULTS, **conninfo_to_dict(url), "autocommit": True}
+        self._answer_timeout = answer_timeout
         self._writer = _Link(params)
         self._side = _Link(params)
         self._committer = GroupCommitter(self._commit, name="postgres-store")
@@ -199,7 +215,9 @@ class PostgresStore:
             conn = await self._writer.get()
             progress = _Progress()
             try:
-                return await _write_batch(conn, batch, progress, check_ops=check_ops)
+                return await self._answered(
+                    self._writer, conn, _write_batch(conn, batch, progress, check_ops=check_ops)
+                )
             except errors.UniqueViolation as exc:
                 if check_ops or _constraint(exc) != OP_INDEX:
                     raise StoreUnavailable(f"postgresql: {exc}") from exc
@@ -263,13 +281,36 @@ class PostgresStore:
 
         return await self._on_side(fetch)
 
-    async def _on_side(self, fn: Callable[[Conn], Awaitable[T]]) -> T:
+    async def _answered(self, link: _Link, conn: Conn, work: Coroutine[Any, Any, T]) -> T:
+        """`work`, or StoreUnavailable once the server has not answered for a while.
+
+        Keepalives catch a server that vanished, not one that hangs with its sockets open
+        (stopped, swapping, a black-holed route): the kernel still acknowledges our bytes. A
+        commit may have landed without its answer: nothing was acknowledged to anyone, and the
+        clients' retries find their ops in the store (one entry per op_id), so none counts
+        twice. The connection is in an unknown state: it is left to wind down in the
+        background (psycopg's own cancellation can take seconds more), never reused.
+        """
+        task = asyncio.ensure_future(work)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self._answer_timeout)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        if task in done:
+            return task.result()
+        link.forget(conn)
+        task.cancel()
+        task.add_done_callback(lambda _: _discard(conn))
+        raise StoreUnavailable(f"postgresql: no answer within {self._answer_timeout:g} s")
+
+    async def _on_side(self, fn: Callable[[Conn], Coroutine[Any, Any, T]]) -> T:
         if not self._open:
             raise StoreUnavailable("store is not open")
         for attempt in (1, 2):
             conn = await self._side.get()
             try:
-                return await fn(conn)
+                return await self._answered(self._side, conn, fn(conn))
             except psycopg.Error as exc:
                 lost = conn.closed or conn.broken
                 if lost:

@@ -7,10 +7,12 @@ import uuid
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from rooms.chain import canonical_json
 from server.store import StoreUnavailable
 from server.store.postgres import PostgresStore
+from tests.support.tcp_proxy import TcpProxy
 
 from .helpers import entry, opened, verify_chain
 
@@ -124,5 +126,45 @@ def test_rows_hold_canonical_json_and_refuse_rewrites(pg_url: str) -> None:
             ):
                 with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
                     conn.execute(statement)
+
+    asyncio.run(body())
+
+
+@pytest.mark.parametrize("commit_lands", [False, True], ids=["server-hangs", "answer-lost"])
+def test_a_server_that_stops_answering_fails_the_append_in_time_and_retries_count_once(
+    pg_url: str, commit_lands: bool
+) -> None:
+    """A stopped server keeps its sockets open, so keepalives never fire. The append must
+    fail within the answer timeout, and the client's retry (same op_id) must end as one entry
+    whether the lost commit landed (answer lost) or not (server hung)."""
+
+    async def body() -> None:
+        params = conninfo_to_dict(pg_url)
+        async with TcpProxy(
+            str(params.get("host", "127.0.0.1")), int(params.get("port", 5432))
+        ) as proxy:
+            url = make_conninfo(pg_url, host=proxy.host, port=proxy.port)
+            store = PostgresStore(url, answer_timeout=1.0)
+            await store.open()
+            try:
+                await store.append("ROOM", [entry(1)])
+                if commit_lands:
+                    proxy.lose_answers_after(b"COMMIT")
+                else:
+                    proxy.freeze()
+                loop = asyncio.get_running_loop()
+                began = loop.time()
+                with pytest.raises(StoreUnavailable, match="no answer"):
+                    # Without an answer timeout this would hang: fail instead.
+                    await asyncio.wait_for(store.append("ROOM", [entry(2)]), 10)
+                assert loop.time() - began < 3
+                proxy.thaw()
+                [retry] = await store.append("ROOM", [entry(2)])
+                assert retry.seq == 2 and retry.earlier is commit_lands
+                stored = await store.read("ROOM")
+                assert [c.op_id for c in stored] == ["op-1", "op-2"]
+                verify_chain("ROOM", stored)
+            finally:
+                await store.close()
 
     asyncio.run(body())
