@@ -5,7 +5,7 @@
     python -m loadtests.bench --scenario headline [--quick] [--scale 0.5] [--workers 2]
 
 One JSON object per scenario on stdout (progress goes to stderr). The server under test is
-`python -m server.cli serve` in a subprocess with the per-address limits raised (every load
+`python -m server.tools.cli serve` in a subprocess with the per-address limits raised (every load
 process is one address); the load comes from `--workers` processes, each on its own
 127.0.0.x source address, each far below its open-file limit. Ops are offered at a fixed,
 open-loop rate. Server CPU is utime+stime from /proc/<pid>/stat over the measured window.
@@ -86,13 +86,13 @@ def pct(values: list[float], q: float) -> float | None:
 
 
 class Server:
-    """`python -m server.cli serve` (or any command) on a free port, stopped on exit."""
+    """`python -m server.tools.cli serve` (or any command) on a free port, stopped on exit."""
 
     def __init__(self, data_dir: Path, env: dict[str, str], argv: list[str] | None = None) -> None:
         self.port = free_port()
         self.data_dir = data_dir
         self.env = {**os.environ, **BASE_ENV, "TOWNHALL_DATA_DIR": str(data_dir), **env}
-        self.argv = argv or [sys.executable, "-m", "server.cli", "serve"]
+        self.argv = argv or [sys.executable, "-m", "server.tools.cli", "serve"]
         self.argv = [*self.argv, "--port", str(self.port)]
         if argv is None:
             self.argv += ["--host", "127.0.0.1"]

@@ -11,20 +11,20 @@ from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 
-from server import http_api
-from server.asgi import capture_raw_send
 from server.broker import open_broker
 from server.config import Settings, load_settings
-from server.exports import export_routes
+from server.edge import http_api
+from server.edge.pages import page_routes
+from server.edge.report_page import report_routes
+from server.edge.security import SecurityLog
+from server.edge.ws_endpoint import websocket_endpoint
 from server.filters import load_filters
-from server.hub import Hub
-from server.metrics import metrics_endpoint
-from server.pages import page_routes
-from server.ratelimit import KeyedBuckets
-from server.report_page import report_routes
-from server.security import SecurityLog
+from server.live.asgi import capture_raw_send
+from server.live.hub import Hub
+from server.live.metrics import metrics_endpoint
+from server.live.ratelimit import KeyedBuckets
 from server.store import open_store
-from server.ws_endpoint import websocket_endpoint
+from server.tools.exports import export_routes
 
 __all__ = ["Runtime", "create_app"]
 

@@ -84,7 +84,7 @@ def test_module_is_pure(path: Path) -> None:
         "import os.path",
         "from time import time",
         "import asyncio",
-        "from server.hub import Hub",
+        "from server.live.hub import Hub",
         "from datetime import datetime\nx = datetime.now()",
         "import uuid",
         "from random import choice",

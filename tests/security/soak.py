@@ -8,7 +8,7 @@ on any protocol error, any traceback in the server log, or an RSS slope above th
     python -m tests.security.soak --minutes 10 [--clients 40] [--max-slope-mb-per-min 1.5]
         [--trace growth.txt]
 
-With --trace the server runs under tracemalloc (server/memtrace.py): a baseline at half
+With --trace the server runs under tracemalloc (server/tools/memtrace.py): a baseline at half
 time, a report of what grew since at the end, written to the file and its top printed.
 """
 

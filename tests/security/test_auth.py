@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from moderation.roles import Role
-from server.tokens import Claims, issue
+from server.edge.tokens import Claims, issue
 from tests.security.helpers import SECRET, bearer, post_op, security_report, seq_of
 from tests.support.live_server import LiveServer
 from tests.support.wsclient import Client, create_room, join

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from moderation.roles import Role
 from rooms import CommandError, Context, decide, to_snapshot
 from rooms.reducer import DECIDERS
-from server.codec import Encoding, FrameError, decode_frame
+from server.live.codec import Encoding, FrameError, decode_frame
 from tests.rooms.harness import ORG, Room
 
 FIELD_NAMES = sorted(

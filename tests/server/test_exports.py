@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.verify import verify_lines
+from server.tools.verify import verify_lines
 from tests.support.live_server import LiveServer
 from tests.support.wsclient import Client, create_room, join
 
@@ -226,7 +226,7 @@ def test_the_transcript_is_public_once_published(
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
+        [sys.executable, "-m", "server.tools.cli", *args],
         capture_output=True,
         text=True,
         timeout=60,

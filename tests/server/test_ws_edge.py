@@ -59,7 +59,7 @@ def test_a_token_for_another_room_is_refused(server: LiveServer) -> None:
 
 def test_a_token_signed_with_another_key_is_refused(server: LiveServer) -> None:
     from moderation.roles import Role
-    from server.tokens import Claims, issue
+    from server.edge.tokens import Claims, issue
 
     room = create_room(server.http)
     forged = issue(b"not-the-server-secret", Claims(room["code"], "x", Role.ORGANISER, 0))

@@ -57,7 +57,7 @@ class LiveServer:
                 [
                     sys.executable,
                     "-m",
-                    "server.cli",
+                    "server.tools.cli",
                     "serve",
                     "--host",
                     "127.0.0.1",

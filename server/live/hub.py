@@ -15,9 +15,9 @@ from moderation.roles import Role
 from rooms import Context, from_snapshot, new_room, to_snapshot
 from server.broker.base import Broker
 from server.config import Settings
-from server.connection import CLOSE_RESTART
-from server.metrics import Stats
-from server.room_host import VIEWS, HostDeps, Outcome, RoomHost
+from server.live.connection import CLOSE_RESTART
+from server.live.metrics import Stats
+from server.live.room_host import VIEWS, HostDeps, Outcome, RoomHost
 from server.store.base import Committed, Store
 
 __all__ = ["Hub", "now_ms"]

@@ -18,13 +18,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server import pages
-from server.exports import iso, load_report
-from server.i18n import LANGUAGES, translator
+from server.edge import pages
+from server.edge.i18n import LANGUAGES, translator
+from server.tools.exports import iso, load_report
 
 __all__ = ["bar_chart", "hbar_chart", "render_report_html", "report_context", "report_routes"]
 
-CSS = Path(__file__).resolve().parent.parent / "static" / "css" / "report.css"
+CSS = Path(__file__).resolve().parents[2] / "static" / "css" / "report.css"
 WIDTH = 720
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from server.codec import Encoding, encode, wire_frame
+from server.live.codec import Encoding, encode, wire_frame
 
 __all__ = ["ResumeRing", "TickFrames"]
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from moderation.roles import Role
-from server.codec import Encoding, encode, wire_frame
-from server.outbox import Outbox
-from server.ratelimit import Bucket
+from server.live.codec import Encoding, encode, wire_frame
+from server.live.outbox import Outbox
+from server.live.ratelimit import Bucket
 
 __all__ = ["CLOSE_LAGGING", "CLOSE_RESTART", "Connection"]
 

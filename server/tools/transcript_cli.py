@@ -23,10 +23,10 @@ from moderation.roles import Role
 from rooms import snapshot_view
 from rooms.evaluation import evaluate, record_from_dict
 from rooms.records import Record
-from server.exports import read_entries, records_of, replay, write_export
 from server.store import open_store, sqlite_path
 from server.store.base import Committed
-from server.verify import parse_receipt, render_text, verify_lines
+from server.tools.exports import read_entries, records_of, replay, write_export
+from server.tools.verify import parse_receipt, render_text, verify_lines
 
 __all__ = ["add_commands", "run"]
 
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _store_url(given: str | None) -> str:
-    from server.cli import default_store_url
+    from server.tools.cli import default_store_url
 
     url = given or default_store_url()
     if url.split(":", 1)[0].lower() == "sqlite":
@@ -160,7 +160,7 @@ def _report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise Refused(f"cannot evaluate this log: {exc}") from None
     if args.format == "html":
-        from server.report_page import render_report_html
+        from server.edge.report_page import render_report_html
 
         text = render_report_html(report, args.lang)
     else:

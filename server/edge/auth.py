@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-from server.tokens import Claims, TokenError, verify
+from server.edge.tokens import Claims, TokenError, verify
 
 __all__ = ["cookie_name", "read_claims", "set_participant_cookie", "token_of"]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgpack
 
-from server.wsframe import binary_frame, text_frame
+from server.live.wsframe import binary_frame, text_frame
 
 __all__ = ["Encoding", "FrameError", "decode_frame", "encode", "wire_frame"]
 

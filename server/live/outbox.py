@@ -2,7 +2,7 @@
 
 The fan-out builds each WebSocket frame once per view and tick; writing those bytes to each
 socket's transport costs a microsecond or two and never awaits. That needs the uvicorn
-sans-I/O protocol object (captured by `server.asgi.capture_raw_send`). Any other server falls
+sans-I/O protocol object (captured by `server.live.asgi.capture_raw_send`). Any other server falls
 back to a bounded queue drained by one sender task per socket. Both report their backlog the
 same way, which is how the hub spots a client that stopped reading.
 """
@@ -104,7 +104,7 @@ class AsgiOutbox:
 
 
 def _unframe(frame: bytes) -> bytes:
-    """Strip the header `server.wsframe` put on (the ASGI path frames messages itself)."""
+    """Strip the header `server.live.wsframe` put on (the ASGI path frames messages itself)."""
     length = frame[1] & 0x7F
     offset = 2 if length < 126 else 4 if length == 126 else 10
     return frame[offset:]

@@ -7,7 +7,7 @@ import hmac
 from typing import Any
 
 from moderation.roles import Role
-from server.tokens import Claims, issue
+from server.edge.tokens import Claims, issue
 
 __all__ = ["attendee_codes", "with_codes", "with_credentials"]
 

@@ -17,7 +17,7 @@ def serve(host: str, port: int) -> None:
 
     settings = load_settings()
     if os.environ.get("TOWNHALL_TRACEMALLOC"):
-        from server.memtrace import install
+        from server.tools.memtrace import install
 
         install(os.environ["TOWNHALL_TRACEMALLOC"])
     uvicorn.run(
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("serve", help="serve HTTP and WebSockets")
     run.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    from server import transcript_cli
+    from server.tools import transcript_cli
 
     transcript_cli.add_commands(commands)
     args = parser.parse_args(argv)

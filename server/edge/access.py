@@ -8,7 +8,7 @@ from moderation.roles import Role
 from rooms import CommandError, RoomState
 
 if TYPE_CHECKING:
-    from server.room_host import RoomHost
+    from server.live.room_host import RoomHost
 
 __all__ = ["refusal", "settled_refusal"]
 

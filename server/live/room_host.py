@@ -34,11 +34,11 @@ from rooms import (
     view_frames,
     you_frame,
 )
-from server.codec import Encoding
 from server.config import Limits
-from server.connection import CLOSE_BANNED, CLOSE_LAGGING, Connection
-from server.metrics import Stats
-from server.resume import ResumeRing, TickFrames
+from server.live.codec import Encoding
+from server.live.connection import CLOSE_BANNED, CLOSE_LAGGING, Connection
+from server.live.metrics import Stats
+from server.live.resume import ResumeRing, TickFrames
 from server.store.base import Committed, Entry, Store, StoreUnavailable
 
 __all__ = ["ROLES", "Outcome", "RoomHost"]

@@ -30,30 +30,30 @@ from starlette.staticfiles import StaticFiles
 from moderation.audit import REJECT_REASONS
 from moderation.roles import Role
 from rooms import Context, snapshot_view
-from server import http_api
-from server.access import settled_refusal
-from server.auth import read_claims, set_participant_cookie
-from server.hub import now_ms
-from server.i18n import LANG_COOKIE, LANGUAGES, choose, translator
-from server.page_forms import ATTENDEE_OPS, STAFF_OPS, op_fields
-from server.page_security import (
+from server.edge import http_api
+from server.edge.access import settled_refusal
+from server.edge.auth import read_claims, set_participant_cookie
+from server.edge.i18n import LANG_COOKIE, LANGUAGES, choose, translator
+from server.edge.page_forms import ATTENDEE_OPS, STAFF_OPS, op_fields
+from server.edge.page_security import (
     CSRF_FIELD,
     csrf_ok,
     csrf_token,
     remember_csrf,
     secure_headers,
 )
-from server.room_host import RoomHost
-from server.tokens import Claims, TokenError, issue, verify
+from server.edge.tokens import Claims, TokenError, issue, verify
+from server.live.hub import now_ms
+from server.live.room_host import RoomHost
 
 if TYPE_CHECKING:
     from server.app import Runtime
 
 __all__ = ["page_routes"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "static"
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = ROOT / "server" / "templates"
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 _env = Environment(

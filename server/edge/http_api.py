@@ -13,12 +13,12 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from moderation.roles import Role
 from rooms import Context, snapshot_view
-from server.access import settled_refusal
-from server.auth import read_claims, set_participant_cookie
-from server.hub import now_ms
-from server.invites import with_codes, with_credentials
-from server.origins import origin_allowed
-from server.tokens import Claims, issue
+from server.edge.access import settled_refusal
+from server.edge.auth import read_claims, set_participant_cookie
+from server.edge.invites import with_codes, with_credentials
+from server.edge.origins import origin_allowed
+from server.edge.tokens import Claims, issue
+from server.live.hub import now_ms
 
 if TYPE_CHECKING:
     from server.app import Runtime

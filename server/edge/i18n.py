@@ -15,7 +15,7 @@ from starlette.requests import Request
 
 __all__ = ["DEFAULT", "LANGUAGES", "LANG_COOKIE", "Translate", "choose", "translator"]
 
-LOCALES = Path(__file__).parent / "locales"
+LOCALES = Path(__file__).resolve().parents[1] / "locales"
 LANGUAGES = {"en": "English", "es": "Español"}  # code -> the language's own name, for the picker
 DEFAULT = "en"
 LANG_COOKIE = "th_lang"

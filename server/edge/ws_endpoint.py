@@ -18,18 +18,18 @@ from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from rooms import Context
-from server.access import settled_refusal
-from server.asgi import RAW_SEND
-from server.auth import read_claims
-from server.codec import Encoding, FrameError, decode_frame
-from server.connection import CLOSE_POLICY, Connection, schedule_close
-from server.hub import now_ms
-from server.invites import with_codes, with_credentials
-from server.origins import origin_allowed
-from server.outbox import RawOutbox, make_outbox
-from server.ratelimit import Bucket
-from server.room_host import Outcome, RoomHost
-from server.security import SecurityLog
+from server.edge.access import settled_refusal
+from server.edge.auth import read_claims
+from server.edge.invites import with_codes, with_credentials
+from server.edge.origins import origin_allowed
+from server.edge.security import SecurityLog
+from server.live.asgi import RAW_SEND
+from server.live.codec import Encoding, FrameError, decode_frame
+from server.live.connection import CLOSE_POLICY, Connection, schedule_close
+from server.live.hub import now_ms
+from server.live.outbox import RawOutbox, make_outbox
+from server.live.ratelimit import Bucket
+from server.live.room_host import Outcome, RoomHost
 
 if TYPE_CHECKING:
     from server.app import Runtime

@@ -35,14 +35,14 @@ from rooms import RoomState, apply, new_room
 from rooms.evaluation import evaluate, record_from_dict
 from rooms.records import Record
 from rooms.state import Poll
-from server.access import settled_refusal
-from server.auth import read_claims
-from server.http_api import error, routes_state
-from server.hub import now_ms
+from server.edge.access import settled_refusal
+from server.edge.auth import read_claims
+from server.edge.http_api import error, routes_state
+from server.live.hub import now_ms
 from server.store.base import Committed, Store
 
 if TYPE_CHECKING:
-    from server.room_host import RoomHost
+    from server.live.room_host import RoomHost
 
 __all__ = [
     "ballots_csv",

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 if TYPE_CHECKING:
-    from server.hub import Hub
+    from server.live.hub import Hub
 
 __all__ = ["CONTENT_TYPE", "Histogram", "Stats", "metrics_endpoint", "render_metrics"]
 

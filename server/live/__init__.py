@@ -1,0 +1,1 @@
+"""The live room: hub, room hosts, connections, outboxes, resume rings, frames on the wire."""

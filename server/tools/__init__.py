@@ -1,0 +1,1 @@
+"""Tools around the transcript: the CLI, exports, verify, reports, memory tracing."""
