@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rooms.op_memory import RECENT_OPS
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["Settings", "default_store_url", "load_settings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +87,13 @@ def _limits_from(env: dict[str, str]) -> Limits:
     return replace(limits, **changes)  # type: ignore[arg-type]
 
 
+def default_store_url(env: dict[str, str] | None = None) -> str:
+    """TOWNHALL_STORE_URL, else the SQLite file `serve` uses (without touching the secret)."""
+    env = dict(os.environ) if env is None else env
+    data_dir = env.get("TOWNHALL_DATA_DIR", "data")
+    return env.get("TOWNHALL_STORE_URL", f"sqlite:///{data_dir}/townhall.db")
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("TOWNHALL_DATA_DIR", "data"))
@@ -99,7 +106,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     return Settings(
         host=env.get("HOST", "127.0.0.1"),
         port=int(env.get("PORT", "8000")),
-        store_url=env.get("TOWNHALL_STORE_URL", f"sqlite:///{data_dir}/townhall.db"),
+        store_url=default_store_url(env),
         broker_url=env.get("TOWNHALL_BROKER_URL", "memory://"),
         secret=_secret(data_dir, env.get("TOWNHALL_SECRET", "")),
         allowed_origins=origins,

@@ -16,8 +16,8 @@ from rooms import Context, from_snapshot, new_room, to_snapshot
 from server.broker.base import Broker
 from server.config import Settings
 from server.live.connection import CLOSE_RESTART
-from server.live.metrics import Stats
 from server.live.room_host import VIEWS, HostDeps, Outcome, RoomHost
+from server.live.stats import Stats
 from server.store.base import Committed, Store
 
 __all__ = ["Hub", "now_ms"]

@@ -37,8 +37,8 @@ from rooms import (
 from server.config import Limits
 from server.live.codec import Encoding
 from server.live.connection import CLOSE_BANNED, CLOSE_LAGGING, Connection
-from server.live.metrics import Stats
 from server.live.resume import ResumeRing, TickFrames
+from server.live.stats import Stats
 from server.store.base import Committed, Entry, Store, StoreUnavailable
 
 __all__ = ["ROLES", "Outcome", "RoomHost"]

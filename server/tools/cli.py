@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-__all__ = ["default_store_url", "main", "serve"]
+__all__ = ["main", "serve"]
 
 
 def serve(host: str, port: int) -> None:
@@ -34,12 +34,6 @@ def serve(host: str, port: int) -> None:
         log_config=None,  # server.logs has set up every logger, uvicorn's included
         timeout_graceful_shutdown=10,
     )
-
-
-def default_store_url() -> str:
-    """TOWNHALL_STORE_URL, else the SQLite file `serve` uses (without touching the secret)."""
-    data_dir = os.environ.get("TOWNHALL_DATA_DIR", "data")
-    return os.environ.get("TOWNHALL_STORE_URL", f"sqlite:///{data_dir}/townhall.db")
 
 
 def main(argv: list[str] | None = None) -> int:
