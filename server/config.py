@@ -23,7 +23,9 @@ class Limits:
     creates_per_minute_per_ip: float = 5.0
     sockets_per_ip: int = 500
     socket_soft_buffer: int = 256 * 1024  # past this a socket is skipped (it lags)
-    socket_hard_buffer: int = 1024 * 1024  # past this, or lagging too long, it is closed
+    # Past this the socket is closed (4008) at once, whatever it is sent: a client that stops
+    # reading while still sending ops must not grow its acks without bound.
+    socket_hard_buffer: int = 1024 * 1024
     lag_close_seconds: float = 15.0
     # Kernel send buffer per socket in bytes (0: the OS default, which Linux auto-tunes up to
     # 4 MiB). A small one bounds kernel memory per phone and lets a stuck reader show sooner.
@@ -35,6 +37,9 @@ class Limits:
     # Op results a room keeps for retries (rooms/op_memory.py); older op_ids are checked in
     # the store. About 300 bytes each.
     recent_ops: int = RECENT_OPS
+    # A room with no sockets, nothing in flight and no timed poll running is unloaded after
+    # this many idle seconds (snapshot saved, broker unsubscribed); the next visit reloads it.
+    room_unload_after_s: float = 900.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,6 @@ marks are written to the room's security record here, once, whatever the entry p
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +19,7 @@ from starlette.requests import HTTPConnection, Request
 
 from moderation.roles import Role
 from rooms import CommandError
+from rooms.settings import ROOM_CODE
 from server.edge.answers import answer_of
 from server.edge.auth import token_of
 from server.edge.origins import origin_allowed
@@ -43,8 +43,6 @@ __all__ = [
 ]
 
 MAX_BODY = 16 * 1024
-# What a room code may look like in a path: anything else is "no such room" without a lookup.
-ROOM_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +92,7 @@ def identify(conn: HTTPConnection, token: str | None = None) -> Claims | None:
 
 async def find_room(conn: HTTPConnection) -> RoomHost | None:
     room = conn.path_params["code"]
+    # Anything not shaped like a room code is "no such room" without a lookup.
     return await runtime_of(conn).hub.room(room) if ROOM_CODE.match(room) else None
 
 

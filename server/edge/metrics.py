@@ -44,6 +44,14 @@ class _HubCollector(Collector):
         for role, count in sorted(hub.connections_by_view().items()):
             connections.add_metric([role], count)
         yield connections
+        writers = GaugeMetricFamily(
+            "townhall_connections_by_writer",
+            "Open WebSockets by write path (raw: uvicorn's transport, the fast path)",
+            labels=["writer"],
+        )
+        for writer, count in sorted(hub.connections_by_writer().items()):
+            writers.add_metric([writer], count)
+        yield writers
         yield GaugeMetricFamily("townhall_rooms", "Rooms hosted here", value=len(hub.rooms))
         yield CounterMetricFamily(
             "townhall_frames_sent", "Shared view frames handed to sockets", value=hub.frames_sent

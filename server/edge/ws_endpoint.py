@@ -79,6 +79,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         ip=ip,
         bucket=Bucket(limits.ops_per_second, limits.ops_burst, time.monotonic()),
         close=schedule_close(close),
+        hard_limit=limits.socket_hard_buffer,
     )
     if limits.socket_sndbuf and isinstance(conn.outbox, RawOutbox):
         conn.outbox.limit_kernel_buffer(limits.socket_sndbuf)
