@@ -10,7 +10,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 
 from server.broker import open_broker
-from server.config import Settings, load_settings
+from server.config import Settings, check_signing_key, load_settings
 from server.edge import http_api
 from server.edge.export_routes import export_routes
 from server.edge.metrics import metrics_endpoint
@@ -28,6 +28,7 @@ __all__ = ["create_app"]
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or load_settings()
+    check_signing_key(settings)
     hub = Hub(
         settings, open_store(settings.store_url), open_broker(settings.broker_url), load_filters()
     )

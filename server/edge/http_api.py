@@ -17,6 +17,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from moderation.roles import Role
 from rooms import CommandError, snapshot_view
 from server.edge import membership, ops
+from server.edge.addresses import address_bucket
+from server.edge.admission import Throttled
 from server.edge.answers import answer_of, error_body
 from server.edge.auth import set_participant_cookie
 from server.edge.gate import admit, check_origin, find_room, identify, read_body, room_of
@@ -42,7 +44,14 @@ staff = frozenset({Role.ORGANISER, Role.MODERATOR})
 
 
 def error_response(error: CommandError) -> JSONResponse:
-    return JSONResponse(error_body(error), status_code=answer_of(error.code).status)
+    headers = {}
+    if isinstance(error, Throttled):
+        headers["retry-after"] = str(error.retry_after)
+    elif error.code == "auth.token":
+        headers["www-authenticate"] = 'Bearer realm="townhall"'
+    return JSONResponse(
+        error_body(error), status_code=answer_of(error.code).status, headers=headers
+    )
 
 
 def api(handler: Handler) -> Handler:
@@ -117,7 +126,7 @@ async def post_op(request: Request) -> Response:
     check_origin(request)
     caller = await admit(request, where=f"POST {request.url.path}")
     runtime = caller.runtime
-    if not runtime.ops_per_ip.take(caller.ip, time.monotonic()):
+    if not runtime.ops_per_ip.take(address_bucket(caller.ip), time.monotonic()):
         raise CommandError("rate.limited")
     fields = await read_body(request)
     op, op_id = ops.check_shape(fields.pop("op", None), fields.pop("op_id", None))

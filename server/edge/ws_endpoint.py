@@ -14,8 +14,10 @@ import time
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from moderation.roles import Role
 from rooms import CommandError
 from server.edge import ops
+from server.edge.addresses import address_bucket
 from server.edge.answers import answer_of, error_body
 from server.edge.gate import Caller, admit, check_origin
 from server.live.asgi import RAW_SEND
@@ -44,9 +46,15 @@ def _encoding(websocket: WebSocket) -> Encoding:
 async def _admit(websocket: WebSocket) -> Caller:
     check_origin(websocket)
     caller = await admit(websocket, where=_HANDSHAKE)
-    runtime = caller.runtime
-    if runtime.sockets_per_ip.get(caller.ip, 0) >= runtime.settings.limits.sockets_per_ip:
+    runtime, limits = caller.runtime, caller.runtime.settings.limits
+    if runtime.sockets_per_ip.get(address_bucket(caller.ip), 0) >= limits.sockets_per_ip:
         raise CommandError("rate.limited", "too many connections from your address")
+    if (
+        caller.role is Role.ATTENDEE  # screen and overlay links are shared by design
+        and len(caller.host.by_participant.get(caller.participant_id, ()))
+        >= limits.sockets_per_participant
+    ):
+        raise CommandError("rate.limited", "too many connections for one person")
     return caller
 
 
@@ -59,6 +67,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         )
         return
     runtime, host, claims, ip = caller.runtime, caller.host, caller.claims, caller.ip
+    where = address_bucket(ip)
     since = _since(websocket.query_params.get("since"))
 
     encoding = _encoding(websocket)
@@ -85,7 +94,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         conn.outbox.limit_kernel_buffer(limits.socket_sndbuf)
     if since is not None and since > host.state.seq:
         await host.catch_up()  # the client saw a newer seq on another process
-    runtime.sockets_per_ip[ip] = runtime.sockets_per_ip.get(ip, 0) + 1
+    runtime.sockets_per_ip[where] = runtime.sockets_per_ip.get(where, 0) + 1
     host.attach(conn, since)
     log.debug(
         "room %s: %s socket %s via %s", host.code, claims.role, conn.id, type(conn.outbox).__name__
@@ -101,11 +110,11 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         conn.closed = True
         conn.outbox.close()
         host.detach(conn)
-        left = runtime.sockets_per_ip.get(ip, 1) - 1
+        left = runtime.sockets_per_ip.get(where, 1) - 1
         if left:
-            runtime.sockets_per_ip[ip] = left
+            runtime.sockets_per_ip[where] = left
         else:
-            runtime.sockets_per_ip.pop(ip, None)
+            runtime.sockets_per_ip.pop(where, None)
 
 
 async def _close_now(websocket: WebSocket, conn: Connection, code: int, reason: str) -> None:

@@ -13,17 +13,30 @@ def serve(host: str, port: int) -> None:
     import uvicorn
 
     from server.app import create_app
-    from server.config import load_settings
+    from server.config import ConfigError, load_settings
+    from server.edge.addresses import AddressPolicy, parse_networks
+    from server.edge.connection_guard import guarded_http_protocol
 
     settings = load_settings()
     if os.environ.get("TOWNHALL_TRACEMALLOC"):
         from server.tools.memtrace import install
 
         install(os.environ["TOWNHALL_TRACEMALLOC"])
+    try:
+        app = create_app(settings.with_(host=host, port=port))
+    except ConfigError as error:
+        raise SystemExit(f"townhall: {error}") from None
+    addresses = AddressPolicy.of(parse_networks(",".join(settings.trusted_proxies)))
     uvicorn.run(
-        create_app(settings.with_(host=host, port=port)),
+        app,
         host=host,
         port=port,
+        # Connections per address and a deadline for request headers (slowloris), on
+        # uvicorn's httptools protocol; X-Forwarded-For is read by the edge, from trusted
+        # proxies only (TOWNHALL_TRUSTED_PROXIES), never by uvicorn's own default.
+        http=guarded_http_protocol(settings.limits, addresses),
+        proxy_headers=False,
+        timeout_keep_alive=5,
         ws="websockets-sansio",
         ws_max_size=settings.limits.max_frame_bytes,
         ws_per_message_deflate=False,  # frames are encoded once and shared: no per-socket deflate
