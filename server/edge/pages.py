@@ -174,6 +174,8 @@ _REFUSAL_PAGES = {
         N_("Request refused"),
         N_("This form came from another site or has expired. Reload the page and try again."),
     ),
+    "frame.too_large": (N_("Request refused"), N_("That was more than this form can take.")),
+    "rate.limited": (N_("Please wait a moment"), N_("Too many requests came from your address.")),
 }
 _BAD_LINK = (N_("This link is not valid"), N_("Ask the organiser for a new link."))
 

@@ -20,8 +20,8 @@ from server.edge import ops
 from server.edge.addresses import address_bucket
 from server.edge.answers import answer_of, error_body
 from server.edge.gate import Caller, admit, check_origin
-from server.live.asgi import RAW_SEND
-from server.live.codec import Encoding, FrameError, decode_frame
+from server.live.asgi import RAW_SEND, mark_denied
+from server.live.codec import Encoding, FrameError, decode_frame, peek_op_id
 from server.live.connection import Connection, schedule_close
 from server.live.outbox import RawOutbox, make_outbox
 from server.live.ratelimit import Bucket
@@ -65,6 +65,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         await websocket.send_denial_response(
             JSONResponse(error_body(error), status_code=answer_of(error.code).status)
         )
+        mark_denied(websocket.scope)
         return
     runtime, host, claims, ip = caller.runtime, caller.host, caller.claims, caller.ip
     where = address_bucket(ip)
@@ -145,7 +146,11 @@ async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) 
                 await _close_now(websocket, conn, close, "flooding")
                 return
             if conn.refused_in_a_row <= 5 or conn.refused_in_a_row % 20 == 0:
-                conn.send({"type": "error", **CommandError("rate.limited").to_dict()})
+                refusal: dict[str, object] = {"type": "error"}
+                op_id = peek_op_id(message.get("text"), message.get("bytes"))
+                if op_id is not None:
+                    refusal["op_id"] = op_id  # so the client knows which op to send again
+                conn.send({**refusal, **CommandError("rate.limited").to_dict()})
             continue
         if conn.refused_in_a_row:
             # Forgive slowly: a steady flood gets one frame through per refill and must not

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 
@@ -27,6 +28,14 @@ def serve(host: str, port: int) -> None:
     except ConfigError as error:
         raise SystemExit(f"townhall: {error}") from None
     addresses = AddressPolicy.of(parse_networks(",".join(settings.trusted_proxies)))
+    if host not in ("127.0.0.1", "::1", "localhost") and not (
+        settings.public_url or settings.allowed_hosts
+    ):
+        logging.getLogger("townhall").warning(
+            "serving on %s with neither TOWNHALL_PUBLIC_URL nor TOWNHALL_ALLOWED_HOSTS: links "
+            "and QR codes take their host from each request's Host header (docs/DEPLOY.md)",
+            host,
+        )
     uvicorn.run(
         app,
         host=host,
