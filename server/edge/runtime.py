@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 from server.config import Settings
 from server.edge.addresses import AddressPolicy, address_bucket, parse_networks
 from server.edge.admission import Admission
+from server.edge.budgets import IntakeBudgets
 from server.edge.limiter import Limiter, open_limiter
 from server.edge.security import SecurityLog
 from server.live.hub import Hub
@@ -29,6 +30,7 @@ class Runtime:
     ops_per_ip: KeyedBuckets  # HTTP ops (forms, bots) per address
     reads_per_ip: KeyedBuckets  # anonymous downloads (a published transcript) per address
     security: SecurityLog
+    budgets: IntakeBudgets  # what a WebSocket frame may cost before it is decoded
     sockets_per_ip: dict[str, int] = field(default_factory=dict)
 
     @classmethod
@@ -45,6 +47,7 @@ class Runtime:
             ops_per_ip=KeyedBuckets(limits.ops_per_second * 5, limits.ops_burst * 5),
             reads_per_ip=KeyedBuckets(10 / 60, 10),
             security=security,
+            budgets=IntakeBudgets(limits),
         )
 
 

@@ -133,13 +133,16 @@ def _since(raw: str | None) -> int | None:
 
 async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) -> None:
     runtime, host = caller.runtime, caller.host
-    limits = runtime.settings.limits
+    limits, budgets = runtime.settings.limits, runtime.budgets
     sender = ops.Sender(conn.room, conn.participant_id, conn.role, conn.ip)
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
-        if not conn.bucket.take(time.monotonic()):
+        text, data = message.get("text"), message.get("bytes")
+        size = len(text) if text is not None else len(data) if data is not None else 0
+        refused = budgets.refusal(conn, size, time.monotonic())
+        if refused is not None:
             conn.refused_in_a_row += 1
             if conn.refused_in_a_row >= limits.flood_close_after:
                 close = answer_of("rate.limited").close or 1008
@@ -147,17 +150,17 @@ async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) 
                 return
             if conn.refused_in_a_row <= 5 or conn.refused_in_a_row % 20 == 0:
                 refusal: dict[str, object] = {"type": "error"}
-                op_id = peek_op_id(message.get("text"), message.get("bytes"))
+                op_id = peek_op_id(text, data)
                 if op_id is not None:
                     refusal["op_id"] = op_id  # so the client knows which op to send again
-                conn.send({**refusal, **CommandError("rate.limited").to_dict()})
+                conn.send({**refusal, **CommandError(refused).to_dict()})
             continue
         if conn.refused_in_a_row:
             # Forgive slowly: a steady flood gets one frame through per refill and must not
             # reset its count with it (1,000 frames/s would otherwise never be closed).
             conn.refused_in_a_row = max(0, conn.refused_in_a_row - FORGIVE_PER_ACCEPTED)
         try:
-            frame = decode_frame(message.get("text"), message.get("bytes"), conn.encoding)
+            frame = decode_frame(text, data, conn.encoding)
         except FrameError as error:
             conn.send({"type": "error", "code": error.code, "message": error.message})
             if error.close_code is not None:
