@@ -45,6 +45,7 @@ class Limits:
     code_backoff_max_s: float = 300.0
     creates_per_minute_per_ip: float = 5.0
     creates_burst_per_ip: int = 10
+    downloads_per_minute_per_ip: float = 10.0  # anonymous downloads of a published transcript
     # A council chamber on one guest Wi-Fi is hundreds of phones behind one address.
     sockets_per_ip: int = 1000
     sockets_per_participant: int = 8  # tabs and devices of one person in one room

@@ -130,8 +130,7 @@ async def post_op(request: Request) -> Response:
         raise CommandError("rate.limited")
     fields = await read_body(request)
     op, op_id = ops.check_shape(fields.pop("op", None), fields.pop("op_id", None))
-    sender = ops.Sender(caller.host.code, caller.participant_id, caller.role, caller.ip)
-    frame = await ops.run(runtime, caller.host, sender, op, op_id, fields)
+    frame = await ops.run(caller, op, op_id, fields)
     if frame["type"] == "error":
         code = frame["code"]
         return JSONResponse(

@@ -357,10 +357,7 @@ async def _act(
     op_id = (given_id if isinstance(given_id, str) and given_id else membership.new_id("f-"))[
         : ops.MAX_OP_ID
     ]
-    sender = ops.Sender(host.code, caller.participant_id, caller.role, caller.ip)
-    frame = await ops.run(
-        caller.runtime, host, sender, op, op_id, op_fields(op, form, host.state)
-    )
+    frame = await ops.run(caller, op, op_id, op_fields(op, form, host.state))
     failed: str | None = frame["code"] if frame["type"] == "error" else None
     hx = request.headers.get("hx-request") == "true"
     if op == "moderator.add" and failed is None:

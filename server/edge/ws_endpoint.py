@@ -132,9 +132,8 @@ def _since(raw: str | None) -> int | None:
 
 
 async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) -> None:
-    runtime, host = caller.runtime, caller.host
+    runtime = caller.runtime
     limits, budgets = runtime.settings.limits, runtime.budgets
-    sender = ops.Sender(conn.room, conn.participant_id, conn.role, conn.ip)
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -176,5 +175,5 @@ async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) 
         except CommandError as error:
             conn.send({"type": "error", **error.to_dict()})
             continue
-        ops.start(runtime, host, sender, op, op_id, frame, conn.send)
+        ops.start(caller, op, op_id, frame, conn.send)
 
