@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from moderation.fold import fold, tokens
-from moderation.language import candidates, detect
+from moderation.language import candidates, detect, plausible
 from moderation.matching import Hit, Lexicon, Severity
 from moderation.sources import Lists
 
@@ -153,10 +153,17 @@ class TextFilters:
 
     def hits(self, text: str, lang: str | None = None, lists: RoomLists = NO_LISTS) -> list[Hit]:
         """What `text` trips, read as `lang` (None: guessed here from the text itself)."""
-        home = (lang,) if lang is not None else candidates(text)
-        langs = frozenset({*home, BASE_LANGUAGE}) if home else None
-        sure = lang is not None or detect(text) is not None
-        return self._lexicon.find(fold(text), langs, home, sure, lists.allow, lists.deny)
+        detected = detect(text)
+        if lang is None and detected is None:
+            # Too little to tell: every list, and a word that is ordinary in any language the
+            # text may be in (or any at all) hits as mild at most.
+            home = candidates(text)
+            return self._lexicon.find(fold(text), None, home, False, lists.allow, lists.deny)
+        # A declared language is often just the interface's, and a detected one may be a
+        # near miss: the lists of every plausible language apply too.
+        home = (lang,) if lang is not None else (detected,) if detected is not None else ()
+        langs = frozenset({*home, *plausible(text), BASE_LANGUAGE})
+        return self._lexicon.find(fold(text), langs, home, True, lists.allow, lists.deny)
 
     def check(self, text: str, lang: str | None = None, lists: RoomLists = NO_LISTS) -> Verdict:
         found: set[str] = set()

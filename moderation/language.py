@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from moderation.fold import fold, tokens
 
-__all__ = ["LATIN_LANGUAGES", "candidates", "detect", "parse_tag"]
+__all__ = ["LATIN_LANGUAGES", "candidates", "detect", "parse_tag", "plausible"]
 
 _TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*$")
 
@@ -37,12 +37,14 @@ _STOPWORDS: Mapping[str, frozenset[str]] = {
     "es": _set(
         "el la los las de del y en que es son está están por para con un una unos unas "
         "qué cuándo dónde por qué cómo quién se su sus nuestro nuestra al lo le les más "
-        "pero hay muy también este esta estos estas ese esa sí ya eres soy somos"
+        "pero hay muy también este esta estos estas ese esa sí ya eres soy somos tu te me mi "
+        "yo él ella aquí otra vez nos"
     ),
     "fr": _set(
         "le la les de des du et en est sont pour avec un une dans sur que qui quand où "
         "pourquoi comment ce cette ces nous vous ils elles il elle au aux pas ne plus mais "
-        "ou notre nos votre vos leur leurs être a ont es suis sommes tu"
+        "ou notre nos votre vos leur leurs être a ont es suis sommes tu te me mon ton ma ta "
+        "on je ici qu l d j c y"
     ),
     "de": _set(
         "der die das und ist sind ein eine einen dem den des zu mit von für auf im in "
@@ -52,11 +54,12 @@ _STOPWORDS: Mapping[str, frozenset[str]] = {
     "pt": _set(
         "o a os as de do da dos das e em no na nos nas que é são um uma para por com "
         "não quando onde porque como quem seu sua nossa nosso mais mas ao aos pelo pela "
-        "também isso este esta você vocês vai tem há"
+        "também isso este esta você vocês vai tem há se tu te me eu ele ela isto aqui "
+        "outra vez vou"
     ),
     "it": _set(
         "il lo la gli le di del della dei e è sono un una per con non che quando dove "
-        "perché come chi nel nella al alla ma anche questo questa nostro vostro"
+        "perché come chi nel nella al alla ma anche questo questa nostro vostro se ti mi l"
     ),
     "nl": _set(
         "de het een en van in op is zijn niet wij jullie wanneer waar waarom hoe wie "
@@ -123,9 +126,26 @@ def _script_language(text: str) -> str | None:
     return lang if 2 * n >= letters else None
 
 
+def _words(text: str) -> list[str]:
+    """The text's words, less spelled-out runs ("m i e r d a"): letters, not words."""
+    words = tokens(fold(text))
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        j = i
+        while j < len(words) and len(words[j]) == 1:
+            j += 1
+        if j - i >= 3:
+            i = j
+            continue
+        out.extend(words[i : max(j, i + 1)])
+        i = max(j, i + 1)
+    return out
+
+
 def _latin_scores(text: str) -> dict[str, float]:
     scores = dict.fromkeys(_STOPWORDS, 0.0)
-    for word in tokens(fold(text)):
+    for word in _words(text):
         owners = [lang for lang, words in _STOPWORDS.items() if word in words]
         for lang in owners:
             scores[lang] += 1 / len(owners)
@@ -159,3 +179,15 @@ def detect(text: str) -> str | None:
     if found[0] in LATIN_LANGUAGES and _latin_scores(text)[found[0]] < 1:
         return None
     return found[0]
+
+
+def plausible(text: str) -> tuple[str, ...]:
+    """Every language scoring at least half the best: the lists worth applying beside the
+    detected language, for a text whose function words are shared ("de", "la", "tu")."""
+    if _script_language(text) is not None or not any(ch.isalpha() for ch in text):
+        return candidates(text)
+    scores = _latin_scores(text)
+    top = max(scores.values())
+    if top <= 0:
+        return ()
+    return tuple(sorted(lang for lang, score in scores.items() if 2 * score >= top))

@@ -30,7 +30,8 @@ ORDINARY: dict[str, tuple[str, ...]] = {
         "breastfeeding", "vagina", "vaginal", "condom", "condoms", "hiv", "aids", "lgbt",
         "lgbtq", "pride", "nude", "naked", "prostitution", "escort", "cocktail",
         "hancock", "scunthorpe", "essex", "sussex", "middlesex", "dick", "cock", "balls",
-        "screw", "butt", "crack", "weed", "pot", "addict", "addiction",
+        "screw", "butt", "crack", "weed", "pot", "addict", "addiction", "drug", "abuse",
+        "abused", "teste", "testes",
     ),
     "es": (
         "con", "negro", "negra", "negros", "negras", "bolas", "sexo", "sexual", "sexo oral",
@@ -39,18 +40,19 @@ ORDINARY: dict[str, tuple[str, ...]] = {
         "seno", "senos", "coger", "concha", "violación", "violacion", "aborto", "drogas",
         "droga", "gay", "lesbiana", "dios", "infierno", "asesinato", "asesinar",
         "prostitución", "prostitucion", "preservativo", "condón", "condon", "vih", "sida",
+        "colón", "colon",
     ),
     "fr": (
         "retard", "retards", "queue", "pipe", "ramoner", "pédale", "pédales", "pedale",
         "gay", "sexe", "sexuel", "sexuelle", "viol", "avortement", "drogue", "drogues",
         "dieu", "enfer", "préservatif", "vih", "sida", "bitte", "chatte",
-        "baiser", "moule", "moules", "bourse", "gosse", "gosses", "queues",
+        "baiser", "moule", "moules", "bourse", "gosse", "gosses", "queues", "dix",
     ),
     "pt": (
         "ano", "anos", "fica", "negro", "negra", "negros", "negras", "cassete", "cassetes",
         "vagabundo", "vagabundos", "sexo", "sexual", "estupro", "aborto", "drogas", "droga",
         "deus", "inferno", "gay", "lésbica", "camisinha", "preservativo", "hiv", "aids",
-        "pica", "pau", "rola",
+        "pica", "pau", "rola", "teste", "testes", "torneira",
     ),
     "it": ("con", "gay", "negro", "mona", "sesso", "sessuale", "stupro", "aborto", "droga", "dio"),
     "de": ("gay", "schwul", "lesbisch", "sex", "sexuell", "vergewaltigung", "drogen", "gott"),
@@ -92,16 +94,19 @@ REVIEW_SEVERE: dict[str, tuple[str, ...]] = {
     "es": (
         "chingada", "chingadera", "chinga tu madre", "hijueputa", "malparido", "malparida",
         "pendeja", "culero", "cabronazo", "mamón", "mamon", "putita", "zorra", "pinche puto",
-        "me cago en", "hostia puta", "concha de tu madre", "forro", "mierdas",
+        "me cago en", "hostia puta", "concha de tu madre", "forro", "mierdas", "jódete",
+        "jodete", "que se joda", "que te jodan", "jodido", "jodida",
     ),
     "fr": (
         "fdp", "ntm", "ta gueule", "ferme ta gueule", "nique", "niquer", "enculés",
         "bâtard", "batard", "pétasse", "grognasse", "pouffiasse", "sale pute", "bouffon",
+        "va te faire foutre", "allez vous faire foutre", "espèce de con", "pauvre con",
+        "gros con", "sale con", "bande de cons",
     ),
     "pt": (
         "merda", "viado", "arrombado", "arrombada", "cuzão", "vai tomar no cu", "vai se foder",
         "foda", "fodase", "foda-se", "puta que pariu", "filha da puta", "corno", "vadia",
-        "piranha", "escroto", "bosta", "cabrão", "paneleiro",
+        "piranha", "escroto", "bosta", "cabrão", "paneleiro", "fdp",
     ),
     "de": (
         "arschloch", "arschlöcher", "fotze", "hurensohn", "wichser", "schlampe", "nutte",
