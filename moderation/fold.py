@@ -78,12 +78,13 @@ _LOOKALIKE_CHARS = frozenset(chr(k) for k in _LOOKALIKE)
 
 # Leetspeak: digits and symbols standing for letters, read only inside a word (next to a
 # letter), so that "2024", "3.5 %", "A4" and a trailing "!" stay what they are.
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
-                       "@": "a", "$": "s", "!": "i", "|": "i", "€": "e", "+": "t"})  # fmt: skip
-_LEET_SYMBOLS = "@$!|€+"
-# A run of letters, digits and leet symbols; symbols count only between/before letters.
-_CHUNK = re.compile(rf"[^\W_]+(?:[{re.escape(_LEET_SYMBOLS)}]+[^\W_]+)*|"
-                    rf"[{re.escape(_LEET_SYMBOLS)}]+[^\W\d_][^\W_]*")  # fmt: skip
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s",
+     "!": "i", "€": "e"}
+)  # fmt: skip
+_SYMBOLS = re.escape("@$!€")
+# A run of letters and digits, with leet symbols inside it or just before a letter.
+_CHUNK = re.compile(rf"(?:[{_SYMBOLS}]+(?=[^\W\d_]))?[^\W_]+(?:[{_SYMBOLS}]+[^\W_]+)*")
 _WORD = re.compile(r"[^\W_]+")
 
 

@@ -30,6 +30,7 @@ MAX_PHRASE_WORDS = 6
 _SPELLED_MIN = 3  # one-letter words in a row before they are read as one word
 _SPELLED_MAX = 24  # longest spelled-out run examined (bounds the work per text)
 _STRETCH = re.compile(r"([^\W\d_])\1{2,}")
+_TOKEN = re.compile(r"[^\W_]+")  # as moderation.fold.tokens
 _MASKED = re.compile(r"[^\W\d_]+[*#]+[^\W\d_]*|[*#]+[^\W\d_]+")
 
 
@@ -73,6 +74,21 @@ def _spelled(words: list[str]) -> Iterator[str]:
         run = []
 
 
+def _joined(words: list[str]) -> list[str]:
+    """The words with each spelled-out run read as one word ("hijo de p u t a")."""
+    out: list[str] = []
+    run: list[str] = []
+    for w in [*words, ""]:
+        if len(w) == 1 and w.isalpha():
+            run.append(w)
+            continue
+        out.extend(["".join(run)] if len(run) >= _SPELLED_MIN else run)
+        run = []
+        if w:
+            out.append(w)
+    return out
+
+
 def candidates(folded: str, max_words: int) -> Iterator[str]:
     """Every reading of `folded` text that may equal a listed term (duplicates possible)."""
     words = tokens(folded)
@@ -83,6 +99,33 @@ def candidates(folded: str, max_words: int) -> Iterator[str]:
         for n in range(2, min(max_words, len(words) - i) + 1):
             yield " ".join(words[i : i + n])
     yield from _spelled(words)
+    joined = _joined(words)
+    if joined != words:
+        for i in range(len(joined)):
+            for n in range(2, min(max_words, len(joined) - i) + 1):
+                yield " ".join(joined[i : i + n])
+
+
+def _outside(folded: str, phrases: list[str]) -> list[str]:
+    """The stretches of `folded` text outside every occurrence of `phrases` (allowed or
+    ordinary multi-word terms): "Shit Creek" allowed protects its "shit", there only."""
+    if not phrases:
+        return [folded]
+    spans = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(folded)]
+    words = [w for _, _, w in spans]
+    cut: list[tuple[int, int]] = []
+    for phrase in phrases:
+        target = phrase.split()
+        for i in range(len(words) - len(target) + 1):
+            if words[i : i + len(target)] == target:
+                cut.append((spans[i][0], spans[i + len(target) - 1][1]))
+    parts, start = [], 0
+    for lo, hi in sorted(cut):
+        if lo >= start:
+            parts.append(folded[start:lo])
+        start = max(start, hi)
+    parts.append(folded[start:])
+    return [p for p in parts if p.strip()]
 
 
 class Lexicon:
@@ -149,8 +192,10 @@ class Lexicon:
             skip, soften = frozenset.intersection(*sets), frozenset().union(*sets)
         deny_words = max((t.count(" ") + 1 for t in deny), default=1)
         max_words = max(self._max_words, min(MAX_PHRASE_WORDS, deny_words))
-        found = [(cand, False) for cand in candidates(folded, max_words)]
-        found += [(t, True) for m in _MASKED.findall(folded) for t in self._unmask(m)]
+        found: list[tuple[str, bool]] = []
+        for part in _outside(folded, [p for p in allow | skip if " " in p]):
+            found += [(cand, False) for cand in candidates(part, max_words)]
+            found += [(t, True) for m in _MASKED.findall(part) for t in self._unmask(m)]
         hits: dict[str, Hit] = {}
         for cand, masked in found:
             if cand in allow:

@@ -28,6 +28,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from moderation.audit import REJECT_REASONS
+from moderation.language import parse_tag
 from moderation.roles import Role
 from rooms import Context, snapshot_view
 from server.edge import http_api
@@ -474,6 +475,8 @@ def _moderate_context(
         "asked": len(host.state.questions),
         "organiser": claims.role is Role.ORGANISER,
         "attend_url": f"{base}/r/{host.code}",
+        # the moderation queue's language filter (?qlang=es; ?lang is the interface's)
+        "queue_lang": parse_tag(request.query_params.get("qlang")) or "",
     }
 
 
