@@ -71,7 +71,9 @@ def test_moderators_filter_the_queue_by_language(server: LiveServer) -> None:
 def test_held_wordcloud_words_wait_in_the_panel(server: LiveServer) -> None:
     room = create_room(server.http, "Council")
     code, mod = room["code"], room["moderator_token"]
-    poll_id = op(server, code, mod, "poll.create", kind="wordcloud", question="One word?")["poll_id"]
+    poll_id = op(server, code, mod, "poll.create", kind="wordcloud", question="One word?")[
+        "poll_id"
+    ]
     op(server, code, mod, "poll.open", poll_id=poll_id)
     ana = join(server.http, code, name="Ana")["participant_token"]
     ack = op(server, code, ana, "vote", poll_id=poll_id, choice=["parques", "m1erda"])
