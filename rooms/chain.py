@@ -59,23 +59,14 @@ def entry_hash_raw(
 ) -> str:
     """`entry_hash` for data already in canonical JSON: the same bytes, built without
     serialising the data a second time (the store has its canonical text at hand)."""
-    body = b"".join(
-        (
-            b'{"actor":',
-            canonical_json(actor),
-            b',"at":',
-            canonical_json(at),
-            b',"data":',
-            data_json,
-            b',"op_id":',
-            canonical_json(op_id),
-            b',"room":',
-            canonical_json(room),
-            b',"seq":',
-            canonical_json(seq),
-            b',"type":',
-            canonical_json(type),
-            b"}",
-        )
-    )  # keys in sorted order, as canonical_json would write them
+    body = b"".join((
+        b'{"actor":', canonical_json(actor),
+        b',"at":', canonical_json(at),
+        b',"data":', data_json,
+        b',"op_id":', canonical_json(op_id),
+        b',"room":', canonical_json(room),
+        b',"seq":', canonical_json(seq),
+        b',"type":', canonical_json(type),
+        b"}",
+    ))  # keys in sorted order, as canonical_json would write them
     return hashlib.sha256(prev.encode("ascii") + b"\n" + body).hexdigest()
