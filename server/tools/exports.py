@@ -31,10 +31,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from moderation.roles import Role
-from rooms import RoomState, apply, new_room
-from rooms.evaluation import evaluate, record_from_dict
-from rooms.records import Record
+from rooms import RoomState
+from rooms.evaluation import evaluate
 from rooms.state import Poll
+from rooms.transcript import records_of
 from server.edge.access import settled_refusal
 from server.edge.auth import read_claims
 from server.edge.http_api import error, routes_state
@@ -51,8 +51,6 @@ __all__ = [
     "poll_csv",
     "questions_csv",
     "read_entries",
-    "records_of",
-    "replay",
     "transcript_lines",
     "write_export",
 ]
@@ -93,17 +91,6 @@ async def read_entries(store: Store, room: str) -> list[Committed]:
         if not page:
             return entries
         entries.extend(page)
-
-
-def records_of(entries: Iterable[Committed | dict[str, Any]]) -> list[Record]:
-    return [record_from_dict(e.to_dict() if isinstance(e, Committed) else e) for e in entries]
-
-
-def replay(records: Iterable[Record]) -> RoomState:
-    state = new_room()
-    for record in records:
-        apply(state, record)
-    return state
 
 
 def transcript_lines(entries: Iterable[Committed]) -> Iterator[bytes]:

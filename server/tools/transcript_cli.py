@@ -21,11 +21,12 @@ from typing import Any
 
 from moderation.roles import Role
 from rooms import snapshot_view
-from rooms.evaluation import evaluate, record_from_dict
+from rooms.evaluation import evaluate
 from rooms.records import Record
+from rooms.transcript import record_from_dict, records_of, replay
 from server.store import open_store, sqlite_path
 from server.store.base import Committed
-from server.tools.exports import read_entries, records_of, replay, write_export
+from server.tools.exports import read_entries, write_export
 from server.tools.verify import parse_receipt, render_text, verify_lines
 
 __all__ = ["add_commands", "run"]

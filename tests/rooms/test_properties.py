@@ -23,7 +23,6 @@ from rooms import (
     apply,
     decide,
     from_snapshot,
-    new_room,
     personal_frames,
     snapshot_view,
     to_snapshot,
@@ -31,6 +30,7 @@ from rooms import (
 )
 from rooms.floor_ops import REACTIONS
 from rooms.polls import KINDS, recount
+from rooms.transcript import replay
 from tests.rooms.harness import ORG, T0, Room, role_of
 
 PEOPLE = ["a1", "a2", "a3", "a4", "a5", "a6"]
@@ -213,13 +213,6 @@ def check_invariants(state: RoomState) -> None:
         assert state.questions[state.pinned].state in ("approved", "answered")
     for who in state.queue:
         assert not state.participants[who].banned
-
-
-def replay(records: list[Record], start: RoomState | None = None) -> RoomState:
-    state = start or new_room()
-    for r in records:
-        apply(state, r)
-    return state
 
 
 @settings(
