@@ -10,6 +10,7 @@ callers read the files and stores.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
@@ -18,7 +19,7 @@ from rooms.records import Record
 from rooms.reducer import apply, new_room
 from rooms.state import RoomState
 
-__all__ = ["Entry", "record_from_dict", "records_of", "replay"]
+__all__ = ["Entry", "record_from_dict", "records_from_lines", "records_of", "replay"]
 
 
 class Entry(Protocol):
@@ -44,6 +45,22 @@ def record_from_dict(d: Mapping[str, Any]) -> Record:
 
 def records_of(entries: Iterable[Entry | Mapping[str, Any]]) -> list[Record]:
     return [record_from_dict(e if isinstance(e, Mapping) else e.to_dict()) for e in entries]
+
+
+def records_from_lines(lines: Iterable[str]) -> list[Record]:
+    """The records of a JSON Lines transcript, blank lines skipped.
+
+    Raises ValueError naming the first line (counted from 1) that is not a record.
+    """
+    records = []
+    for number, text in enumerate(lines, 1):
+        if not text.strip():
+            continue
+        try:
+            records.append(record_from_dict(json.loads(text)))
+        except ValueError as exc:  # json.JSONDecodeError is one
+            raise ValueError(f"line {number}: {exc}") from None
+    return records
 
 
 def replay(records: Iterable[Record], start: RoomState | None = None) -> RoomState:

@@ -10,7 +10,7 @@ import pytest
 
 from rooms import event_to_dict, from_snapshot, to_snapshot
 from rooms.records import Record
-from rooms.transcript import record_from_dict, records_of, replay
+from rooms.transcript import record_from_dict, records_from_lines, records_of, replay
 from tests.rooms.harness import ORG, Room
 
 
@@ -95,3 +95,13 @@ def test_replay_refuses_a_gap() -> None:
     room = meeting()
     with pytest.raises(ValueError, match="does not follow"):
         replay([room.records[0], room.records[2]])
+
+
+def test_records_from_lines_skips_blanks_and_names_the_bad_line() -> None:
+    room = meeting()
+    texts = [json.dumps(line(r)) for r in room.records]
+    assert records_from_lines(["", *texts[:2], "  ", *texts[2:]]) == room.records
+    with pytest.raises(ValueError, match=r"^line 3: Expecting value"):
+        records_from_lines([texts[0], "", "not json", texts[1]])
+    with pytest.raises(ValueError, match=r"^line 2: seq must be a positive integer"):
+        records_from_lines([texts[0], json.dumps({**line(room.records[1]), "seq": -1})])
