@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from moderation.roles import OP_BY_EVENT, Role
 from rooms.events import (
     BallotCast,
     ParticipantBanned,
@@ -154,7 +155,7 @@ class _Tracker:
             self.ineffective += 1
             return
         self._floor_ended(floor_before, state.floor, rec.at)
-        if ev.BY == "attendee" and not isinstance(ev, ParticipantJoined):
+        if OP_BY_EVENT[ev.TYPE].by is Role.ATTENDEE and not isinstance(ev, ParticipantJoined):
             self.actions.append((rec.at, rec.actor))
         if isinstance(ev, BallotCast):
             self.votes.append(rec.at)
