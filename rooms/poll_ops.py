@@ -29,6 +29,7 @@ from rooms.events import (
     PollRevealed,
 )
 from rooms.fields import clean_text, opt_int, opt_str, req_id
+from rooms.lifecycles import ANSWER, POLL, RESULTS
 from rooms.polls import apply_ballot, parse_definition, read_choice, reset_tally
 from rooms.records import Record
 from rooms.state import Answer, Poll, PollDef, RoomState
@@ -55,9 +56,8 @@ def _changes_allowed(state: RoomState, poll: Poll) -> bool:
 
 
 def _check_votable(state: RoomState, poll: Poll, voter: str, at: int) -> None:
-    if poll.state == "draft":
-        raise CommandError("poll.not_open")
-    if poll.state == "closed" or (poll.closes_at is not None and at >= poll.closes_at):
+    POLL.check(poll.state, BallotCast)
+    if poll.closes_at is not None and at >= poll.closes_at:
         raise CommandError("poll.closed")
     if voter in poll.ballots and not _changes_allowed(state, poll):
         raise CommandError("vote.duplicate")
@@ -77,8 +77,7 @@ def decide_edit(
     state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
 ) -> Event:
     poll = lookup.poll(state, req_id(f, "poll_id"))
-    if poll.state != "draft":
-        raise CommandError("poll.not_draft")
+    POLL.check(poll.state, PollEdited)
     d = parse_definition(f, poll.defn)
     return PollEdited(poll_id=poll.id, **{name: getattr(d, name) for name in _DEF_FIELDS})
 
@@ -87,8 +86,7 @@ def decide_open(
     state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
 ) -> Event:
     poll = lookup.poll(state, req_id(f, "poll_id"))
-    if poll.state == "open":
-        raise CommandError("poll.already_open")
+    POLL.check(poll.state, PollOpened)
     duration = opt_int(f, "duration_s", 1, 7 * 24 * 3600, 0)
     return PollOpened(poll_id=poll.id, closes_at=ctx.at + duration * 1000 if duration else None)
 
@@ -97,15 +95,8 @@ def decide_close(
     state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
 ) -> Event:
     poll = lookup.poll(state, req_id(f, "poll_id"))
-    _check_closable(poll)
+    POLL.check(poll.state, PollClosed)
     return PollClosed(poll_id=poll.id)
-
-
-def _check_closable(poll: Poll) -> None:
-    if poll.state == "draft":
-        raise CommandError("poll.not_open")
-    if poll.state == "closed":
-        raise CommandError("poll.closed")
 
 
 def _simple(cls: type[PollRevealed | PollHidden | PollDeleted]) -> Decider:
@@ -124,10 +115,6 @@ def decide_vote(
     if isinstance(choice, str):
         choice = clean_text(choice, state.settings.question_max_length)
     return BallotCast(poll_id=poll.id, choice=choice, flags=flags)
-
-
-# Approve from pending; reject from pending, or from approved (a post-moderation take-down).
-_FROM = {AnswerApproved: ("pending",), AnswerRejected: ("pending", "approved")}
 
 
 def _pending_answer(state: RoomState, f: Mapping[str, Any], cls: type[Event]) -> Answer:
@@ -185,8 +172,7 @@ def apply_created(state: RoomState, rec: Record, ev: PollCreated, fx: Effects) -
 
 def apply_edited(state: RoomState, rec: Record, ev: PollEdited, fx: Effects) -> None:
     poll = lookup.poll(state, ev.poll_id)
-    if poll.state != "draft":
-        raise CommandError("poll.not_draft")
+    poll.state = POLL.next(poll.state, PollEdited)
     fx.before = definition_dict(poll.defn)
     poll.defn = _def_of(ev)
     reset_tally(poll)  # a draft has no ballots; the shape may have changed
@@ -202,32 +188,30 @@ def _done(fx: Effects, poll: Poll, ev: Event) -> None:
 
 def apply_opened(state: RoomState, rec: Record, ev: PollOpened, fx: Effects) -> None:
     poll = lookup.poll(state, ev.poll_id)
-    if poll.state == "open":
-        raise CommandError("poll.already_open")
+    opened = POLL.next(poll.state, PollOpened)
     closes_at = ev.closes_at if ev.closes_at is not None else poll.defn.closes_at
     # A reopened poll whose deadline has passed runs until closed by hand.
     poll.closes_at = closes_at if closes_at is not None and closes_at > rec.at else None
-    poll.state = "open"
+    poll.state = opened
     poll.was_public = True
     _done(fx, poll, ev)
 
 
 def apply_closed(state: RoomState, rec: Record, ev: PollClosed, fx: Effects) -> None:
     poll = lookup.poll(state, ev.poll_id)
-    _check_closable(poll)
-    poll.state = "closed"
+    poll.state = POLL.next(poll.state, PollClosed)
     _done(fx, poll, ev)
 
 
 def apply_revealed(state: RoomState, rec: Record, ev: PollRevealed, fx: Effects) -> None:
     poll = lookup.poll(state, ev.poll_id)
-    poll.revealed = True
+    poll.revealed = RESULTS.next(poll.revealed, PollRevealed)
     _done(fx, poll, ev)
 
 
 def apply_hidden(state: RoomState, rec: Record, ev: PollHidden, fx: Effects) -> None:
     poll = lookup.poll(state, ev.poll_id)
-    poll.revealed = False
+    poll.revealed = RESULTS.next(poll.revealed, PollHidden)
     _done(fx, poll, ev)
 
 
@@ -270,8 +254,7 @@ def apply_ballot_cast(state: RoomState, rec: Record, ev: BallotCast, fx: Effects
 
 def _moderated(state: RoomState, answer_id: int, cls: type[Event]) -> Answer:
     found = lookup.answer(state, answer_id)
-    if found.state not in _FROM[cls]:
-        raise CommandError("answer.not_pending")
+    ANSWER.check(found.state, cls)
     return found
 
 
@@ -281,13 +264,13 @@ def apply_answer_approved(state: RoomState, rec: Record, ev: AnswerApproved, fx:
         fx.before, fx.after = found.text, ev.text
         found.original_text = found.text
         found.text = ev.text
-    found.state = "approved"
+    found.state = ANSWER.next(found.state, AnswerApproved)
     _answer_done(fx, found, ev)
 
 
 def apply_answer_rejected(state: RoomState, rec: Record, ev: AnswerRejected, fx: Effects) -> None:
     found = _moderated(state, ev.answer_id, AnswerRejected)
-    found.state = "rejected"
+    found.state = ANSWER.next(found.state, AnswerRejected)
     found.reason = fx.reason = ev.reason
     _answer_done(fx, found, ev)
 

@@ -20,7 +20,8 @@ from rooms import floor_ops, poll_ops, question_ops, room_ops
 from rooms.changes import Applied, Applier, Change, Decider, Effects
 from rooms.context import Context
 from rooms.errors import CommandError
-from rooms.events import Event, RoomCreated, TranscriptPublished
+from rooms.events import EVENT_TYPES, Event
+from rooms.lifecycles import ROOM
 from rooms.records import Record
 from rooms.standing import SYSTEM, refusal
 from rooms.state import RoomState
@@ -62,25 +63,16 @@ def decide(
         raise CommandError("op.unknown", f"no such operation: {op!r}")
     if not rule.sendable_by(ctx.role):
         raise CommandError("auth.forbidden")
-    _check_room(state, rule)
+    ROOM.check(state.phase, EVENT_TYPES[rule.event])  # not found, closed, already exists
     refused = refusal(state, ctx.actor, ctx.role, rule)
     if refused is not None:
         raise refused
     return DECIDERS[op](state, fields, ctx, filters)
 
 
-def _check_room(state: RoomState, rule: Op) -> None:
-    if rule.event == RoomCreated.TYPE:  # its decider and applier refuse a second one
-        return
-    if not state.created:
-        raise CommandError("room.not_found")
-    if state.closed and rule.event != TranscriptPublished.TYPE:  # published after the meeting
-        raise CommandError("room.closed")
-
-
 def _check_standing(state: RoomState, rec: Record, rule: Op) -> None:
     """What `decide` checked about the room and the actor, as it stands now."""
-    _check_room(state, rule)
+    ROOM.check(state.phase, type(rec.event))
     refused = refusal(state, rec.actor, rule.by, rule)
     if refused is not None:
         raise refused

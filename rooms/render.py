@@ -13,8 +13,8 @@ from typing import Any
 
 from moderation.roles import Role
 from rooms.floor_ops import REACTIONS, WINDOW_MS
+from rooms.lifecycles import PUBLISHED
 from rooms.polls import results
-from rooms.question_ops import VISIBLE
 from rooms.state import Answer, Participant, Poll, Question, RoomState
 
 __all__ = [
@@ -107,7 +107,7 @@ def poll_view(state: RoomState, poll: Poll, role: Role) -> dict[str, Any]:
 def question_visible(q: Question, role: Role) -> bool:
     if is_moderator(role):
         return True
-    return role is not Role.EMBED and q.state in VISIBLE
+    return role is not Role.EMBED and q.state in PUBLISHED
 
 
 def _name(state: RoomState, participant_id: str) -> str | None:

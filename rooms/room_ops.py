@@ -32,6 +32,7 @@ from rooms.events import (
     TranscriptPublished,
 )
 from rooms.fields import clean_text, opt_str, req_int, req_str, req_text
+from rooms.lifecycles import TRANSCRIPT
 from rooms.records import Record
 from rooms.settings import RoomSettings, parse_settings, valid_code
 from rooms.state import Moderator, Participant, RoomState
@@ -51,7 +52,7 @@ def code_hash(code: str) -> str:
 
 
 def decide_create(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    if state.seq != 0 or state.created:
+    if state.seq != 0:  # the room's first entry (once created, the ROOM table says so too)
         raise CommandError("room.exists")
     code = req_str(f, "code")
     if not valid_code(code):
@@ -156,8 +157,7 @@ def decide_issue_codes(state: RoomState, f: D, ctx: Context, filters: TextFilter
 
 
 def decide_publish(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    if state.transcript_public:
-        raise CommandError("room.already_published")
+    TRANSCRIPT.check(state.transcript_public, TranscriptPublished)
     return TranscriptPublished()
 
 
@@ -176,9 +176,7 @@ DECIDERS: dict[str, Decider] = {
 
 
 def apply_created(state: RoomState, rec: Record, ev: RoomCreated, fx: Effects) -> None:
-    if state.created:
-        raise CommandError("room.exists")
-    state.created = True
+    state.created = True  # the reducer checked the ROOM table: a room is created once
     state.code = ev.code
     state.title = ev.title
     state.organiser = rec.actor
@@ -284,9 +282,7 @@ def apply_codes_issued(state: RoomState, rec: Record, ev: CodesIssued, fx: Effec
 
 
 def apply_published(state: RoomState, rec: Record, ev: TranscriptPublished, fx: Effects) -> None:
-    if state.transcript_public:
-        raise CommandError("room.already_published")
-    state.transcript_public = True
+    state.transcript_public = TRANSCRIPT.next(state.transcript_public, TranscriptPublished)
     fx.target = f"room:{state.code}"
     fx.after = {"transcript_public": True}
     fx.touch("room", None, ev.TYPE)
