@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from moderation.audit import REJECT_REASONS
 from moderation.filters import TextFilters
-from moderation.roles import Role
+from moderation.roles import OPS, Role
 from rooms import (
     Change,
     CommandError,
@@ -254,6 +254,7 @@ def test_random_streams_keep_invariants(data: st.DataObject) -> None:
             except CommandError:
                 assert to_snapshot(state) == before  # refused: nothing changed
                 continue
+            assert OPS[op].event == event.TYPE  # the op table names the event it produces
             batch.append(Record(0, ctx.at, actor, ctx.op_id, event))
         if batch and data.draw(st.booleans()):
             old = data.draw(st.sampled_from(room.records))
