@@ -30,6 +30,7 @@ from rooms.events import (
 )
 from rooms.fields import clean_text, opt_int, opt_str, req_id
 from rooms.lifecycles import ANSWER, POLL, RESULTS
+from rooms.poll_kinds import KINDS
 from rooms.polls import apply_ballot, parse_definition, read_choice, reset_tally
 from rooms.records import Record
 from rooms.state import Answer, Poll, PollDef, RoomState
@@ -229,7 +230,7 @@ def apply_ballot_cast(state: RoomState, rec: Record, ev: BallotCast, fx: Effects
     previous = apply_ballot(poll, rec.actor, ev.choice)
     fx.result = {"poll_id": poll.id, "replaced": previous is not None}
     fx.touch("poll", poll.id, ev.TYPE)
-    if poll.defn.kind == "open":
+    if KINDS[poll.defn.kind].answers:
         old = poll.answer_of.get(rec.actor)
         if old is not None:
             del state.answers[old]

@@ -14,6 +14,7 @@ from typing import Any
 from moderation.roles import Role
 from rooms.floor_ops import REACTIONS, WINDOW_MS
 from rooms.lifecycles import PUBLISHED
+from rooms.poll_kinds import KINDS
 from rooms.polls import results
 from rooms.state import Answer, Participant, Poll, Question, RoomState
 
@@ -67,7 +68,7 @@ def results_visible(poll: Poll, role: Role) -> bool:
 
 def poll_results(state: RoomState, poll: Poll) -> dict[str, Any]:
     approved = None
-    if poll.defn.kind == "open":
+    if KINDS[poll.defn.kind].answers:
         approved = [
             {"answer_id": a.id, "text": a.text}
             for a in (state.answers[i] for i in poll.answer_ids)

@@ -18,6 +18,7 @@ from rooms import (
     new_room,
     to_snapshot,
 )
+from rooms.poll_kinds import KINDS
 
 ORG = "org"
 T0 = 1_700_000_000_000
@@ -103,7 +104,7 @@ class Room:
             self.do(who, "participant.join", name=who.title(), **fields)
 
     def poll(self, kind: str = "single", *, open_: bool = True, **fields: Any) -> int:
-        if kind in ("single", "multiple", "ranking", "budget"):
+        if kind in KINDS and KINDS[kind].options:
             fields.setdefault("options", ["Red", "Green", "Blue"])
         poll_id = int(
             self.do(ORG, "poll.create", kind=kind, question=f"A {kind}?", **fields)["poll_id"]

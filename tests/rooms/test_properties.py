@@ -29,7 +29,8 @@ from rooms import (
     view_frames,
 )
 from rooms.floor_ops import REACTIONS
-from rooms.polls import KINDS, recount
+from rooms.poll_kinds import KINDS
+from rooms.polls import recount
 from rooms.transcript import replay
 from tests.rooms.harness import ORG, T0, Room, role_of
 

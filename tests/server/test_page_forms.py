@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from starlette.datastructures import FormData
 
-from rooms.polls import KINDS
+from rooms.poll_kinds import KINDS
 from server.edge.page_forms import op_fields
 from tests.rooms.harness import Room
 
