@@ -18,7 +18,6 @@ contract (`draft`, `open`, `closed`; `pending`, `approved`, ...).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
 from rooms.errors import CommandError
@@ -75,15 +74,10 @@ S = TypeVar("S")
 Move = type[Event]
 
 
-@dataclass(frozen=True, slots=True)
-class _Refused:
-    code: str
-
-
 class Lifecycle(Generic[S]):
     """One lifecycle: its states, the moves between them, the code for a refused move."""
 
-    __slots__ = ("_known", "moves", "name", "refusals")
+    __slots__ = ("_allowed", "_refused", "moves", "name", "refusals")
 
     def __init__(
         self,
@@ -94,57 +88,59 @@ class Lifecycle(Generic[S]):
         self.name = name
         self.moves = moves
         self.refusals = refusals
-        self._known: dict[tuple[S, Move], S | _Refused] = {}
+        # Every (state, move) answered so far: the next state, or the refusal code. A vote
+        # asks twice (decide, apply), so the answer is one dict lookup after the first.
+        self._allowed: dict[tuple[S, Move], S] = {}
+        self._refused: dict[tuple[S, Move], str] = {}
         named = {m for row in moves.values() for m in row} | set(refusals)
         for state, row in moves.items():
             for move, to in row.items():
                 if to not in moves:
                     raise ValueError(f"{name}: {move.__name__} leads to unknown state {to!r}")
             for move in named:
-                self._resolve(state, move)  # every named move has an answer in every state
+                self._learn(state, move)  # every named move has an answer in every state
 
     @property
     def states(self) -> tuple[S, ...]:
         return tuple(self.moves)
 
-    def _resolve(self, state: S, move: Move) -> S | _Refused:
-        key = (state, move)
-        known = self._known.get(key)
-        if known is not None:
-            return known
+    def _learn(self, state: S, move: Move) -> None:
         row = self.moves.get(state)
         if row is None:
             raise ValueError(f"{self.name}: no state {state!r}")
-        answer: S | _Refused | None = None
-        for cls in move.__mro__:
+        for cls in move.__mro__:  # the most specific entry decides
             if cls in row:
-                answer = row[cls]
-                break
+                self._allowed[state, move] = row[cls]
+                return
             refused = self.refusals.get(cls)
             code = refused if isinstance(refused, str) or refused is None else refused.get(state)
             if code is not None:
-                answer = _Refused(code)
-                break
-        if answer is None:
-            raise ValueError(f"{self.name}: the table says nothing of {move.__name__} in {state!r}")
-        self._known[key] = answer
-        return answer
+                self._refused[state, move] = code
+                return
+        raise ValueError(f"{self.name}: the table says nothing of {move.__name__} in {state!r}")
 
     def refusal(self, state: S, move: Move) -> str | None:
         """The error code for `move` from `state`, or None when the table allows it."""
-        answer = self._resolve(state, move)
-        return answer.code if isinstance(answer, _Refused) else None
+        key = (state, move)
+        if key not in self._allowed and key not in self._refused:
+            self._learn(state, move)
+        return self._refused.get(key)
 
     def next(self, state: S, move: Move) -> S:
         """The state `move` leads to from `state`; CommandError when the table refuses it."""
-        answer = self._resolve(state, move)
-        if isinstance(answer, _Refused):
-            raise CommandError(answer.code)
-        return answer
+        key = (state, move)
+        try:
+            return self._allowed[key]
+        except KeyError:
+            code = self.refusal(state, move)
+            if code is not None:
+                raise CommandError(code) from None
+            return self._allowed[key]
 
     def check(self, state: S, move: Move) -> None:
-        """`next`, for a decider: refuse the move now if the table does."""
-        self.next(state, move)
+        """`next` for a decider: refuse the move now if the table does."""
+        if (state, move) not in self._allowed:
+            self.next(state, move)
 
 
 # -- the room ---------------------------------------------------------------------------------
