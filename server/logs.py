@@ -15,13 +15,39 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 import time
 from typing import Any
 
-__all__ = ["JsonFormatter", "configure_logging", "json_logging"]
+__all__ = ["JsonFormatter", "RedactTokens", "configure_logging", "json_logging", "redact"]
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+# A token in a URL (`?token=…`, `&token=…`), a bearer header, or a signed token on its own
+# (the `payload.signature` shape of server/edge/tokens.py): nothing of it reaches a log.
+_SECRETS = re.compile(
+    r"(?P<key>(?:[?&]|\b)(?:token|moderator_token|participant_token|screen_token|embed_token)"
+    r"[=\"':\s]+)[A-Za-z0-9_\-\.~%]{12,}"
+    r"|(?P<bearer>[Bb]earer\s+)[A-Za-z0-9_\-\.~%]{8,}"
+)
+
+
+def redact(text: str) -> str:
+    return _SECRETS.sub(lambda m: (m.group("key") or m.group("bearer")) + "[redacted]", text)
+
+
+class RedactTokens(logging.Filter):
+    """On the handler: every record, ours, uvicorn's access log and libraries' alike, is
+    formatted once and stored with its tokens redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
 
 
 def json_logging(env: dict[str, str] | None = None) -> bool:
@@ -58,6 +84,7 @@ def configure_logging(level: str | int = "INFO", *, as_json: bool | None = None)
     """Route every logger (ours, uvicorn's, libraries') through one stderr handler."""
     as_json = json_logging() if as_json is None else as_json
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactTokens())
     handler.setFormatter(JsonFormatter() if as_json else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["RAW_SEND", "capture_raw_send"]
@@ -17,9 +15,4 @@ def capture_raw_send(app: ASGIApp) -> ASGIApp:
             scope[RAW_SEND] = send
         await app(scope, receive, send)
 
-    wrapped.__wrapped__ = app  # type: ignore[attr-defined]
     return wrapped
-
-
-def unwrap(app: Any) -> Any:
-    return getattr(app, "__wrapped__", app)

@@ -42,7 +42,9 @@ def test_forged_or_malformed_tokens_are_refused(server: LiveServer, token: str) 
     async def scenario() -> None:
         with pytest.raises(InvalidStatus) as refused:
             await Client.open(server.ws, room["code"], token)
-        assert refused.value.response.status_code == 403
+        # Who are you? (401, auth.token), as on every entry point; not "you may not" (403).
+        assert refused.value.response.status_code == 401
+        assert b"auth.token" in refused.value.response.body
 
     asyncio.run(scenario())
 
@@ -173,6 +175,6 @@ def test_unknown_room_handshake_is_404(server: LiveServer) -> None:
     async def scenario() -> None:
         with pytest.raises(InvalidStatus) as refused:
             await connect(f"{server.ws}/ws/rooms/ZZZZZZ?token={room['moderator_token']}")
-        assert refused.value.response.status_code in (403, 404)
+        assert refused.value.response.status_code in (401, 404)
 
     asyncio.run(scenario())
