@@ -26,7 +26,9 @@ from rooms.events import (
     AnswerRejected,
     BallotCast,
     Event,
+    ModeratorRevoked,
     ParticipantBanned,
+    ParticipantUnbanned,
     PollClosed,
     PollEdited,
     PollHidden,
@@ -54,6 +56,8 @@ from rooms.events import (
 
 __all__ = [
     "ANSWER",
+    "BAN",
+    "MODERATOR",
     "PIN",
     "POLL",
     "PUBLISHED",
@@ -166,6 +170,24 @@ TRANSCRIPT: Lifecycle[bool] = Lifecycle(
     "transcript",
     {False: {TranscriptPublished: True}, True: {}},
     refusals={TranscriptPublished: "room.already_published"},
+)
+
+# Participant.banned: a ban may be repeated (a new reason), an unban needs a ban. A banned
+# person can do nothing at all: rooms/standing.py refuses them before any table is read.
+BAN: Lifecycle[bool] = Lifecycle(
+    "ban",
+    {
+        False: {ParticipantBanned: True},
+        True: {ParticipantBanned: True, ParticipantUnbanned: False},
+    },
+    refusals={ParticipantUnbanned: "participant.not_banned"},
+)
+
+# Moderator.active: a co-moderator is revoked once, for good.
+MODERATOR: Lifecycle[bool] = Lifecycle(
+    "moderator",
+    {True: {ModeratorRevoked: False}, False: {}},
+    refusals={ModeratorRevoked: "moderator.revoked"},
 )
 
 # -- polls ------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from rooms.events import (
     TranscriptPublished,
 )
 from rooms.fields import clean_text, opt_str, req_int, req_str, req_text
-from rooms.lifecycles import TRANSCRIPT
+from rooms.lifecycles import BAN, MODERATOR, TRANSCRIPT
 from rooms.records import Record
 from rooms.settings import RoomSettings, parse_settings, valid_code
 from rooms.state import Moderator, Participant, RoomState
@@ -111,8 +111,7 @@ def decide_ban(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Ev
 
 def decide_unban(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
     person = lookup.participant(state, req_str(f, "participant_id"))
-    if not person.banned:
-        raise CommandError("participant.not_banned")
+    BAN.check(person.banned, ParticipantUnbanned)
     return ParticipantUnbanned(participant_id=person.id)
 
 
@@ -124,8 +123,7 @@ def _active_moderator(state: RoomState, moderator_id: str) -> Moderator:
     mod = state.moderators.get(moderator_id)
     if mod is None:
         raise CommandError("moderator.not_found")
-    if not mod.active:
-        raise CommandError("moderator.revoked")
+    MODERATOR.check(mod.active, ModeratorRevoked)
     return mod
 
 
@@ -228,7 +226,7 @@ def apply_joined(state: RoomState, rec: Record, ev: ParticipantJoined, fx: Effec
 
 def apply_banned(state: RoomState, rec: Record, ev: ParticipantBanned, fx: Effects) -> None:
     person = lookup.participant(state, ev.participant_id)
-    person.banned = True
+    person.banned = BAN.next(person.banned, ParticipantBanned)
     person.ban_reason = fx.reason = ev.reason
     # A banned person leaves the speaker queue, and the floor if they hold it.
     if state.queue.pop(person.id, None) is not None:
@@ -243,9 +241,7 @@ def apply_banned(state: RoomState, rec: Record, ev: ParticipantBanned, fx: Effec
 
 def apply_unbanned(state: RoomState, rec: Record, ev: ParticipantUnbanned, fx: Effects) -> None:
     person = lookup.participant(state, ev.participant_id)
-    if not person.banned:
-        raise CommandError("participant.not_banned")
-    person.banned = False
+    person.banned = BAN.next(person.banned, ParticipantUnbanned)
     person.ban_reason = None
     fx.result = {"participant_id": person.id}
     fx.target = f"participant:{person.id}"
@@ -264,7 +260,7 @@ def apply_moderator_revoked(
     state: RoomState, rec: Record, ev: ModeratorRevoked, fx: Effects
 ) -> None:
     mod = _active_moderator(state, ev.moderator_id)
-    mod.active = False
+    mod.active = MODERATOR.next(mod.active, ModeratorRevoked)
     fx.result = {"moderator_id": mod.id}
     fx.target = f"moderator:{mod.id}"
     fx.touch("moderator", mod.id, ev.TYPE)

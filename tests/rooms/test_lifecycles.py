@@ -33,6 +33,8 @@ from rooms.events import (
 )
 from rooms.lifecycles import (
     ANSWER,
+    BAN,
+    MODERATOR,
     PIN,
     POLL,
     PUBLISHED,
@@ -50,7 +52,18 @@ from rooms.lifecycles import (
 )
 from tests.rooms.harness import ORG, Room
 
-TABLES: list[Lifecycle[Any]] = [ROOM, TRANSCRIPT, POLL, RESULTS, ANSWER, QUESTION, PIN, SPEAKER]
+TABLES: list[Lifecycle[Any]] = [
+    ROOM,
+    TRANSCRIPT,
+    BAN,
+    MODERATOR,
+    POLL,
+    RESULTS,
+    ANSWER,
+    QUESTION,
+    PIN,
+    SPEAKER,
+]
 
 
 # -- the tables themselves ---------------------------------------------------------------------
@@ -146,6 +159,24 @@ def test_transcript_is_published_once() -> None:
     room.do(ORG, "room.publish")
     assert room.refuse(ORG, "room.publish") == "room.already_published"
     lost_race(room, ORG, publish, "room.already_published")
+
+
+def test_an_unban_needs_a_ban_and_a_moderator_is_revoked_once() -> None:
+    room = Room()
+    room.join("alice")
+    mod = room.do(ORG, "moderator.add", name="Mo")["moderator_id"]
+    assert room.refuse(ORG, "participant.unban", participant_id="alice") == (
+        "participant.not_banned"
+    )
+    room.do(ORG, "participant.ban", participant_id="alice", reason="spam")
+    unban = room.decide(ORG, "participant.unban", participant_id="alice")
+    room.do(ORG, "participant.ban", participant_id="alice", reason="abusive")  # again: allowed
+    room.do(ORG, "participant.unban", participant_id="alice")
+    lost_race(room, ORG, unban, "participant.not_banned")
+    revoke = room.decide(ORG, "moderator.revoke", moderator_id=mod)
+    room.do(ORG, "moderator.revoke", moderator_id=mod)
+    assert room.refuse(ORG, "moderator.revoke", moderator_id=mod) == "moderator.revoked"
+    lost_race(room, ORG, revoke, "moderator.revoked")
 
 
 def test_a_closed_poll_cannot_be_closed_or_voted_in() -> None:
@@ -351,6 +382,26 @@ def test_rooms_and_transcripts_follow_their_tables(data: st.DataObject) -> None:
             (ORG, "room.update", {"title": "Renamed"}),
             (ORG, "room.create", {"code": "TOWN", "title": "Again"}),
             ("alice", "react", {"emoji": "👍"}),
+        ],
+    ).run(data)
+
+
+@PROPERTY
+@given(st.data())
+def test_bans_and_revocations_follow_their_tables(data: st.DataObject) -> None:
+    room = Room()
+    room.join("alice")
+    mod = room.do(ORG, "moderator.add", name="Mo")["moderator_id"]
+    Machine(
+        room,
+        [
+            ("ban", BAN, lambda s: s.participants["alice"].banned),
+            ("moderator", MODERATOR, lambda s: s.moderators[mod].active),
+        ],
+        [
+            (ORG, "participant.ban", {"participant_id": "alice", "reason": "spam"}),
+            (ORG, "participant.unban", {"participant_id": "alice"}),
+            (ORG, "moderator.revoke", {"moderator_id": mod}),
         ],
     ).run(data)
 
