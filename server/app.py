@@ -6,6 +6,8 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 
@@ -41,6 +43,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             yield
         finally:
             await hub.stop()
+            await runtime.limiter.close()
 
     routes = [
         Route("/healthz", http_api.healthz),
@@ -56,6 +59,13 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         *report_routes(),
         *page_routes(),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # With TOWNHALL_ALLOWED_HOSTS, any other Host header is refused (400) before it can be
+    # reflected into a link or a QR code.
+    middleware = (
+        [Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))]
+        if settings.allowed_hosts
+        else []
+    )
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.runtime = runtime
     return capture_raw_send(app)

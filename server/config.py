@@ -20,8 +20,17 @@ class ConfigError(Exception):
 @dataclass(frozen=True, slots=True)
 class Limits:
     max_frame_bytes: int = 64 * 1024
-    ops_per_second: float = 10.0  # sustained per connection
+    max_attendee_frame_bytes: int = 8 * 1024  # refused before decoding: attendee ops are small
+    ops_per_second: float = 10.0  # sustained per connection, and per person across them
     ops_burst: int = 30
+    # Per person across all their sockets, and per address across everyone behind it (a
+    # venue's Wi-Fi: hundreds of people), counted before a frame is decoded.
+    bytes_per_second_per_participant: float = 16 * 1024
+    bytes_burst_per_participant: int = 64 * 1024
+    ops_per_second_per_ip: float = 500.0
+    ops_burst_per_ip: int = 1000
+    bytes_per_second_per_ip: float = 1024 * 1024
+    bytes_burst_per_ip: int = 4 * 1024 * 1024
     flood_close_after: int = 100  # refused frames in a row before the socket is closed (1008)
     # New participants from one address (IPv6: one /64), shared by every process through
     # Redis at scale: a chamber of 300 on one guest Wi-Fi gets into its room within a minute;
@@ -36,6 +45,7 @@ class Limits:
     code_backoff_max_s: float = 300.0
     creates_per_minute_per_ip: float = 5.0
     creates_burst_per_ip: int = 10
+    downloads_per_minute_per_ip: float = 10.0  # anonymous downloads of a published transcript
     # A council chamber on one guest Wi-Fi is hundreds of phones behind one address.
     sockets_per_ip: int = 1000
     sockets_per_participant: int = 8  # tabs and devices of one person in one room

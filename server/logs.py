@@ -20,7 +20,14 @@ import sys
 import time
 from typing import Any
 
-__all__ = ["JsonFormatter", "RedactTokens", "configure_logging", "json_logging", "redact"]
+__all__ = [
+    "JsonFormatter",
+    "RedactTokens",
+    "SampleRefusals",
+    "configure_logging",
+    "json_logging",
+    "redact",
+]
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
@@ -48,6 +55,36 @@ class RedactTokens(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+class SampleRefusals(logging.Filter):
+    """uvicorn writes two lines per refused WebSocket handshake; a script refused 10,000 times
+    must not write 20,000. The first 20 pass, then one in 100 (with the running count)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = {"rejected": 0, "handshake": 0}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != "uvicorn.error" or record.levelno > logging.INFO:
+            return True
+        message = record.getMessage()
+        if message.startswith("connection rejected"):
+            kind = "rejected"
+        elif _REFUSED_HANDSHAKE.search(message):
+            kind = "handshake"
+        else:
+            return True
+        self.seen[kind] += 1
+        n = self.seen[kind]
+        if n > 20 and n % 100:
+            return False
+        if n > 20:
+            record.msg, record.args = f"{message} ({n} refusals so far)", None
+        return True
+
+
+_REFUSED_HANDSHAKE = re.compile(r'"WebSocket [^"]*" 4\d\d$')
 
 
 def json_logging(env: dict[str, str] | None = None) -> bool:
@@ -84,6 +121,7 @@ def configure_logging(level: str | int = "INFO", *, as_json: bool | None = None)
     """Route every logger (ours, uvicorn's, libraries') through one stderr handler."""
     as_json = json_logging() if as_json is None else as_json
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(SampleRefusals())
     handler.addFilter(RedactTokens())
     handler.setFormatter(JsonFormatter() if as_json else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()

@@ -174,6 +174,8 @@ _REFUSAL_PAGES = {
         N_("Request refused"),
         N_("This form came from another site or has expired. Reload the page and try again."),
     ),
+    "frame.too_large": (N_("Request refused"), N_("That was more than this form can take.")),
+    "rate.limited": (N_("Please wait a moment"), N_("Too many requests came from your address.")),
 }
 _BAD_LINK = (N_("This link is not valid"), N_("Ask the organiser for a new link."))
 
@@ -355,10 +357,7 @@ async def _act(
     op_id = (given_id if isinstance(given_id, str) and given_id else membership.new_id("f-"))[
         : ops.MAX_OP_ID
     ]
-    sender = ops.Sender(host.code, caller.participant_id, caller.role, caller.ip)
-    frame = await ops.run(
-        caller.runtime, host, sender, op, op_id, op_fields(op, form, host.state)
-    )
+    frame = await ops.run(caller, op, op_id, op_fields(op, form, host.state))
     failed: str | None = frame["code"] if frame["type"] == "error" else None
     hx = request.headers.get("hx-request") == "true"
     if op == "moderator.add" and failed is None:

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from starlette.requests import HTTPConnection
 
 from server.config import Settings
-from server.edge.addresses import AddressPolicy, address_bucket, parse_networks
+from server.edge.addresses import AddressPolicy, address_bucket
 from server.edge.admission import Admission
+from server.edge.budgets import IntakeBudgets
 from server.edge.limiter import Limiter, open_limiter
 from server.edge.security import SecurityLog
 from server.live.hub import Hub
@@ -29,6 +30,7 @@ class Runtime:
     ops_per_ip: KeyedBuckets  # HTTP ops (forms, bots) per address
     reads_per_ip: KeyedBuckets  # anonymous downloads (a published transcript) per address
     security: SecurityLog
+    budgets: IntakeBudgets  # what a WebSocket frame may cost before it is decoded
     sockets_per_ip: dict[str, int] = field(default_factory=dict)
 
     @classmethod
@@ -39,12 +41,15 @@ class Runtime:
         return cls(
             settings=settings,
             hub=hub,
-            addresses=AddressPolicy.of(parse_networks(",".join(settings.trusted_proxies))),
+            addresses=AddressPolicy.trusting(settings.trusted_proxies),
             limiter=limiter,
             admission=Admission(limits, limiter, security),
             ops_per_ip=KeyedBuckets(limits.ops_per_second * 5, limits.ops_burst * 5),
-            reads_per_ip=KeyedBuckets(10 / 60, 10),
+            reads_per_ip=KeyedBuckets(
+                limits.downloads_per_minute_per_ip / 60, int(limits.downloads_per_minute_per_ip)
+            ),
             security=security,
+            budgets=IntakeBudgets(limits),
         )
 
 

@@ -77,7 +77,7 @@ class SecurityLog:
         )
         n = entry.refused[kind]
         if n <= 5 or n % 100 == 0:  # sampled: a flood of forgeries must not flood the log
-            log.warning("room %s: refused %s from %s (%s), %d so far", room, kind, ip, detail, n)
+            log.info("room %s: refused %s from %s (%s), %d so far", room, kind, ip, detail, n)
 
     def joined(self, room: str, ip: str) -> None:
         """A new participant joined (not a re-join with the same cookie)."""

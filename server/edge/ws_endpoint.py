@@ -20,8 +20,8 @@ from server.edge import ops
 from server.edge.addresses import address_bucket
 from server.edge.answers import answer_of, error_body
 from server.edge.gate import Caller, admit, check_origin
-from server.live.asgi import RAW_SEND
-from server.live.codec import Encoding, FrameError, decode_frame
+from server.live.asgi import RAW_SEND, mark_denied
+from server.live.codec import Encoding, FrameError, decode_frame, peek_op_id
 from server.live.connection import Connection, schedule_close
 from server.live.outbox import RawOutbox, make_outbox
 from server.live.ratelimit import Bucket
@@ -65,6 +65,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         await websocket.send_denial_response(
             JSONResponse(error_body(error), status_code=answer_of(error.code).status)
         )
+        mark_denied(websocket.scope)
         return
     runtime, host, claims, ip = caller.runtime, caller.host, caller.claims, caller.ip
     where = address_bucket(ip)
@@ -131,28 +132,34 @@ def _since(raw: str | None) -> int | None:
 
 
 async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) -> None:
-    runtime, host = caller.runtime, caller.host
-    limits = runtime.settings.limits
-    sender = ops.Sender(conn.room, conn.participant_id, conn.role, conn.ip)
+    runtime = caller.runtime
+    limits, budgets = runtime.settings.limits, runtime.budgets
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
-        if not conn.bucket.take(time.monotonic()):
+        text, data = message.get("text"), message.get("bytes")
+        size = len(text) if text is not None else len(data) if data is not None else 0
+        refused = budgets.refusal(conn, size, time.monotonic())
+        if refused is not None:
             conn.refused_in_a_row += 1
             if conn.refused_in_a_row >= limits.flood_close_after:
                 close = answer_of("rate.limited").close or 1008
                 await _close_now(websocket, conn, close, "flooding")
                 return
             if conn.refused_in_a_row <= 5 or conn.refused_in_a_row % 20 == 0:
-                conn.send({"type": "error", **CommandError("rate.limited").to_dict()})
+                refusal: dict[str, object] = {"type": "error"}
+                op_id = peek_op_id(text, data)
+                if op_id is not None:
+                    refusal["op_id"] = op_id  # so the client knows which op to send again
+                conn.send({**refusal, **CommandError(refused).to_dict()})
             continue
         if conn.refused_in_a_row:
             # Forgive slowly: a steady flood gets one frame through per refill and must not
             # reset its count with it (1,000 frames/s would otherwise never be closed).
             conn.refused_in_a_row = max(0, conn.refused_in_a_row - FORGIVE_PER_ACCEPTED)
         try:
-            frame = decode_frame(message.get("text"), message.get("bytes"), conn.encoding)
+            frame = decode_frame(text, data, conn.encoding)
         except FrameError as error:
             conn.send({"type": "error", "code": error.code, "message": error.message})
             if error.close_code is not None:
@@ -168,5 +175,5 @@ async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) 
         except CommandError as error:
             conn.send({"type": "error", **error.to_dict()})
             continue
-        ops.start(runtime, host, sender, op, op_id, frame, conn.send)
+        ops.start(caller, op, op_id, frame, conn.send)
 
