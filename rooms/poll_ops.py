@@ -29,7 +29,9 @@ from rooms.events import (
     PollRevealed,
 )
 from rooms.fields import clean_text, opt_int, opt_str, req_id
-from rooms.polls import WORD_MAX, apply_ballot, parse_definition, read_choice, reset_tally
+from rooms.lifecycles import ANSWER, POLL, RESULTS
+from rooms.poll_kinds import KINDS, WORD_MAX
+from rooms.polls import apply_ballot, parse_definition, read_choice, reset_tally
 from rooms.records import Record
 from rooms.screening import screen, text_language
 from rooms.state import Answer, Poll, PollDef, RoomState
@@ -56,9 +58,8 @@ def _changes_allowed(state: RoomState, poll: Poll) -> bool:
 
 
 def _check_votable(state: RoomState, poll: Poll, voter: str, at: int) -> None:
-    if poll.state == "draft":
-        raise CommandError("poll.not_open")
-    if poll.state == "closed" or (poll.closes_at is not None and at >= poll.closes_at):
+    POLL.check(poll.state, BallotCast)
+    if poll.closes_at is not None and at >= poll.closes_at:
         raise CommandError("poll.closed")
     if voter in poll.ballots and not _changes_allowed(state, poll):
         raise CommandError("vote.duplicate")
@@ -78,8 +79,7 @@ def decide_edit(
     state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
 ) -> Event:
     poll = lookup.poll(state, req_id(f, "poll_id"))
-    if poll.state != "draft":
-        raise CommandError("poll.not_draft")
+    POLL.check(poll.state, PollEdited)
     d = parse_definition(f, poll.defn)
     return PollEdited(poll_id=poll.id, **{name: getattr(d, name) for name in _DEF_FIELDS})
 
@@ -88,8 +88,7 @@ def decide_open(
     state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
 ) -> Event:
     poll = lookup.poll(state, req_id(f, "poll_id"))
-    if poll.state == "open":
-        raise CommandError("poll.already_open")
+    POLL.check(poll.state, PollOpened)
     duration = opt_int(f, "duration_s", 1, 7 * 24 * 3600, 0)
     return PollOpened(poll_id=poll.id, closes_at=ctx.at + duration * 1000 if duration else None)
 
@@ -98,15 +97,8 @@ def decide_close(
     state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
 ) -> Event:
     poll = lookup.poll(state, req_id(f, "poll_id"))
-    _check_closable(poll)
+    POLL.check(poll.state, PollClosed)
     return PollClosed(poll_id=poll.id)
-
-
-def _check_closable(poll: Poll) -> None:
-    if poll.state == "draft":
-        raise CommandError("poll.not_open")
-    if poll.state == "closed":
-        raise CommandError("poll.closed")
 
 
 def _simple(cls: type[PollRevealed | PollHidden | PollDeleted]) -> Decider:
@@ -121,7 +113,7 @@ def decide_vote(
 ) -> Event:
     poll = lookup.poll(state, req_id(f, "poll_id"))
     _check_votable(state, poll, ctx.actor, ctx.at)
-    if poll.defn.kind not in _TEXT_KINDS:
+    if not KINDS[poll.defn.kind].screened:
         return BallotCast(
             poll_id=poll.id, choice=read_choice(poll.defn, f.get("choice"), _unread).choice
         )
@@ -141,9 +133,6 @@ def decide_vote(
     )
 
 
-_TEXT_KINDS = frozenset({"open", "wordcloud"})
-
-
 def _texts(raw: object) -> list[str]:
     # Only for detecting the language; read_choice validates the choice itself.
     if isinstance(raw, str):
@@ -153,10 +142,6 @@ def _texts(raw: object) -> list[str]:
 
 def _unread(text: str) -> Verdict:
     raise AssertionError("only open and wordcloud ballots hold text")
-
-
-# Approve from pending; reject from pending, or from approved (a post-moderation take-down).
-_FROM = {AnswerApproved: ("pending",), AnswerRejected: ("pending", "approved")}
 
 
 def _pending_answer(state: RoomState, f: Mapping[str, Any], cls: type[Event]) -> Answer:
@@ -214,8 +199,7 @@ def apply_created(state: RoomState, rec: Record, ev: PollCreated, fx: Effects) -
 
 def apply_edited(state: RoomState, rec: Record, ev: PollEdited, fx: Effects) -> None:
     poll = lookup.poll(state, ev.poll_id)
-    if poll.state != "draft":
-        raise CommandError("poll.not_draft")
+    poll.state = POLL.next(poll.state, PollEdited)
     fx.before = definition_dict(poll.defn)
     poll.defn = _def_of(ev)
     reset_tally(poll)  # a draft has no ballots; the shape may have changed
@@ -231,32 +215,30 @@ def _done(fx: Effects, poll: Poll, ev: Event) -> None:
 
 def apply_opened(state: RoomState, rec: Record, ev: PollOpened, fx: Effects) -> None:
     poll = lookup.poll(state, ev.poll_id)
-    if poll.state == "open":
-        raise CommandError("poll.already_open")
+    opened = POLL.next(poll.state, PollOpened)
     closes_at = ev.closes_at if ev.closes_at is not None else poll.defn.closes_at
     # A reopened poll whose deadline has passed runs until closed by hand.
     poll.closes_at = closes_at if closes_at is not None and closes_at > rec.at else None
-    poll.state = "open"
+    poll.state = opened
     poll.was_public = True
     _done(fx, poll, ev)
 
 
 def apply_closed(state: RoomState, rec: Record, ev: PollClosed, fx: Effects) -> None:
     poll = lookup.poll(state, ev.poll_id)
-    _check_closable(poll)
-    poll.state = "closed"
+    poll.state = POLL.next(poll.state, PollClosed)
     _done(fx, poll, ev)
 
 
 def apply_revealed(state: RoomState, rec: Record, ev: PollRevealed, fx: Effects) -> None:
     poll = lookup.poll(state, ev.poll_id)
-    poll.revealed = True
+    poll.revealed = RESULTS.next(poll.revealed, PollRevealed)
     _done(fx, poll, ev)
 
 
 def apply_hidden(state: RoomState, rec: Record, ev: PollHidden, fx: Effects) -> None:
     poll = lookup.poll(state, ev.poll_id)
-    poll.revealed = False
+    poll.revealed = RESULTS.next(poll.revealed, PollHidden)
     _done(fx, poll, ev)
 
 
@@ -274,7 +256,7 @@ def apply_ballot_cast(state: RoomState, rec: Record, ev: BallotCast, fx: Effects
     previous = apply_ballot(poll, rec.actor, ev.choice)
     fx.result = {"poll_id": poll.id, "replaced": previous is not None}
     fx.touch("poll", poll.id, ev.TYPE)
-    if poll.defn.kind in _TEXT_KINDS:
+    if KINDS[poll.defn.kind].screened:
         _review_item(state, rec, ev, poll, fx)
 
 
@@ -289,7 +271,7 @@ def _review_item(state: RoomState, rec: Record, ev: BallotCast, poll: Poll, fx: 
         del state.answers[old]
         del poll.answer_ids[old]
         fx.touch("answer", old, ev.TYPE)
-    wordcloud = poll.defn.kind == "wordcloud"
+    wordcloud = not KINDS[poll.defn.kind].answers  # its held words are the item
     if wordcloud and not ev.held:
         return
     waits = wordcloud or state.settings.moderation == "pre" or holds(ev.flags)
@@ -316,8 +298,7 @@ def _review_item(state: RoomState, rec: Record, ev: BallotCast, poll: Poll, fx: 
 
 def _moderated(state: RoomState, answer_id: int, cls: type[Event]) -> Answer:
     found = lookup.answer(state, answer_id)
-    if found.state not in _FROM[cls]:
-        raise CommandError("answer.not_pending")
+    ANSWER.check(found.state, cls)
     return found
 
 
@@ -327,7 +308,7 @@ def apply_answer_approved(state: RoomState, rec: Record, ev: AnswerApproved, fx:
         fx.before, fx.after = found.text, ev.text
         found.original_text = found.text
         found.text = ev.text
-    found.state = "approved"
+    found.state = ANSWER.next(found.state, AnswerApproved)
     if found.wordcloud:
         _count_words(state, found, +1)
     _answer_done(fx, found, ev)
@@ -337,7 +318,7 @@ def apply_answer_rejected(state: RoomState, rec: Record, ev: AnswerRejected, fx:
     found = _moderated(state, ev.answer_id, AnswerRejected)
     if found.wordcloud and found.state == "approved":
         _count_words(state, found, -1)
-    found.state = "rejected"
+    found.state = ANSWER.next(found.state, AnswerRejected)
     found.reason = fx.reason = ev.reason
     _answer_done(fx, found, ev)
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from moderation.roles import Role
 from rooms.floor_ops import REACTIONS, WINDOW_MS
+from rooms.lifecycles import PUBLISHED
+from rooms.poll_kinds import KINDS
 from rooms.polls import results
-from rooms.question_ops import VISIBLE
 from rooms.state import Answer, Participant, Poll, Question, RoomState
 
 __all__ = [
@@ -67,7 +68,7 @@ def results_visible(poll: Poll, role: Role) -> bool:
 
 def poll_results(state: RoomState, poll: Poll) -> dict[str, Any]:
     approved = None
-    if poll.defn.kind == "open":
+    if KINDS[poll.defn.kind].answers:
         approved = [
             {"answer_id": a.id, "text": a.text}
             for a in (state.answers[i] for i in poll.answer_ids)
@@ -107,7 +108,7 @@ def poll_view(state: RoomState, poll: Poll, role: Role) -> dict[str, Any]:
 def question_visible(q: Question, role: Role) -> bool:
     if is_moderator(role):
         return True
-    return role is not Role.EMBED and q.state in VISIBLE
+    return role is not Role.EMBED and q.state in PUBLISHED
 
 
 def _name(state: RoomState, participant_id: str) -> str | None:

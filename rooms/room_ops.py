@@ -32,6 +32,7 @@ from rooms.events import (
     TranscriptPublished,
 )
 from rooms.fields import clean_text, opt_str, req_int, req_str, req_text
+from rooms.lifecycles import BAN, MODERATOR, TRANSCRIPT
 from rooms.records import Record
 from rooms.settings import RoomSettings, parse_settings, valid_code
 from rooms.state import Moderator, Participant, RoomState
@@ -51,7 +52,7 @@ def code_hash(code: str) -> str:
 
 
 def decide_create(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    if state.seq != 0 or state.created:
+    if state.seq != 0:  # the room's first entry (once created, the ROOM table says so too)
         raise CommandError("room.exists")
     code = req_str(f, "code")
     if not valid_code(code):
@@ -110,8 +111,7 @@ def decide_ban(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Ev
 
 def decide_unban(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
     person = lookup.participant(state, req_str(f, "participant_id"))
-    if not person.banned:
-        raise CommandError("participant.not_banned")
+    BAN.check(person.banned, ParticipantUnbanned)
     return ParticipantUnbanned(participant_id=person.id)
 
 
@@ -123,8 +123,7 @@ def _active_moderator(state: RoomState, moderator_id: str) -> Moderator:
     mod = state.moderators.get(moderator_id)
     if mod is None:
         raise CommandError("moderator.not_found")
-    if not mod.active:
-        raise CommandError("moderator.revoked")
+    MODERATOR.check(mod.active, ModeratorRevoked)
     return mod
 
 
@@ -156,8 +155,7 @@ def decide_issue_codes(state: RoomState, f: D, ctx: Context, filters: TextFilter
 
 
 def decide_publish(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    if state.transcript_public:
-        raise CommandError("room.already_published")
+    TRANSCRIPT.check(state.transcript_public, TranscriptPublished)
     return TranscriptPublished()
 
 
@@ -176,9 +174,7 @@ DECIDERS: dict[str, Decider] = {
 
 
 def apply_created(state: RoomState, rec: Record, ev: RoomCreated, fx: Effects) -> None:
-    if state.created:
-        raise CommandError("room.exists")
-    state.created = True
+    state.created = True  # the reducer checked the ROOM table: a room is created once
     state.code = ev.code
     state.title = ev.title
     state.organiser = rec.actor
@@ -230,7 +226,7 @@ def apply_joined(state: RoomState, rec: Record, ev: ParticipantJoined, fx: Effec
 
 def apply_banned(state: RoomState, rec: Record, ev: ParticipantBanned, fx: Effects) -> None:
     person = lookup.participant(state, ev.participant_id)
-    person.banned = True
+    person.banned = BAN.next(person.banned, ParticipantBanned)
     person.ban_reason = fx.reason = ev.reason
     # A banned person leaves the speaker queue, and the floor if they hold it.
     if state.queue.pop(person.id, None) is not None:
@@ -245,9 +241,7 @@ def apply_banned(state: RoomState, rec: Record, ev: ParticipantBanned, fx: Effec
 
 def apply_unbanned(state: RoomState, rec: Record, ev: ParticipantUnbanned, fx: Effects) -> None:
     person = lookup.participant(state, ev.participant_id)
-    if not person.banned:
-        raise CommandError("participant.not_banned")
-    person.banned = False
+    person.banned = BAN.next(person.banned, ParticipantUnbanned)
     person.ban_reason = None
     fx.result = {"participant_id": person.id}
     fx.target = f"participant:{person.id}"
@@ -266,7 +260,7 @@ def apply_moderator_revoked(
     state: RoomState, rec: Record, ev: ModeratorRevoked, fx: Effects
 ) -> None:
     mod = _active_moderator(state, ev.moderator_id)
-    mod.active = False
+    mod.active = MODERATOR.next(mod.active, ModeratorRevoked)
     fx.result = {"moderator_id": mod.id}
     fx.target = f"moderator:{mod.id}"
     fx.touch("moderator", mod.id, ev.TYPE)
@@ -284,9 +278,7 @@ def apply_codes_issued(state: RoomState, rec: Record, ev: CodesIssued, fx: Effec
 
 
 def apply_published(state: RoomState, rec: Record, ev: TranscriptPublished, fx: Effects) -> None:
-    if state.transcript_public:
-        raise CommandError("room.already_published")
-    state.transcript_public = True
+    state.transcript_public = TRANSCRIPT.next(state.transcript_public, TranscriptPublished)
     fx.target = f"room:{state.code}"
     fx.after = {"transcript_public": True}
     fx.touch("room", None, ev.TYPE)

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from moderation.roles import OPS
 from rooms import CommandError, Context
 from server.edge.answers import answer_of
 from server.edge.gate import Caller
@@ -32,6 +33,11 @@ def check_shape(op: object, op_id: object) -> tuple[str, str]:
             "field.missing" if op_id is None else "field.invalid",
             f"`op_id` must be a string of 1 to {MAX_OP_ID} characters",
         )
+    row = OPS.get(op)
+    if row is not None and row.server:
+        # Only the server sends these (creating a room, joining one), through their own
+        # entry points and admission budgets: never as a client's op.
+        raise CommandError("op.unknown", f"{op} is not an operation clients send")
     return op, op_id
 
 

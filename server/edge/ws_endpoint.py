@@ -170,10 +170,13 @@ async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) 
             # What this socket has been sent, not the room's head: resuming from it is safe.
             conn.send({"type": "pong", "seq": conn.sent_seq})
             continue
+        raw_op_id = frame.pop("op_id", None)
         try:
-            op, op_id = ops.check_shape(frame.pop("op"), frame.pop("op_id", None))
+            op, op_id = ops.check_shape(frame.pop("op"), raw_op_id)
         except CommandError as error:
-            conn.send({"type": "error", **error.to_dict()})
+            named = isinstance(raw_op_id, str) and 1 <= len(raw_op_id) <= ops.MAX_OP_ID
+            conn.send(
+                {"type": "error", **({"op_id": raw_op_id} if named else {}), **error.to_dict()}
+            )
             continue
         ops.start(caller, op, op_id, frame, conn.send)
-

@@ -21,11 +21,12 @@ from typing import Any
 
 from moderation.roles import Role
 from rooms import snapshot_view
-from rooms.evaluation import evaluate, record_from_dict
+from rooms.evaluation import evaluate
 from rooms.records import Record
+from rooms.transcript import records_from_lines, records_of, replay
 from server.store import open_store, sqlite_path
 from server.store.base import Committed
-from server.tools.exports import read_entries, records_of, replay, write_export
+from server.tools.exports import read_entries, write_export
 from server.tools.verify import parse_receipt, render_text, verify_lines
 
 __all__ = ["add_commands", "run"]
@@ -116,14 +117,10 @@ def _lines(path: str) -> list[str]:
 
 
 def _records_from_file(path: str) -> list[Record]:
-    records = []
-    for number, line in enumerate(_lines(path), 1):
-        if not line.strip():
-            continue
-        try:
-            records.append(record_from_dict(json.loads(line)))
-        except ValueError as exc:
-            raise Refused(f"{path} line {number}: {exc}") from None
+    try:
+        records = records_from_lines(_lines(path))
+    except ValueError as exc:
+        raise Refused(f"{path} {exc}") from None
     if not records:
         raise Refused(f"{path} holds no entries")
     return records
