@@ -1,4 +1,4 @@
-"""The room's default interface language: a loose BCP 47 tag; which are shipped is the edge's call."""
+"""The room's default interface language: a loose BCP 47 tag; the edge decides what is shipped."""
 
 from __future__ import annotations
 
