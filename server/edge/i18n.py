@@ -253,8 +253,12 @@ class Translator:
     def reason(self, code: str | None) -> str:
         return self(REASONS[code]) if code in REASONS else code or ""
 
+    def join(self, items: list[str] | tuple[str, ...]) -> str:
+        """A short run of items ("Single choice, Open"), with the language's separator."""
+        return self.pgettext("list separator", ", ").join(items)
+
     def flags(self, codes: list[str] | tuple[str, ...]) -> str:
-        return ", ".join(self(FLAGS[c]) if c in FLAGS else c for c in codes)
+        return self.join([self(FLAGS[c]) if c in FLAGS else c for c in codes])
 
     def kind(self, code: str) -> str:
         return self(POLL_KINDS[code]) if code in POLL_KINDS else code

@@ -79,7 +79,7 @@ function pollCard(poll, you) {
   const voted = mine !== undefined && mine !== null;
   const card = h("article", { class: "card poll", id: `poll-${poll.poll_id}`, "aria-labelledby": `poll-${poll.poll_id}-q` },
     h("h3", { id: `poll-${poll.poll_id}-q`, text: poll.question }),
-    h("p", { class: "poll-state" }, t.name("poll_states", poll.state),
+    h("p", { class: "poll-state" }, t.word("poll_states", poll.state),
       voted ? [" · ", h("strong", { text: t("Your vote") }), " ✓"] : []));
   if (poll.state === "open" && (!voted || poll.allow_changes)) {
     const form = opForm("vote", "vote", hidden("poll_id", poll.poll_id), voteFields(poll, mine),
@@ -114,7 +114,7 @@ function renderQuestions(room, you) {
       return h("li", { class: `card question${q.pinned ? " pinned" : ""}`, id: `q-${q.question_id}` },
         q.pinned ? h("strong", { class: "badge", text: t("Pinned") }) : null,
         h("p", { class: "q-text", text: q.text }),
-        h("p", { class: "q-meta", text: (q.author || t("Anonymous")) + (q.state === "answered" ? ` · ${t.name("question_states", "answered")}` : "") }),
+        h("p", { class: "q-meta", text: (q.author || t("Anonymous")) + (q.state === "answered" ? ` · ${t.word("question_states", "answered")}` : "") }),
         q.answer ? h("p", { class: "q-answer", text: `${t("Reply")}: ${q.answer}` }) : null,
         opForm(op, "inline", hidden("question_id", q.question_id),
           h("button", { type: "submit", class: "upvote", "aria-pressed": voted ? "true" : "false" },
@@ -127,7 +127,7 @@ function renderQuestions(room, you) {
   if (own.length) {
     box.append(h("h3", { text: t("Your questions") }), h("ul", { class: "mine" }, own.map((q) =>
       h("li", { class: `q-${q.state}` }, h("span", { text: q.text }), " ",
-        h("em", { text: t.name("question_states", q.state) + (q.reason ? `: ${t.name("reasons", q.reason)}` : "") }),
+        h("em", { text: t.word("question_states", q.state) + (q.reason ? `: ${t.word("reasons", q.reason)}` : "") }),
         q.state === "pending" ? opForm("question.withdraw", "inline", hidden("question_id", q.question_id),
           h("button", { type: "submit", text: t("Withdraw") })) : null))));
   }

@@ -91,7 +91,7 @@ function fill(text, values) {
 }
 
 // `t("Vote")`, and from the server's table (server/edge/i18n.py js_table): `t.n(key, count)`
-// plural forms by the browser's CLDR plural category, `t.name(table, code)` words for the
+// plural forms by the browser's CLDR plural category, `t.word(group, code)` words for the
 // engine's codes, `t.error(code, message)`, numbers and percentages as the server formats them.
 export function translator(strings, table) {
   const tb = table || {};
@@ -106,7 +106,7 @@ export function translator(strings, table) {
   };
   t.num = (x) => num.format(x);
   t.pct = (x) => pct.format(x);
-  t.name = (group, code) => ((tb[group] || {})[code]) || code;
+  t.word = (group, code) => ((tb[group] || {})[code]) || code;
   t.error = (code, message) => ((tb.errors || {})[code]) || message || code;
   return t;
 }
