@@ -16,6 +16,9 @@ __all__ = ["MODERATION_MODES", "ROOM_CODE", "RoomSettings", "parse_settings", "v
 MODERATION_MODES = ("pre", "post")
 # What a room code may look like, here and in every path the server routes.
 ROOM_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# A BCP 47 language tag, loosely: a language and up to three subtags (`es`, `pt-BR`,
+# `zh-Hans`). Whether the server ships that language is the edge's business, not the room's.
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,7 @@ class RoomSettings:
     # flag here, and terms that always hold a text for review here.
     filter_allow: tuple[str, ...] = ()
     filter_deny: tuple[str, ...] = ()
+    language: str | None = None  # the interface language for people who did not choose one
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -113,6 +117,14 @@ def parse_settings(raw: object, base: RoomSettings) -> RoomSettings:
         if code not in (None, "") and (not isinstance(code, str) or not ROOM_CODE.match(code)):
             raise _bad("access_code", "must be 1-32 letters, digits, '-' or '_'")
         changes["access_code"] = code or None
+    if "language" in raw:
+        language = raw["language"]
+        # "" or null removes the default (the server's own default applies).
+        if language not in (None, "") and (
+            not isinstance(language, str) or not _LANGUAGE.match(language)
+        ):
+            raise _bad("language", "must be a language tag such as 'es' or 'pt-BR'")
+        changes["language"] = language or None
     if "districts" in raw:
         districts = raw["districts"]
         if (

@@ -19,7 +19,7 @@ from rooms.records import Record
 from rooms.reducer import apply, new_room
 from rooms.state import RoomState
 
-__all__ = ["Entry", "record_from_dict", "records_from_lines", "records_of", "replay"]
+__all__ = ["BadLine", "Entry", "record_from_dict", "records_from_lines", "records_of", "replay"]
 
 
 class Entry(Protocol):
@@ -47,6 +47,15 @@ def records_of(entries: Iterable[Entry | Mapping[str, Any]]) -> list[Record]:
     return [record_from_dict(e if isinstance(e, Mapping) else e.to_dict()) for e in entries]
 
 
+class BadLine(ValueError):
+    """A transcript line that is not a record: which one (from 1), and why."""
+
+    def __init__(self, line: int, error: Exception) -> None:
+        super().__init__(f"line {line}: {error}")
+        self.line = line
+        self.error = error
+
+
 def records_from_lines(lines: Iterable[str]) -> list[Record]:
     """The records of a JSON Lines transcript, blank lines skipped.
 
@@ -59,7 +68,7 @@ def records_from_lines(lines: Iterable[str]) -> list[Record]:
         try:
             records.append(record_from_dict(json.loads(text)))
         except ValueError as exc:  # json.JSONDecodeError is one
-            raise ValueError(f"line {number}: {exc}") from None
+            raise BadLine(number, exc) from None
     return records
 
 

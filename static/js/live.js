@@ -6,9 +6,9 @@ const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 
 export function pageConfig() {
   const data = document.body.dataset;
-  let strings = {};
-  try { strings = JSON.parse(data.strings || "{}"); } catch { strings = {}; }
-  return { code: data.code, role: data.role, token: data.token || "", strings };
+  const parse = (text) => { try { return JSON.parse(text || "{}"); } catch { return {}; } };
+  // strings: plain translations; i18n: plural forms, words for codes, the page's language.
+  return { code: data.code, role: data.role, token: data.token || "", strings: parse(data.strings), i18n: parse(data.i18n) };
 }
 
 export function newOpId() {
