@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rooms.op_memory import RECENT_OPS
+from server.store.files import FILE_MODE, private_dir, private_file
 
 __all__ = ["Settings", "default_store_url", "load_settings"]
 
@@ -59,6 +60,11 @@ class Settings:
     snapshot_every: int = 20_000
     active_days: int = 7  # rooms touched within this many days are rebuilt at start
     room_creation_key: str = ""  # when set, POST /api/rooms needs it as a Bearer token
+    # /readyz fails when less than this is free where the SQLite file lives (or the data dir).
+    min_free_disk_mb: int = 200
+    # The chain's tail check: entries per hosted room, and seconds between sweeps.
+    chain_check_entries: int = 200
+    chain_check_interval_s: float = 300.0
     limits: Limits = field(default_factory=Limits)
 
     def with_(self, **changes: object) -> Settings:
@@ -66,17 +72,20 @@ class Settings:
 
 
 def _secret(data_dir: Path, configured: str) -> bytes:
-    """TOWNHALL_SECRET wins; otherwise a random key kept in the data folder across restarts."""
+    """TOWNHALL_SECRET wins; otherwise a random key kept in the data folder across restarts,
+    readable by the server's user only (0600, in a 0700 folder)."""
     if configured:
         return configured.encode()
     path = data_dir / "secret.key"
+    private_dir(data_dir)
     if path.exists():
+        private_file(path)
         return path.read_bytes().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48).encode()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     with os.fdopen(fd, "wb") as handle:
         handle.write(key)
+    private_file(path)  # O_CREAT's mode passed through the umask; make sure
     return key
 
 
@@ -102,6 +111,8 @@ def default_store_url(env: dict[str, str] | None = None) -> str:
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("TOWNHALL_DATA_DIR", "data"))
+    if data_dir.is_dir():
+        private_dir(data_dir)  # ours: the transcript, the key, snapshots (0700)
     limits = _limits_from(env)
     origins = tuple(
         o.strip().rstrip("/")
@@ -121,5 +132,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         tick_max_ms=int(env.get("TOWNHALL_TICK_MAX_MS", "200")),
         snapshot_every=int(env.get("TOWNHALL_SNAPSHOT_EVERY", "20000")),
         room_creation_key=env.get("TOWNHALL_ROOM_CREATION_KEY", ""),
+        min_free_disk_mb=int(env.get("TOWNHALL_MIN_FREE_DISK_MB", "200")),
+        chain_check_entries=int(env.get("TOWNHALL_CHAIN_CHECK_ENTRIES", "200")),
+        chain_check_interval_s=float(env.get("TOWNHALL_CHAIN_CHECK_INTERVAL_S", "300")),
         limits=limits,
     )
