@@ -11,7 +11,7 @@ from starlette.types import ASGIApp
 
 from server.broker import open_broker
 from server.config import Settings, load_settings
-from server.edge import http_api
+from server.edge import health, http_api
 from server.edge.export_routes import export_routes
 from server.edge.metrics import metrics_endpoint
 from server.edge.pages import page_routes
@@ -42,7 +42,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             await hub.stop()
 
     routes = [
-        Route("/healthz", http_api.healthz),
+        Route("/healthz", health.healthz),
+        Route("/readyz", health.Readiness(settings, hub).endpoint),
         Route("/metrics", metrics_endpoint),
         Route("/api/rooms", http_api.create_room, methods=["POST"]),
         Route("/api/rooms/{code:str}", http_api.get_room),
