@@ -133,7 +133,11 @@ class Hub:
         host, damaged = await self._from_snapshot(code)
         if host is None:
             host = RoomHost(code, new_room(), self._deps())
-            await host.catch_up()
+            try:
+                await host.catch_up()
+            except BaseException:
+                await host.stop()
+                raise
             if damaged:
                 self._schedule_snapshot(host)  # a fresh one: replay once, not on every load
         if host.state.seq == 0:

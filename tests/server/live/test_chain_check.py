@@ -258,3 +258,32 @@ def test_an_entry_changed_while_serving_is_reported_within_a_sweep(tmp_path: Pat
         assert _breaks_total(server) == 1  # a counter: it was found once
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_a_room_whose_log_no_longer_reads_is_reported_and_the_others_start(
+    tmp_path: Path,
+) -> None:
+    server = LiveServer(tmp_path / "data")
+    db = tmp_path / "data" / "townhall.db"
+    server.start()
+    try:
+        broken = hold_meeting(server, "unreadable")
+        other = hold_meeting(server, "fine")
+        seq = _ballot_seq(server, broken)
+        before = view(server, other.code, other.moderator)
+    finally:
+        server.stop()
+    _tamper(db, broken.code, seq, data='{"choice":')  # not JSON any more
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM snapshots")  # so the room must replay its whole log
+    server.start()
+    try:
+        assert view(server, other.code, other.moderator) == before
+        ready = httpx.get(server.http + "/readyz")
+        assert ready.status_code == 503
+        assert f"room {broken.code} at seq {seq}: hash mismatch" in ready.json()["checks"]["chain"]
+        assert f"room {broken.code}: cannot be loaded; the other rooms start" in server.logs()
+        assert "Task was destroyed" not in server.logs()  # the failed load left nothing behind
+    finally:
+        server.stop()
