@@ -6,11 +6,13 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 
 from server.broker import open_broker
-from server.config import Settings, load_settings
+from server.config import Settings, check_signing_key, load_settings
 from server.edge import health, http_api
 from server.edge.export_routes import export_routes
 from server.edge.metrics import metrics_endpoint
@@ -28,6 +30,7 @@ __all__ = ["create_app"]
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or load_settings()
+    check_signing_key(settings)
     hub = Hub(
         settings, open_store(settings.store_url), open_broker(settings.broker_url), load_filters()
     )
@@ -40,6 +43,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             yield
         finally:
             await hub.stop()
+            await runtime.limiter.close()
 
     routes = [
         Route("/healthz", health.healthz),
@@ -56,6 +60,13 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         *report_routes(),
         *page_routes(),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # With TOWNHALL_ALLOWED_HOSTS, any other Host header is refused (400) before it can be
+    # reflected into a link or a QR code.
+    middleware = (
+        [Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))]
+        if settings.allowed_hosts
+        else []
+    )
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.runtime = runtime
     return capture_raw_send(app)

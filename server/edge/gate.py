@@ -11,9 +11,11 @@ marks are written to the room's security record here, once, whatever the entry p
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import HTTPConnection, Request
 
@@ -36,8 +38,10 @@ __all__ = [
     "admit",
     "check_origin",
     "find_room",
+    "form_fields",
     "identify",
     "read_body",
+    "read_capped",
     "refused",
     "room_of",
 ]
@@ -85,7 +89,7 @@ def identify(conn: HTTPConnection, token: str | None = None) -> Claims | None:
     if not token:
         return None
     try:
-        return verify(runtime_of(conn).settings.secret, token, room=room, now_ms=now_ms())
+        return verify(runtime_of(conn).settings.keyring, token, room=room, now_ms=now_ms())
     except TokenError:
         return None
 
@@ -134,20 +138,35 @@ def check_origin(conn: HTTPConnection) -> None:
         raise refused(conn, CommandError("auth.origin"), f"{conn.scope['type']} {conn.url.path}")
 
 
+async def read_capped(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The body, but never more than `limit` bytes of it in memory, and within the body
+    timeout: a declared or streamed excess is refused as soon as it shows."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise CommandError("frame.too_large", f"the body may be at most {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(runtime_of(request).settings.limits.body_timeout_s):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise CommandError("frame.too_large", f"the body may be at most {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise CommandError("frame.invalid", "the body came too slowly") from None
+    return b"".join(chunks)
+
+
 async def read_body(request: Request, limit: int = MAX_BODY) -> dict[str, Any]:
     """The request's fields: a JSON object, or a form (`curl -d` labels JSON as a form too)."""
-    body = await request.body()
-    if len(body) > limit:
-        raise CommandError("frame.too_large", f"the body may be at most {limit} bytes")
+    body = await read_capped(request, limit)
     if not body:
         return {}
     content_type = request.headers.get("content-type", "")
     looks_like_json = body.lstrip()[:1] in (b"{", b"[")
-    if not looks_like_json and content_type.startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
-        form = await request.form()
-        return {key: value for key, value in form.items() if isinstance(value, str)}
+    if not looks_like_json and content_type.startswith("application/x-www-form-urlencoded"):
+        return dict(form_fields(body))
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):
@@ -155,3 +174,13 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise CommandError("frame.invalid", "the body must be a JSON object")
     return data
+
+
+def form_fields(body: bytes) -> list[tuple[str, str]]:
+    """An urlencoded form's (name, value) pairs, in order; bytes that are not UTF-8 are
+    replaced, never guessed at."""
+    try:
+        text = body.decode("utf-8", "replace")
+        return parse_qsl(text, keep_blank_values=True, max_num_fields=200)
+    except ValueError:
+        raise CommandError("frame.invalid", "the form has too many fields") from None

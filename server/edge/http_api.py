@@ -17,10 +17,12 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from moderation.roles import Role
 from rooms import CommandError, snapshot_view
 from server.edge import membership, ops
+from server.edge.addresses import address_bucket
+from server.edge.admission import Throttled
 from server.edge.answers import answer_of, error_body
 from server.edge.auth import set_participant_cookie
 from server.edge.gate import admit, check_origin, find_room, identify, read_body, room_of
-from server.edge.runtime import client_ip, runtime_of
+from server.edge.runtime import client_bucket, client_ip, runtime_of
 
 __all__ = [
     "api",
@@ -41,7 +43,14 @@ staff = frozenset({Role.ORGANISER, Role.MODERATOR})
 
 
 def error_response(error: CommandError) -> JSONResponse:
-    return JSONResponse(error_body(error), status_code=answer_of(error.code).status)
+    headers = {}
+    if isinstance(error, Throttled):
+        headers["retry-after"] = str(error.retry_after)
+    elif error.code == "auth.token":
+        headers["www-authenticate"] = 'Bearer realm="townhall"'
+    return JSONResponse(
+        error_body(error), status_code=answer_of(error.code).status, headers=headers
+    )
 
 
 def api(handler: Handler) -> Handler:
@@ -116,12 +125,11 @@ async def post_op(request: Request) -> Response:
     check_origin(request)
     caller = await admit(request, where=f"POST {request.url.path}")
     runtime = caller.runtime
-    if not runtime.ops_per_ip.take(caller.ip, time.monotonic()):
+    if not runtime.ops_per_ip.take(address_bucket(caller.ip), time.monotonic()):
         raise CommandError("rate.limited")
     fields = await read_body(request)
     op, op_id = ops.check_shape(fields.pop("op", None), fields.pop("op_id", None))
-    sender = ops.Sender(caller.host.code, caller.participant_id, caller.role, caller.ip)
-    frame = await ops.run(runtime, caller.host, sender, op, op_id, fields)
+    frame = await ops.run(caller, op, op_id, fields)
     if frame["type"] == "error":
         code = frame["code"]
         return JSONResponse(
@@ -140,6 +148,9 @@ async def transcript(request: Request) -> Response:
         found = await find_room(request)
         if found is None or not found.state.transcript_public:
             raise refusal from None
+        # Published: anyone may download it, but not a thousand times a minute.
+        if not runtime_of(request).reads_per_ip.take(client_bucket(request), time.monotonic()):
+            raise CommandError("rate.limited", "too many downloads from your address") from None
         host = found
     store = runtime_of(request).hub.store
     code = host.code

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +28,8 @@ __all__ = [
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 # What a join may carry; anything else in the body is ignored.
 JOIN_FIELDS = ("name", "district", "access_code", "attendee_code")
+# The secret a join may carry, and the refusal that says it was wrong (guesses back off).
+_CODE_FIELDS = {"access_code": "auth.access_code", "attendee_code": "auth.attendee_code"}
 
 
 def new_code() -> str:
@@ -65,8 +66,7 @@ async def create_room(
         authorization, f"Bearer {settings.room_creation_key}"
     ):
         raise CommandError("auth.forbidden", "creating rooms needs the organiser key")
-    if not runtime.creates_per_ip.take(ip, time.monotonic()):
-        raise CommandError("rate.limited", "too many rooms created from your address")
+    await runtime.admission.before_create(ip)
     organiser = new_id("o")
     for _attempt in range(5):
         code = new_code()
@@ -103,21 +103,26 @@ async def join_room(
     ip: str,
 ) -> Joined:
     """Join (or re-join, keeping the same person for a returning attendee's cookie)."""
-    code = host.code
-    if not runtime.joins_per_ip.take(ip, time.monotonic()):
-        runtime.security.join_throttled(code)
-        raise CommandError("rate.limited", "too many joins from your address; wait a moment")
+    code, admission = host.code, runtime.admission
     given = {k: v for k, v in fields.items() if k in JOIN_FIELDS}
     if returning is not None and returning.role is Role.ATTENDEE:
         participant = returning.participant_id
     else:
         participant, returning = new_id("u"), None
+    await admission.before_join(code, ip, returning=returning is not None)
+    with_code = any(given.get(name) for name in _CODE_FIELDS)
+    if with_code:
+        await admission.before_code(code, ip)
     ctx = Context(participant, Role.ATTENDEE, now_ms(), new_id("join-"))
     outcome = await host.submit("participant.join", given, ctx)
     if outcome.error is not None:
         if answer_of(outcome.error.code).record:
             runtime.security.refused(code, outcome.error.code, ip, "join")
+        if with_code and outcome.error.code in _CODE_FIELDS.values():
+            await admission.code_failed(code, ip)
         raise outcome.error
+    if with_code:
+        await admission.code_passed(code, ip)
     if returning is None:
         runtime.security.joined(code, ip)  # a new person, not a returning cookie
     token = issue(runtime.settings.secret, Claims(code, participant, Role.ATTENDEE, 0))

@@ -10,6 +10,8 @@ The metrics and what they mean are listed in docs/DEPLOY.md (section "Metrics").
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from collections.abc import Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -17,8 +19,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
+from rooms import CommandError
+from server.edge.answers import error_body
 from server.edge.runtime import runtime_of
 from server.live.hub import Hub
 
@@ -114,6 +118,24 @@ async def render_metrics(hub: Hub) -> bytes:
     return generate_latest(registry)
 
 
+def _may_scrape(request: Request) -> bool:
+    """With TOWNHALL_METRICS_TOKEN set, a bearer token (or `public` for anyone); otherwise
+    only from this machine (the TCP peer, whatever a proxy header says)."""
+    token = runtime_of(request).settings.metrics_token
+    if token == "public":
+        return True
+    if token:
+        given = request.headers.get("authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    peer = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        return False
+
+
 async def metrics_endpoint(request: Request) -> Response:
-    """`GET /metrics`. Expose it to your Prometheus, not to the internet (see docs/DEPLOY.md)."""
+    """`GET /metrics`, for your Prometheus, not the internet (see docs/DEPLOY.md)."""
+    if not _may_scrape(request):
+        return JSONResponse(error_body(CommandError("auth.forbidden")), status_code=403)
     return Response(await render_metrics(runtime_of(request).hub), media_type=CONTENT_TYPE)

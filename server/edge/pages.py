@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -34,9 +34,18 @@ from moderation.audit import REJECT_REASONS
 from moderation.roles import Role
 from rooms import CommandError, snapshot_view
 from server.edge import membership, ops
+from server.edge.addresses import address_bucket
 from server.edge.answers import answer_of
 from server.edge.auth import cookie_name, set_participant_cookie
-from server.edge.gate import ROOM_CODE, Caller, admit, identify, room_of
+from server.edge.gate import (
+    ROOM_CODE,
+    Caller,
+    admit,
+    form_fields,
+    identify,
+    read_capped,
+    room_of,
+)
 from server.edge.http_api import public_base
 from server.edge.i18n import LANG_COOKIE, LANGUAGES, choose, translator
 from server.edge.page_forms import ATTENDEE_OPS, STAFF_OPS, op_fields
@@ -120,6 +129,8 @@ JS_STRINGS = (
 
 
 Page = Callable[[Request], Awaitable[Response]]
+# The largest form a page posts: a poll with many options, or a long question.
+MAX_FORM = 32 * 1024
 StaffHandler = Callable[[Request, Caller, str], Awaitable[Response]]
 
 
@@ -163,6 +174,8 @@ _REFUSAL_PAGES = {
         N_("Request refused"),
         N_("This form came from another site or has expired. Reload the page and try again."),
     ),
+    "frame.too_large": (N_("Request refused"), N_("That was more than this form can take.")),
+    "rate.limited": (N_("Please wait a moment"), N_("Too many requests came from your address.")),
 }
 _BAD_LINK = (N_("This link is not valid"), N_("Ask the organiser for a new link."))
 
@@ -200,9 +213,11 @@ def _back_with(back: str, key: str, value: str, anchor: str = "") -> RedirectRes
 
 
 async def _form(request: Request) -> FormData:
-    """A form post, after the CSRF check (`auth.csrf` otherwise)."""
-    await request.body()
-    form = await request.form()
+    """A form post (urlencoded, size-capped), after the CSRF check (`auth.csrf` otherwise)."""
+    pairs: list[tuple[str, str | UploadFile]] = list(
+        form_fields(await read_capped(request, MAX_FORM))
+    )
+    form = FormData(pairs)
     token = form.get(CSRF_FIELD)
     if not csrf_ok(request, token if isinstance(token, str) else None):
         raise CommandError("auth.csrf")
@@ -333,7 +348,7 @@ async def _act(
         op = form.get("op")
         if not isinstance(op, str) or op not in allowed:
             raise CommandError("op.unknown")
-        if not caller.runtime.ops_per_ip.take(caller.ip, time.monotonic()):
+        if not caller.runtime.ops_per_ip.take(address_bucket(caller.ip), time.monotonic()):
             raise CommandError("rate.limited")
     except CommandError as error:
         return _back_with(back, "error", error.code)
@@ -342,10 +357,7 @@ async def _act(
     op_id = (given_id if isinstance(given_id, str) and given_id else membership.new_id("f-"))[
         : ops.MAX_OP_ID
     ]
-    sender = ops.Sender(host.code, caller.participant_id, caller.role, caller.ip)
-    frame = await ops.run(
-        caller.runtime, host, sender, op, op_id, op_fields(op, form, host.state)
-    )
+    frame = await ops.run(caller, op, op_id, op_fields(op, form, host.state))
     failed: str | None = frame["code"] if frame["type"] == "error" else None
     hx = request.headers.get("hx-request") == "true"
     if op == "moderator.add" and failed is None:

@@ -14,12 +14,14 @@ import time
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from moderation.roles import Role
 from rooms import CommandError
 from server.edge import ops
+from server.edge.addresses import address_bucket
 from server.edge.answers import answer_of, error_body
 from server.edge.gate import Caller, admit, check_origin
-from server.live.asgi import RAW_SEND
-from server.live.codec import Encoding, FrameError, decode_frame
+from server.live.asgi import RAW_SEND, mark_denied
+from server.live.codec import Encoding, FrameError, decode_frame, peek_op_id
 from server.live.connection import Connection, schedule_close
 from server.live.outbox import RawOutbox, make_outbox
 from server.live.ratelimit import Bucket
@@ -44,9 +46,15 @@ def _encoding(websocket: WebSocket) -> Encoding:
 async def _admit(websocket: WebSocket) -> Caller:
     check_origin(websocket)
     caller = await admit(websocket, where=_HANDSHAKE)
-    runtime = caller.runtime
-    if runtime.sockets_per_ip.get(caller.ip, 0) >= runtime.settings.limits.sockets_per_ip:
+    runtime, limits = caller.runtime, caller.runtime.settings.limits
+    if runtime.sockets_per_ip.get(address_bucket(caller.ip), 0) >= limits.sockets_per_ip:
         raise CommandError("rate.limited", "too many connections from your address")
+    if (
+        caller.role is Role.ATTENDEE  # screen and overlay links are shared by design
+        and len(caller.host.by_participant.get(caller.participant_id, ()))
+        >= limits.sockets_per_participant
+    ):
+        raise CommandError("rate.limited", "too many connections for one person")
     return caller
 
 
@@ -57,8 +65,10 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         await websocket.send_denial_response(
             JSONResponse(error_body(error), status_code=answer_of(error.code).status)
         )
+        mark_denied(websocket.scope)
         return
     runtime, host, claims, ip = caller.runtime, caller.host, caller.claims, caller.ip
+    where = address_bucket(ip)
     since = _since(websocket.query_params.get("since"))
 
     encoding = _encoding(websocket)
@@ -85,7 +95,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         conn.outbox.limit_kernel_buffer(limits.socket_sndbuf)
     if since is not None and since > host.state.seq:
         await host.catch_up()  # the client saw a newer seq on another process
-    runtime.sockets_per_ip[ip] = runtime.sockets_per_ip.get(ip, 0) + 1
+    runtime.sockets_per_ip[where] = runtime.sockets_per_ip.get(where, 0) + 1
     host.attach(conn, since)
     log.debug(
         "room %s: %s socket %s via %s", host.code, claims.role, conn.id, type(conn.outbox).__name__
@@ -101,11 +111,11 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         conn.closed = True
         conn.outbox.close()
         host.detach(conn)
-        left = runtime.sockets_per_ip.get(ip, 1) - 1
+        left = runtime.sockets_per_ip.get(where, 1) - 1
         if left:
-            runtime.sockets_per_ip[ip] = left
+            runtime.sockets_per_ip[where] = left
         else:
-            runtime.sockets_per_ip.pop(ip, None)
+            runtime.sockets_per_ip.pop(where, None)
 
 
 async def _close_now(websocket: WebSocket, conn: Connection, code: int, reason: str) -> None:
@@ -122,28 +132,34 @@ def _since(raw: str | None) -> int | None:
 
 
 async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) -> None:
-    runtime, host = caller.runtime, caller.host
-    limits = runtime.settings.limits
-    sender = ops.Sender(conn.room, conn.participant_id, conn.role, conn.ip)
+    runtime = caller.runtime
+    limits, budgets = runtime.settings.limits, runtime.budgets
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
-        if not conn.bucket.take(time.monotonic()):
+        text, data = message.get("text"), message.get("bytes")
+        size = len(text) if text is not None else len(data) if data is not None else 0
+        refused = budgets.refusal(conn, size, time.monotonic())
+        if refused is not None:
             conn.refused_in_a_row += 1
             if conn.refused_in_a_row >= limits.flood_close_after:
                 close = answer_of("rate.limited").close or 1008
                 await _close_now(websocket, conn, close, "flooding")
                 return
             if conn.refused_in_a_row <= 5 or conn.refused_in_a_row % 20 == 0:
-                conn.send({"type": "error", **CommandError("rate.limited").to_dict()})
+                refusal: dict[str, object] = {"type": "error"}
+                op_id = peek_op_id(text, data)
+                if op_id is not None:
+                    refusal["op_id"] = op_id  # so the client knows which op to send again
+                conn.send({**refusal, **CommandError(refused).to_dict()})
             continue
         if conn.refused_in_a_row:
             # Forgive slowly: a steady flood gets one frame through per refill and must not
             # reset its count with it (1,000 frames/s would otherwise never be closed).
             conn.refused_in_a_row = max(0, conn.refused_in_a_row - FORGIVE_PER_ACCEPTED)
         try:
-            frame = decode_frame(message.get("text"), message.get("bytes"), conn.encoding)
+            frame = decode_frame(text, data, conn.encoding)
         except FrameError as error:
             conn.send({"type": "error", "code": error.code, "message": error.message})
             if error.close_code is not None:
@@ -159,5 +175,5 @@ async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) 
         except CommandError as error:
             conn.send({"type": "error", **error.to_dict()})
             continue
-        ops.start(runtime, host, sender, op, op_id, frame, conn.send)
+        ops.start(caller, op, op_id, frame, conn.send)
 

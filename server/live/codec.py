@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -10,7 +11,7 @@ import msgpack
 
 from server.live.wsframe import binary_frame, text_frame
 
-__all__ = ["Encoding", "FrameError", "decode_frame", "encode", "wire_frame"]
+__all__ = ["Encoding", "FrameError", "decode_frame", "encode", "peek_op_id", "wire_frame"]
 
 MAX_DEPTH = 8
 
@@ -100,3 +101,23 @@ def decode_frame(text: str | None, data: bytes | None, encoding: Encoding) -> di
     if not isinstance(op, str) or not op or len(op) > 64:
         raise FrameError("frame.invalid", "a frame needs an `op` string")
     return obj
+
+
+# A refused frame is not decoded (that is the point of refusing it cheaply), but its answer
+# should still name the op: a bounded look at the start of a JSON frame, a small msgpack one.
+_OP_ID = re.compile(r'"op_id"\s*:\s*"([A-Za-z0-9_.:~-]{1,64})"')
+_PEEK = 512
+
+
+def peek_op_id(text: str | None, data: bytes | None) -> str | None:
+    if text is not None:
+        found = _OP_ID.search(text, 0, _PEEK)
+        return found.group(1) if found else None
+    if data is not None and len(data) <= _PEEK:
+        try:
+            obj = msgpack.unpackb(data, raw=False, max_bin_len=0, max_ext_len=0)
+        except Exception:  # a malformed frame names nothing
+            return None
+        op_id = obj.get("op_id") if isinstance(obj, dict) else None
+        return op_id if isinstance(op_id, str) and 1 <= len(op_id) <= 64 else None
+    return None

@@ -1,6 +1,6 @@
 """Data files only the server's user can read: a real server started under umask 000 leaves
-its data dir 0700 and the database, its -wal and -shm, and secret.key 0600; looser files
-left by an older version are tightened at the next start."""
+its data dir 0700 and the database, its -wal and -shm, secret.key and signing-key.id 0600;
+looser files left by an older version or a crash are tightened at the next start."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def test_a_real_server_keeps_its_data_files_private(tmp_path: Path, secret: str)
     data = tmp_path / "data"
     # No TOWNHALL_SECRET: the server makes and keeps its own key in the data dir.
     server = LiveServer(data, env={"TOWNHALL_SECRET": secret})
-    files = STORE_FILES if secret else (*STORE_FILES, "secret.key")
+    files = (*STORE_FILES, "signing-key.id", *(() if secret else ("secret.key",)))
     with umask(0):  # the child inherits it: nothing may rely on a kind umask
         server.start()
     try:
