@@ -207,6 +207,7 @@ def check_signing_key(settings: Settings) -> None:
     path = settings.data_dir / KEY_ID_FILE
     current = key_id(settings.secret)
     if path.exists():
+        private_file(path)
         known = path.read_text(encoding="ascii").strip()
         if known != current and known not in {key_id(old) for old in settings.old_secrets}:
             raise ConfigError(
