@@ -306,7 +306,7 @@ class Hub:
     async def _chain_checks_forever(self) -> None:
         """The chain's tail of every hosted room, now and then (see server/live/chain_check)."""
         while True:
-            await asyncio.sleep(self.settings.chain_check_interval_s)
+            await asyncio.sleep(max(0.1, self.settings.chain_check_interval_s))
             try:
                 await self.chain.sweep(self.store, self._seen())
             except Exception:
