@@ -29,7 +29,6 @@ __all__ = [
     "create_room",
     "error_response",
     "get_room",
-    "healthz",
     "join_room",
     "post_op",
     "public_base",
@@ -187,19 +186,3 @@ async def security_report(request: Request) -> Response:
         "used": sum(1 for who in codes.values() if who is not None),
     }
     return JSONResponse(report)
-
-
-async def healthz(request: Request) -> Response:
-    hub = runtime_of(request).hub
-    problems = []
-    if not await hub.store.healthy():
-        problems.append("store unavailable")
-    if not await hub.broker.healthy():
-        problems.append("broker unavailable")
-    if hub.stopping:
-        problems.append("shutting down")
-    if problems:
-        return JSONResponse(
-            {"status": "unavailable", "reason": "; ".join(problems)}, status_code=503
-        )
-    return JSONResponse({"status": "ok"})
