@@ -20,7 +20,7 @@ from rooms.chain import GENESIS
 
 from ._group import Batch, GroupCommitter
 from ._prepare import link, new_head, op_keys, prepare
-from .base import Committed, Entry, StoreUnavailable
+from .base import Committed, Entry, EntryRefused, StoreUnavailable
 
 __all__ = ["SqliteStore"]
 
@@ -304,5 +304,7 @@ class SqliteStore:
     async def _on(executor: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
         try:
             return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
+        except sqlite3.DataError as exc:  # a value the file cannot hold (string or blob too big)
+            raise EntryRefused(f"sqlite: {exc}") from exc
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"sqlite: {exc}") from exc
