@@ -38,7 +38,7 @@ from rooms.events import (
     QuestionUpvoted,
     QuestionWithdrawn,
 )
-from rooms.fields import clean_text, opt_bool, opt_str, req_id, req_text, str_list
+from rooms.fields import clean_line, clean_text, opt_bool, opt_str, req_id, req_text, str_list
 from rooms.records import Record
 from rooms.state import Question, RoomState
 
@@ -202,7 +202,7 @@ def decide_label(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> 
         raise CommandError("field.missing", "labels is required")
     labels: list[str] = []
     for label in str_list(raw, "labels", max_items=MAX_LABELS):
-        cleaned = clean_text(label, LABEL_MAX)
+        cleaned = clean_line(label, LABEL_MAX)
         if cleaned not in labels:
             labels.append(cleaned)
     return QuestionLabelled(question_id=q.id, labels=tuple(labels))

@@ -23,6 +23,7 @@ from rooms.errors import CommandError
 from rooms.events import Event, ParticipantJoined, PollClosed, RoomCreated, TranscriptPublished
 from rooms.records import Record
 from rooms.state import RoomState
+from rooms.text import check_text, check_text_tree
 
 # Applied and Change live in rooms.changes (the op modules share them); exported from here.
 __all__ = ["SYSTEM", "Applied", "Change", "apply", "decide", "new_room"]
@@ -60,6 +61,9 @@ def decide(
     """The one event `op` would cause, or CommandError. Never changes `state`."""
     if not isinstance(fields, Mapping):
         raise CommandError("frame.invalid", "fields must be an object")
+    # Whatever the way in: a string no store can hold fails this op alone (rooms/text.py).
+    check_text_tree(fields)
+    check_text(ctx.op_id, "op_id")
     decider = DECIDERS.get(op) if isinstance(op, str) else None
     if decider is None:
         raise CommandError("op.unknown", f"no such operation: {op!r}")

@@ -31,7 +31,7 @@ from rooms.events import (
     SpeakerWithdrawn,
     TranscriptPublished,
 )
-from rooms.fields import clean_text, opt_str, req_int, req_str, req_text
+from rooms.fields import clean_line, opt_str, req_int, req_str
 from rooms.records import Record
 from rooms.settings import RoomSettings, parse_settings, valid_code
 from rooms.state import Moderator, Participant, RoomState
@@ -56,7 +56,7 @@ def decide_create(state: RoomState, f: D, ctx: Context, filters: TextFilters) ->
     code = req_str(f, "code")
     if not valid_code(code):
         raise CommandError("field.invalid", "code must be 1-32 letters, digits, '-' or '_'")
-    title = req_text(f, "title", TITLE_MAX)
+    title = clean_line(req_str(f, "title"), TITLE_MAX)
     # POST /api/rooms sends settings beside the title; a "settings" object works too.
     raw = f.get("settings", f)
     settings = parse_settings(raw, RoomSettings())
@@ -66,7 +66,7 @@ def decide_create(state: RoomState, f: D, ctx: Context, filters: TextFilters) ->
 def decide_update(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
     title = opt_str(f, "title")
     if title is not None:
-        title = clean_text(title, TITLE_MAX)
+        title = clean_line(title, TITLE_MAX)
     current = state.settings.to_dict()
     wanted = parse_settings(f.get("settings"), state.settings).to_dict()
     changed = {k: v for k, v in wanted.items() if v != current[k]}
@@ -85,7 +85,7 @@ def decide_join(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> E
     if settings.access_code is not None and f.get("access_code") != settings.access_code:
         raise CommandError("auth.access_code")
     name = opt_str(f, "name")
-    name = clean_text(name, settings.name_max_length) if name and name.strip() else None
+    name = clean_line(name, settings.name_max_length) if name and name.strip() else None
     if settings.names_required and name is None and (known is None or known.name is None):
         raise CommandError("name.required")
     district = opt_str(f, "district")
@@ -116,7 +116,7 @@ def decide_unban(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> 
 
 
 def decide_add_moderator(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    return ModeratorAdded(name=req_text(f, "name", state.settings.name_max_length))
+    return ModeratorAdded(name=clean_line(req_str(f, "name"), state.settings.name_max_length))
 
 
 def _active_moderator(state: RoomState, moderator_id: str) -> Moderator:

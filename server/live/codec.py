@@ -8,6 +8,8 @@ from typing import Any
 
 import msgpack
 
+from rooms.errors import CommandError
+from rooms.fields import check_text, check_text_tree
 from server.live.wsframe import binary_frame, text_frame
 
 __all__ = ["Encoding", "FrameError", "decode_frame", "encode", "wire_frame"]
@@ -21,13 +23,26 @@ class Encoding(StrEnum):
 
 
 class FrameError(Exception):
-    """A client frame that is not a valid operation. `close_code` set when the socket must go."""
+    """A client frame that is not a valid operation. `close_code` set when the socket must go.
 
-    def __init__(self, code: str, message: str, close_code: int | None = None) -> None:
+    `op_id` is the frame's own, when that much of it was sound: the error answers that op.
+    """
+
+    def __init__(
+        self, code: str, message: str, close_code: int | None = None, op_id: str | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.close_code = close_code
+        self.op_id = op_id
+
+    def frame(self) -> dict[str, Any]:
+        """The error frame to send back (never echoing an op_id that is not sound text)."""
+        out: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
+        if self.op_id is not None:
+            out["op_id"] = self.op_id
+        return out
 
 
 # Built once: `json.dumps(obj, separators=..., ensure_ascii=False)` makes a new encoder on
@@ -102,4 +117,19 @@ def decode_frame(text: str | None, data: bytes | None, encoding: Encoding) -> di
             "field.missing" if op_id is None else "field.invalid",
             "`op_id` must be a string of 1 to 64 characters",
         )
+    # Every string, keys and op_id included: one that no store can hold must fail this op
+    # here, not the group commit it would share with everyone else's (rooms/text.py).
+    try:
+        check_text_tree(obj)
+    except CommandError as error:
+        sound = op_id if isinstance(op_id, str) and _sound(op_id) else None
+        raise FrameError(error.code, error.message, op_id=sound) from None
     return obj
+
+
+def _sound(text: str) -> bool:
+    try:
+        check_text(text)
+    except CommandError:
+        return False
+    return True
