@@ -32,6 +32,7 @@ from rooms.events import (
     TranscriptPublished,
 )
 from rooms.fields import clean_line, opt_str, req_int, req_str
+from rooms.names import name_locked
 from rooms.records import Record
 from rooms.settings import RoomSettings, parse_settings, valid_code
 from rooms.state import Moderator, Participant, RoomState
@@ -86,6 +87,8 @@ def decide_join(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> E
         raise CommandError("auth.access_code")
     name = opt_str(f, "name")
     name = clean_line(name, settings.name_max_length) if name and name.strip() else None
+    if known is not None and name not in (None, known.name) and name_locked(state, known.id):
+        raise CommandError("name.locked")
     if settings.names_required and name is None and (known is None or known.name is None):
         raise CommandError("name.required")
     district = opt_str(f, "district")
@@ -220,6 +223,8 @@ def apply_joined(state: RoomState, rec: Record, ev: ParticipantJoined, fx: Effec
             id=rec.actor, name=ev.name, district=ev.district, joined_at=rec.at
         )
     else:  # a re-join; a banned person's was already refused by the reducer's standing check
+        if ev.name not in (None, person.name) and name_locked(state, person.id):
+            raise CommandError("name.locked")  # its question was published meanwhile
         if ev.name is not None:
             person.name = ev.name
         if ev.district is not None:
