@@ -335,6 +335,7 @@ def apply_answered(state: RoomState, rec: Record, ev: QuestionAnswered, fx: Effe
     q.state = "answered"
     q.answer = ev.text
     q.answered_at = rec.at
+    q.answered_by = rec.actor
     _done(fx, q, ev)
 
 
