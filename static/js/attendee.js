@@ -202,6 +202,11 @@ const live = new LiveRoom({
     if (frame.type === "error") status(`${t("Error")}: ${frame.message || frame.code}`, true);
     else if (frame.op_id) status(t("Sent."));
   },
+  onPending: (count) => {
+    // The words are the template's (#pending); this only shows or hides them.
+    document.body.dataset.pending = String(count);
+    $("pending").hidden = count === 0;
+  },
 });
 
 function fieldsOf(form) {
