@@ -177,3 +177,33 @@ def test_a_deep_body_is_walked_without_recursion() -> None:
         deep = [deep]
     with pytest.raises(CommandError):
         check_text_tree({"body": deep})
+
+
+trees = st.recursive(
+    st.none() | st.integers() | st.floats() | texts,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _strings_in(obj: object) -> list[str]:
+    if isinstance(obj, str):
+        return [obj]
+    if isinstance(obj, dict):
+        return [s for k, v in obj.items() for s in [k, *_strings_in(v)]]
+    if isinstance(obj, list):
+        return [s for v in obj for s in _strings_in(v)]
+    return []
+
+
+@settings(max_examples=500, deadline=None)
+@given(tree=trees)
+def test_check_text_tree_refuses_exactly_the_trees_holding_a_bad_string(tree: object) -> None:
+    bad = any(_BAD.search(s) for s in _strings_in(tree))
+    try:
+        check_text_tree(tree)
+    except CommandError as err:
+        assert bad and err.code == "text.invalid"
+        err.message.encode("utf-8")
+    else:
+        assert not bad

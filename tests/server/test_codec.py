@@ -90,3 +90,13 @@ def test_ordinary_text_passes() -> None:
     text = "Line one\nline two\twith tab — «ñ» 市民 👍🏽 שָׁלוֹם"
     sent = _json({"op": "question.ask", "op_id": "q", "text": text})
     assert decode_frame(sent, None, Encoding.JSON)["text"] == text
+
+
+@pytest.mark.parametrize("bad", ["\x85", "\x7f", "\x9f"])
+def test_a_raw_c1_control_in_json_without_any_escape_is_text_invalid(bad: str) -> None:
+    # Valid JSON with the character as is: the text holds no backslash at all.
+    raw = json.dumps({"op": "question.ask", "op_id": "q-1", "text": f"a{bad}b"}, ensure_ascii=False)
+    assert "\\" not in raw
+    with pytest.raises(FrameError) as err:
+        decode_frame(raw, None, Encoding.JSON)
+    assert err.value.code == "text.invalid"
