@@ -10,10 +10,11 @@ Every op shows up in Locust's statistics as `WS <op>` with its time to ack, and 
 frame as `WS frame <type>` (size only). Locust has no WebSocket client: this uses the sync
 client of `websockets`, whose socket I/O gevent's monkey-patching makes cooperative.
 
-The server limits joins and sockets per address: for a rehearsal from one machine raise
-TOWNHALL_LIMIT_JOINS_PER_MINUTE_PER_IP, TOWNHALL_LIMIT_JOINS_BURST_PER_IP and
-TOWNHALL_LIMIT_SOCKETS_PER_IP on the server. Use `python -m loadtests.bench` for figures:
-Locust's per-user greenlets cost far more than the server does per socket.
+The server limits joins, connections and sockets per address: for a rehearsal from one
+machine raise them on the server as README shows (TOWNHALL_LIMIT_JOINS_*,
+TOWNHALL_LIMIT_SOCKETS_PER_IP, TOWNHALL_LIMIT_CONNECTIONS_PER_IP). Use
+`python -m loadtests.bench` for figures: Locust's per-user greenlets cost far more than the
+server does per socket.
 """
 
 from __future__ import annotations

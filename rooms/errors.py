@@ -15,6 +15,9 @@ CODES: dict[str, str] = {
     "auth.banned": "you were banned from this room",
     "auth.access_code": "this room needs its access code",
     "auth.attendee_code": "this room needs a one-time attendee code from the organiser",
+    "auth.token": "a valid link or token for this room is needed",
+    "auth.origin": "this page's origin may not connect or post here",
+    "auth.csrf": "this form came from another site or has expired; reload the page and try again",
     "frame.invalid": "the frame is not a valid operation",
     "op.unknown": "no such operation",
     "field.missing": "a required field is missing",
@@ -66,6 +69,7 @@ CODES: dict[str, str] = {
     "frame.too_large": "the frame is too large",
     "server.unavailable": "the server cannot store this right now; try again",
     "server.busy": "the room is busy; send the same op_id again in a moment",
+    "export.not_available": "this export does not exist for this poll",
 }
 
 

@@ -37,7 +37,7 @@ from rooms.records import Record
 from rooms.settings import RoomSettings, parse_settings, valid_code
 from rooms.state import Moderator, Participant, RoomState
 
-__all__ = ["APPLIERS", "DECIDERS"]
+__all__ = ["APPLIERS", "CODES_PER_ISSUE", "DECIDERS"]
 
 TITLE_MAX = 200
 D = Mapping[str, Any]

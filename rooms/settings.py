@@ -10,10 +10,11 @@ from typing import Any
 from rooms.errors import CommandError
 from rooms.fields import is_int
 
-__all__ = ["MODERATION_MODES", "RoomSettings", "parse_settings"]
+__all__ = ["MODERATION_MODES", "ROOM_CODE", "RoomSettings", "parse_settings", "valid_code"]
 
 MODERATION_MODES = ("pre", "post")
-_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# What a room code may look like, here and in every path the server routes.
+ROOM_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,7 @@ def parse_settings(raw: object, base: RoomSettings) -> RoomSettings:
     if "access_code" in raw:
         code = raw["access_code"]
         # "" or null removes the access code.
-        if code not in (None, "") and (not isinstance(code, str) or not _CODE.match(code)):
+        if code not in (None, "") and (not isinstance(code, str) or not ROOM_CODE.match(code)):
             raise _bad("access_code", "must be 1-32 letters, digits, '-' or '_'")
         changes["access_code"] = code or None
     if "districts" in raw:
@@ -114,4 +115,4 @@ def parse_settings(raw: object, base: RoomSettings) -> RoomSettings:
 
 
 def valid_code(code: str) -> bool:
-    return bool(_CODE.match(code))
+    return bool(ROOM_CODE.match(code))

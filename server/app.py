@@ -3,59 +3,38 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 
 from server.broker import open_broker
-from server.config import Settings, load_settings
+from server.config import Settings, check_signing_key, load_settings
 from server.edge import http_api
+from server.edge.export_routes import export_routes
+from server.edge.metrics import metrics_endpoint
 from server.edge.pages import page_routes
 from server.edge.report_page import report_routes
-from server.edge.security import SecurityLog
+from server.edge.runtime import Runtime
 from server.edge.ws_endpoint import websocket_endpoint
 from server.filters import load_filters
 from server.live.asgi import capture_raw_send
 from server.live.hub import Hub
-from server.live.metrics import metrics_endpoint
-from server.live.ratelimit import KeyedBuckets
 from server.store import open_store
-from server.tools.exports import export_routes
 
-__all__ = ["Runtime", "create_app"]
-
-log = logging.getLogger("townhall")
-
-
-@dataclass
-class Runtime:
-    settings: Settings
-    hub: Hub
-    joins_per_ip: KeyedBuckets
-    creates_per_ip: KeyedBuckets
-    ops_per_ip: KeyedBuckets
-    sockets_per_ip: dict[str, int] = field(default_factory=dict)
-    security: SecurityLog = field(default_factory=lambda: SecurityLog(b""))
+__all__ = ["create_app"]
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or load_settings()
-    limits = settings.limits
+    check_signing_key(settings)
     hub = Hub(
         settings, open_store(settings.store_url), open_broker(settings.broker_url), load_filters()
     )
-    runtime = Runtime(
-        settings=settings,
-        hub=hub,
-        joins_per_ip=KeyedBuckets(limits.joins_per_minute_per_ip / 60, limits.joins_burst_per_ip),
-        creates_per_ip=KeyedBuckets(limits.creates_per_minute_per_ip / 60, 10),
-        ops_per_ip=KeyedBuckets(limits.ops_per_second * 5, limits.ops_burst * 5),
-        security=SecurityLog(settings.secret),
-    )
+    runtime = Runtime.build(settings, hub)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -64,6 +43,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             yield
         finally:
             await hub.stop()
+            await runtime.limiter.close()
 
     routes = [
         Route("/healthz", http_api.healthz),
@@ -79,6 +59,13 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         *report_routes(),
         *page_routes(),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # With TOWNHALL_ALLOWED_HOSTS, any other Host header is refused (400) before it can be
+    # reflected into a link or a QR code.
+    middleware = (
+        [Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))]
+        if settings.allowed_hosts
+        else []
+    )
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.runtime = runtime
     return capture_raw_send(app)

@@ -15,13 +15,76 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 import time
 from typing import Any
 
-__all__ = ["JsonFormatter", "configure_logging", "json_logging"]
+__all__ = [
+    "JsonFormatter",
+    "RedactTokens",
+    "SampleRefusals",
+    "configure_logging",
+    "json_logging",
+    "redact",
+]
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+# A token in a URL (`?token=…`, `&token=…`), a bearer header, or a signed token on its own
+# (the `payload.signature` shape of server/edge/tokens.py): nothing of it reaches a log.
+_SECRETS = re.compile(
+    r"(?P<key>(?:[?&]|\b)(?:token|moderator_token|participant_token|screen_token|embed_token)"
+    r"[=\"':\s]+)[A-Za-z0-9_\-\.~%]{12,}"
+    r"|(?P<bearer>[Bb]earer\s+)[A-Za-z0-9_\-\.~%]{8,}"
+)
+
+
+def redact(text: str) -> str:
+    return _SECRETS.sub(lambda m: (m.group("key") or m.group("bearer")) + "[redacted]", text)
+
+
+class RedactTokens(logging.Filter):
+    """On the handler: every record, ours, uvicorn's access log and libraries' alike, is
+    formatted once and stored with its tokens redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+class SampleRefusals(logging.Filter):
+    """uvicorn writes two lines per refused WebSocket handshake; a script refused 10,000 times
+    must not write 20,000. The first 20 pass, then one in 100 (with the running count)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = {"rejected": 0, "handshake": 0}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != "uvicorn.error" or record.levelno > logging.INFO:
+            return True
+        message = record.getMessage()
+        if message.startswith("connection rejected"):
+            kind = "rejected"
+        elif _REFUSED_HANDSHAKE.search(message):
+            kind = "handshake"
+        else:
+            return True
+        self.seen[kind] += 1
+        n = self.seen[kind]
+        if n > 20 and n % 100:
+            return False
+        if n > 20:
+            record.msg, record.args = f"{message} ({n} refusals so far)", None
+        return True
+
+
+_REFUSED_HANDSHAKE = re.compile(r'"WebSocket [^"]*" 4\d\d$')
 
 
 def json_logging(env: dict[str, str] | None = None) -> bool:
@@ -58,6 +121,8 @@ def configure_logging(level: str | int = "INFO", *, as_json: bool | None = None)
     """Route every logger (ours, uvicorn's, libraries') through one stderr handler."""
     as_json = json_logging() if as_json is None else as_json
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(SampleRefusals())
+    handler.addFilter(RedactTokens())
     handler.setFormatter(JsonFormatter() if as_json else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -5,9 +5,7 @@ from __future__ import annotations
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-from server.edge.tokens import Claims, TokenError, verify
-
-__all__ = ["cookie_name", "read_claims", "set_participant_cookie", "token_of"]
+__all__ = ["cookie_name", "set_participant_cookie", "token_of"]
 
 
 def cookie_name(code: str) -> str:
@@ -23,16 +21,6 @@ def token_of(conn: HTTPConnection, code: str) -> str | None:
     if token:
         return token
     return conn.cookies.get(cookie_name(code))
-
-
-def read_claims(conn: HTTPConnection, code: str, secret: bytes, now_ms: int) -> Claims | None:
-    token = token_of(conn, code)
-    if token is None:
-        return None
-    try:
-        return verify(secret, token, room=code, now_ms=now_ms)
-    except TokenError:
-        return None
 
 
 def set_participant_cookie(response: Response, conn: HTTPConnection, code: str, token: str) -> None:

@@ -7,13 +7,13 @@ import hmac
 from typing import Any
 
 from moderation.roles import Role
+from rooms.room_ops import CODES_PER_ISSUE
+from server.edge.membership import CODE_ALPHABET
 from server.edge.tokens import Claims, issue
 
 __all__ = ["attendee_codes", "with_codes", "with_credentials"]
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: typed on phones
 CODE_LENGTH = 10  # 50 bits each; guessing is also held back by the join rate limit
-MAX_CODES = 500
 
 
 def attendee_codes(secret: bytes, room: str, actor: str, op_id: str, count: int) -> list[str]:
@@ -36,7 +36,7 @@ def attendee_codes(secret: bytes, room: str, actor: str, op_id: str, count: int)
 
 def _count(fields: dict[str, Any]) -> int | None:
     count = fields.get("count")
-    if isinstance(count, int) and not isinstance(count, bool) and 1 <= count <= MAX_CODES:
+    if isinstance(count, int) and not isinstance(count, bool) and 1 <= count <= CODES_PER_ISSUE:
         return count
     return None
 

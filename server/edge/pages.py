@@ -2,7 +2,8 @@
 
 Every page renders completely on the server from the same role-filtered snapshot the
 WebSocket sends, so it works with JavaScript off; static/js/live.js then keeps it live.
-Form posts go through `host.submit`, the very path of the WebSocket and `POST .../ops`.
+Every page and form post goes through server/edge/gate.py, and form ops through
+server/edge/ops.py: the very path of the WebSocket and `POST .../ops`.
 
 Who is who: attendees hold the `th_{code}` cookie set by joining (the WebSocket handshake
 reads it). A staff link (`?token=`) is moved into a cookie of its own, scoped to the room's
@@ -12,15 +13,17 @@ the token to its own script for the socket, since `th_{code}` is the attendee's.
 
 from __future__ import annotations
 
+import functools
 import json
-import re
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData, UploadFile
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -29,41 +32,40 @@ from starlette.staticfiles import StaticFiles
 
 from moderation.audit import REJECT_REASONS
 from moderation.roles import Role
-from rooms import Context, snapshot_view
-from server.edge import http_api
-from server.edge.access import settled_refusal
-from server.edge.auth import read_claims, set_participant_cookie
+from rooms import CommandError, snapshot_view
+from server.edge import membership, ops
+from server.edge.addresses import address_bucket
+from server.edge.answers import answer_of
+from server.edge.auth import cookie_name, set_participant_cookie
+from server.edge.gate import (
+    ROOM_CODE,
+    Caller,
+    admit,
+    form_fields,
+    identify,
+    read_capped,
+    room_of,
+)
+from server.edge.http_api import public_base
 from server.edge.i18n import LANG_COOKIE, LANGUAGES, choose, translator
 from server.edge.page_forms import ATTENDEE_OPS, STAFF_OPS, op_fields
-from server.edge.page_security import (
-    CSRF_FIELD,
-    csrf_ok,
-    csrf_token,
-    remember_csrf,
-    secure_headers,
-)
-from server.edge.tokens import Claims, TokenError, issue, verify
-from server.live.hub import now_ms
-from server.live.room_host import RoomHost
+from server.edge.page_security import CSRF_FIELD, csrf_ok, csrf_token, remember_csrf, secure_headers
+from server.edge.runtime import client_ip, runtime_of
 
-if TYPE_CHECKING:
-    from server.app import Runtime
-
-__all__ = ["page_routes"]
+__all__ = ["N_", "page", "page_routes", "render", "staff_page"]
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "static"
 TEMPLATES = ROOT / "server" / "templates"
-_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
-_env = Environment(
+env = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
 )
 # A fresh op_id in each rendered form: a resubmitted or double-clicked form counts once.
-_env.globals["new_op_id"] = lambda: http_api.new_id("f-")
+env.globals["new_op_id"] = lambda: membership.new_id("f-")
 
 
 # Strings the page script shows; translated on the server and handed over in a data attribute.
@@ -126,8 +128,10 @@ JS_STRINGS = (
 )
 
 
-def _runtime(request: Request) -> Runtime:
-    return http_api.routes_state(request)
+Page = Callable[[Request], Awaitable[Response]]
+# The largest form a page posts: a poll with many options, or a long question.
+MAX_FORM = 32 * 1024
+StaffHandler = Callable[[Request, Caller, str], Awaitable[Response]]
 
 
 def _qr_svg(url: str) -> str:
@@ -139,17 +143,13 @@ def _qr_svg(url: str) -> str:
     )
 
 
-def _base(request: Request, runtime: Runtime) -> str:
-    return runtime.settings.public_url or str(request.base_url).rstrip("/")
-
-
-def _render(
+def render(
     request: Request, template: str, status: int = 200, *, embeddable: bool = False, **context: Any
 ) -> HTMLResponse:
     lang = choose(request)
     _ = translator(lang)
     strings = {s: _(s) for s in JS_STRINGS}
-    html = _env.get_template(template).render(
+    html = env.get_template(template).render(
         _=_,
         lang=lang,
         languages=LANGUAGES,
@@ -167,140 +167,149 @@ def _render(
     return secure_headers(response, embeddable=embeddable)
 
 
-def _not_found(request: Request) -> HTMLResponse:
-    return _render(
+# What a person sees when a page refuses them; the status comes from the answer table.
+_REFUSAL_PAGES = {
+    "room.not_found": (N_("Room not found"), N_("Check the code and try again.")),
+    "auth.csrf": (
+        N_("Request refused"),
+        N_("This form came from another site or has expired. Reload the page and try again."),
+    ),
+    "frame.too_large": (N_("Request refused"), N_("That was more than this form can take.")),
+    "rate.limited": (N_("Please wait a moment"), N_("Too many requests came from your address.")),
+}
+_BAD_LINK = (N_("This link is not valid"), N_("Ask the organiser for a new link."))
+
+
+def refusal_page(request: Request, error: CommandError) -> HTMLResponse:
+    title, message = _REFUSAL_PAGES.get(error.code, _BAD_LINK)
+    return render(
         request,
         "message.html",
-        404,
-        title_key=N_("Room not found"),
-        message_key=N_("Check the code and try again."),
+        answer_of(error.code).status,
+        title_key=title,
+        message_key=message,
     )
+
+
+def page(handler: Page) -> Page:
+    """A page: any refusal on the way is shown as a page that says what to do."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except CommandError as error:
+            return refusal_page(request, error)
+
+    return endpoint
 
 
 def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-async def _host(request: Request) -> RoomHost | None:
-    code = request.path_params["code"]
-    if not _CODE.match(code):
-        return None
-    return await _runtime(request).hub.room(code)
+def _back_with(back: str, key: str, value: str, anchor: str = "") -> RedirectResponse:
+    return _redirect(f"{back}?" + urlencode({key: value}) + anchor)
+
+
+async def _form(request: Request) -> FormData:
+    """A form post (urlencoded, size-capped), after the CSRF check (`auth.csrf` otherwise)."""
+    pairs: list[tuple[str, str | UploadFile]] = list(
+        form_fields(await read_capped(request, MAX_FORM))
+    )
+    form = FormData(pairs)
+    token = form.get(CSRF_FIELD)
+    if not csrf_ok(request, token if isinstance(token, str) else None):
+        raise CommandError("auth.csrf")
+    return form
+
+
+def _texts(form: FormData) -> dict[str, str]:
+    """The form's filled-in text fields (an empty box means "not given")."""
+    return {
+        key: value
+        for key, value in form.items()
+        if isinstance(value, str) and value.strip() and key != CSRF_FIELD
+    }
 
 
 # -- home and join ---------------------------------------------------------------------------
 
 
 async def home(request: Request) -> Response:
-    return _render(request, "home.html", error=request.query_params.get("error"))
+    return render(request, "home.html", error=request.query_params.get("error"))
 
 
 async def find_room(request: Request) -> Response:
     code = request.query_params.get("code", "").strip().upper().replace(" ", "")
-    if not _CODE.match(code):
-        return _redirect("/?error=room.not_found")
-    return _redirect(f"/r/{code}")
+    return _redirect(f"/r/{code}" if ROOM_CODE.match(code) else "/?error=room.not_found")
 
 
+@page
 async def new_room(request: Request) -> Response:
-    """The home page's "start a meeting" form: POST /api/rooms, then into the control panel."""
-    await request.body()
-    form = await request.form()
-    if not csrf_ok(request, _str(form.get(CSRF_FIELD))):
-        return _csrf_refused(request)
-    response = await http_api.create_room(request)
-    if response.status_code != 201:
-        return _redirect("/?error=" + _error_code(response))
-    created = json.loads(bytes(response.body))
-    return _redirect(f"/r/{created['code']}/moderate?token={created['moderator_token']}")
-
-
-def _error_code(response: Response) -> str:
+    """The home page's "start a meeting" form: the API's room creation, then the panel."""
+    fields = _texts(await _form(request))
     try:
-        return str(json.loads(bytes(response.body))["error"]["code"])
-    except (ValueError, KeyError, TypeError):
-        return "server.unavailable"
+        created = await membership.create_room(
+            runtime_of(request),
+            fields,
+            ip=client_ip(request),
+            authorization=request.headers.get("authorization", ""),
+        )
+    except CommandError as error:
+        return _redirect("/?error=" + error.code)
+    return _redirect(f"/r/{created.code}/moderate?token={created.moderator_token}")
 
 
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _csrf_refused(request: Request) -> Response:
-    return _render(
-        request,
-        "message.html",
-        403,
-        title_key=N_("Request refused"),
-        message_key=N_(
-            "This form came from another site or has expired. Reload the page and try again."
-        ),
-    )
-
-
+@page
 async def join(request: Request) -> Response:
-    """The join form's post: POST /api/rooms/{code}/join's rules, then back to the room."""
-    runtime = _runtime(request)
-    code = request.path_params["code"]
-    await request.body()
-    form = await request.form()
-    if not csrf_ok(request, _str(form.get(CSRF_FIELD))):
-        return _csrf_refused(request)
-    host = await _host(request)
-    if host is None:
-        return _not_found(request)
-    fields: dict[str, Any] = {}
-    for name in ("name", "district", "access_code"):
-        value = _str(form.get(name))
-        if value is not None and value.strip():  # an empty box means "not given"
-            fields[name] = value
-    existing = read_claims(request, code, runtime.settings.secret, now_ms())
-    participant = (
-        existing.participant_id
-        if existing is not None and existing.role is Role.ATTENDEE
-        else http_api.new_id("u")
-    )
-    ctx = Context(participant, Role.ATTENDEE, now_ms(), http_api.new_id("join-"))
-    outcome = await host.submit("participant.join", fields, ctx)
-    if outcome.error is not None:
-        return _redirect(f"/r/{code}?" + urlencode({"error": outcome.error.code}))
-    token = issue(runtime.settings.secret, Claims(code, participant, Role.ATTENDEE, 0))
-    response = _redirect(f"/r/{code}")
-    set_participant_cookie(response, request, code, token)
+    """The join form's post: the API's join, then back to the room."""
+    given = _texts(await _form(request))
+    host = await room_of(request)
+    try:
+        joined = await membership.join_room(
+            runtime_of(request), host, given, returning=identify(request), ip=client_ip(request)
+        )
+    except CommandError as error:
+        return _back_with(f"/r/{host.code}", "error", error.code)
+    response = _redirect(f"/r/{host.code}")
+    set_participant_cookie(response, request, host.code, joined.token)
     return response
 
 
 # -- attendee ---------------------------------------------------------------------------------
 
+_ATTENDEES = frozenset({Role.ATTENDEE})
 
+
+@page
 async def attendee(request: Request) -> Response:
-    runtime = _runtime(request)
-    host = await _host(request)
-    if host is None:
-        return _not_found(request)
+    host = await room_of(request)
     code = host.code
-    claims = read_claims(request, code, runtime.settings.secret, now_ms())
-    if claims is not None and claims.role is not Role.ATTENDEE:
-        claims = None  # a staff token in the URL: this page is the attendee's
     flash = _flash(request)
-    refused = (
-        None if claims is None else await settled_refusal(host, claims.participant_id, claims.role)
-    )
-    if claims is None or refused is not None:
-        banned = refused is not None
+    claims = identify(request)
+    caller: Caller | None = None
+    banned = False
+    if claims is not None and claims.role is Role.ATTENDEE:  # a staff token: not this page
+        try:
+            caller = await admit(request, roles=_ATTENDEES, where="attendee page")
+        except CommandError as error:
+            banned = error.code == "auth.banned"
+    if caller is None:
+        attend = f"{public_base(request)}/r/{code}"
         view = snapshot_view(host.state, Role.SCREEN, None)
-        return _render(
+        return render(
             request,
             "join.html",
             code=code,
             room=view["room"],
             flash=flash,
             banned=banned,
-            attend_url=f"{_base(request, runtime)}/r/{code}",
-            qr=_qr_svg(f"{_base(request, runtime)}/r/{code}"),
+            attend_url=attend,
+            qr=_qr_svg(attend),
         )
-    view = snapshot_view(host.state, Role.ATTENDEE, claims.participant_id)
-    return _render(
+    view = snapshot_view(host.state, Role.ATTENDEE, caller.participant_id)
+    return render(
         request,
         "attendee.html",
         code=code,
@@ -324,147 +333,115 @@ def _flash(request: Request) -> dict[str, str] | None:
 
 
 async def _act(
-    request: Request, claims: Claims | None, allowed: frozenset[str], back: str
+    request: Request,
+    *,
+    roles: frozenset[Role],
+    token: str | None,
+    allowed: frozenset[str],
+    back: str,
 ) -> Response:
-    await request.body()
-    form = await request.form()
-    if not csrf_ok(request, _str(form.get(CSRF_FIELD))):
-        return _csrf_refused(request)
-    host = await _host(request)
-    if host is None:
-        return _not_found(request)
-    if (
-        claims is None
-        or await settled_refusal(host, claims.participant_id, claims.role) is not None
-    ):
-        return _redirect(f"{back}?error=auth.forbidden")
-    op = _str(form.get("op")) or ""
-    if op not in allowed:
-        return _redirect(f"{back}?error=op.unknown")
-    runtime = _runtime(request)
-    if not runtime.ops_per_ip.take(
-        request.client.host if request.client else "?", time.monotonic()
-    ):
-        return _redirect(f"{back}?error=rate.limited")
+    """A form's op: the same gate and op path as the API and the socket."""
+    form = await _form(request)
+    host = await room_of(request)
+    try:
+        caller = await admit(request, roles=roles, token=token, where="form")
+        op = form.get("op")
+        if not isinstance(op, str) or op not in allowed:
+            raise CommandError("op.unknown")
+        if not caller.runtime.ops_per_ip.take(address_bucket(caller.ip), time.monotonic()):
+            raise CommandError("rate.limited")
+    except CommandError as error:
+        return _back_with(back, "error", error.code)
     # A form carries its own op_id so a double-clicked or resubmitted form counts once.
-    op_id = _str(form.get("op_id")) or http_api.new_id("form-")
-    fields = op_fields(op, form, host.state)
-    outcome = await host.submit(
-        op, fields, Context(claims.participant_id, claims.role, now_ms(), op_id[:64])
-    )
+    given_id = form.get("op_id")
+    op_id = (given_id if isinstance(given_id, str) and given_id else membership.new_id("f-"))[
+        : ops.MAX_OP_ID
+    ]
+    frame = await ops.run(caller, op, op_id, op_fields(op, form, host.state))
+    failed: str | None = frame["code"] if frame["type"] == "error" else None
     hx = request.headers.get("hx-request") == "true"
-    if op == "moderator.add" and outcome.error is None:
-        token = issue(
-            runtime.settings.secret,
-            Claims(host.code, str(outcome.result["moderator_id"]), Role.MODERATOR, 0),
-        )
-        link = f"{_base(request, runtime)}/r/{host.code}/moderate?token={token}"
-        return _render(
+    if op == "moderator.add" and failed is None:
+        link = public_base(request) + str(frame["url"])
+        return render(
             request, "invite_fragment.html" if hx else "invite.html", link=link, code=host.code
         )
     if hx:
-        return _render(
-            request, "status.html", error=outcome.error.code if outcome.error else None, op=op
-        )
-    if outcome.error is not None:
-        return _redirect(f"{back}?" + urlencode({"error": outcome.error.code}))
+        return render(request, "status.html", error=failed, op=op)
+    if failed is not None:
+        return _back_with(back, "error", failed)
     anchor = "#polls" if op == "vote" else "#questions" if op.startswith("question") else ""
-    return _redirect(f"{back}?" + urlencode({"done": op}) + anchor)
+    return _back_with(back, "done", op, anchor)
 
 
+@page
 async def attendee_act(request: Request) -> Response:
-    runtime = _runtime(request)
     code = request.path_params["code"]
-    claims = read_claims(request, code, runtime.settings.secret, now_ms())
-    if claims is not None and claims.role is not Role.ATTENDEE:
-        claims = None
-    return await _act(request, claims, ATTENDEE_OPS, f"/r/{code}")
-
-
-# -- staff pages: moderator, screen, overlay --------------------------------------------------
-
-_STAFF_COOKIE = {"moderate": "thm_", "screen": "ths_"}
-_STAFF_ROLES = {
-    "moderate": (Role.ORGANISER, Role.MODERATOR),
-    "screen": (Role.SCREEN, Role.ORGANISER, Role.MODERATOR),
-    "embed": (Role.EMBED, Role.SCREEN, Role.ORGANISER, Role.MODERATOR),
-}
-
-
-def _staff_claims(request: Request, page: str, token: str | None) -> Claims | None:
-    code = request.path_params["code"]
-    if token is None:
-        token = request.cookies.get(_STAFF_COOKIE.get(page, "-") + code)
-    if not token:
-        return None
-    try:
-        claims = verify(_runtime(request).settings.secret, token, room=code, now_ms=now_ms())
-    except TokenError:
-        return None
-    return claims if claims.role in _STAFF_ROLES[page] else None
-
-
-async def _staff_page(request: Request, page: str) -> Response | tuple[RoomHost, Claims, str]:
-    """The host, claims and token of a staff page; or the response to give instead."""
-    code = request.path_params["code"]
-    host = await _host(request)
-    if host is None:
-        return _not_found(request)
-    given = request.query_params.get("token")
-    if given and page in _STAFF_COOKIE:
-        if _staff_claims(request, page, given) is None:
-            return _forbidden(request)
-        lang = request.query_params.get("lang")
-        response = _redirect(request.url.path + (f"?lang={lang}" if lang in LANGUAGES else ""))
-        response.set_cookie(
-            _STAFF_COOKIE[page] + code,
-            given,
-            max_age=7 * 86400,
-            httponly=True,
-            samesite="lax",
-            path=f"/r/{code}",
-            secure=request.url.scheme == "https",
-        )
-        return secure_headers(response)
-    claims = _staff_claims(request, page, given)
-    if (
-        claims is None
-        or await settled_refusal(host, claims.participant_id, claims.role) is not None
-    ):
-        return _forbidden(request)
-    token = given or request.cookies.get(_STAFF_COOKIE[page] + code, "")
-    return host, claims, token
-
-
-def _forbidden(request: Request) -> HTMLResponse:
-    return _render(
+    return await _act(
         request,
-        "message.html",
-        403,
-        title_key=N_("This link is not valid"),
-        message_key=N_("Ask the organiser for a new link."),
+        roles=_ATTENDEES,
+        token=request.cookies.get(cookie_name(code), ""),
+        allowed=ATTENDEE_OPS,
+        back=f"/r/{code}",
     )
 
 
-async def moderate(request: Request) -> Response:
-    found = await _staff_page(request, "moderate")
-    if isinstance(found, Response):
-        return found
-    host, claims, token = found
-    return _render(request, "moderate.html", **_moderate_context(request, host, claims, token))
+# -- staff pages: moderator, screen, overlay, report ------------------------------------------
+
+# A staff link's token moves into a cookie of its own, scoped to the room's pages.
+_STAFF_COOKIE = {"moderate": "thm_", "screen": "ths_"}
+_STAFF_ROLES = {
+    "moderate": frozenset({Role.ORGANISER, Role.MODERATOR}),
+    "screen": frozenset({Role.SCREEN, Role.ORGANISER, Role.MODERATOR}),
+    "embed": frozenset({Role.EMBED, Role.SCREEN, Role.ORGANISER, Role.MODERATOR}),
+}
 
 
-def _moderate_context(
-    request: Request, host: RoomHost, claims: Claims, token: str
-) -> dict[str, Any]:
-    runtime = _runtime(request)
-    view = snapshot_view(host.state, claims.role, claims.participant_id)
-    room = view["room"]
-    base = _base(request, runtime)
+def staff_page(kind: str) -> Callable[[StaffHandler], Page]:
+    """A page for a staff link. `?token=` is checked, moved into the page kind's cookie, and
+    the browser redirected to the clean address; the handler then gets the admitted caller
+    and the token (the page hands it to its own script for the socket)."""
+    roles = _STAFF_ROLES[kind]
+    cookie_prefix = _STAFF_COOKIE.get(kind)
+
+    def wrap(handler: StaffHandler) -> Page:
+        @page
+        @functools.wraps(handler)
+        async def endpoint(request: Request) -> Response:
+            code = request.path_params["code"]
+            given = request.query_params.get("token")
+            if given and cookie_prefix is not None:
+                await admit(request, roles=roles, token=given, where=f"{kind} link")
+                lang = request.query_params.get("lang")
+                response = _redirect(
+                    request.url.path + (f"?lang={lang}" if lang in LANGUAGES else "")
+                )
+                response.set_cookie(
+                    cookie_prefix + code,
+                    given,
+                    max_age=7 * 86400,
+                    httponly=True,
+                    samesite="lax",
+                    path=f"/r/{code}",
+                    secure=request.url.scheme == "https",
+                )
+                return secure_headers(response)
+            kept = request.cookies.get(cookie_prefix + code, "") if cookie_prefix else ""
+            token = given or kept
+            caller = await admit(request, roles=roles, token=token, where=f"{kind} page")
+            return await handler(request, caller, token)
+
+        return endpoint
+
+    return wrap
+
+
+def _moderate_context(request: Request, caller: Caller, token: str) -> dict[str, Any]:
+    host = caller.host
+    view = snapshot_view(host.state, caller.role, caller.participant_id)
     return {
         "code": host.code,
         "seq": host.state.seq,
-        "room": room,
+        "room": view["room"],
         "you": view["you"],
         "role": "moderator",
         "ws_token": token,
@@ -472,37 +449,40 @@ def _moderate_context(
         "connected": host.connection_count(),
         "voted": len({who for p in host.state.polls.values() for who in p.ballots}),
         "asked": len(host.state.questions),
-        "organiser": claims.role is Role.ORGANISER,
-        "attend_url": f"{base}/r/{host.code}",
+        "organiser": caller.role is Role.ORGANISER,
+        "attend_url": f"{public_base(request)}/r/{host.code}",
     }
 
 
-async def moderate_panel(request: Request) -> Response:
+@staff_page("moderate")
+async def moderate(request: Request, caller: Caller, token: str) -> Response:
+    return render(request, "moderate.html", **_moderate_context(request, caller, token))
+
+
+@staff_page("moderate")
+async def moderate_panel(request: Request, caller: Caller, token: str) -> Response:
     """The panel's live part alone, for the page script to swap in after a change."""
-    found = await _staff_page(request, "moderate")
-    if isinstance(found, Response):
-        return found
-    host, claims, token = found
-    return _render(
-        request, "moderate_panel.html", **_moderate_context(request, host, claims, token)
+    return render(request, "moderate_panel.html", **_moderate_context(request, caller, token))
+
+
+@page
+async def moderate_act(request: Request) -> Response:
+    code = request.path_params["code"]
+    return await _act(
+        request,
+        roles=_STAFF_ROLES["moderate"],
+        token=request.cookies.get(_STAFF_COOKIE["moderate"] + code, ""),
+        allowed=STAFF_OPS,
+        back=f"/r/{code}/moderate",
     )
 
 
-async def moderate_act(request: Request) -> Response:
-    claims = _staff_claims(request, "moderate", None)
-    code = request.path_params["code"]
-    return await _act(request, claims, STAFF_OPS, f"/r/{code}/moderate")
-
-
-async def screen(request: Request) -> Response:
-    found = await _staff_page(request, "screen")
-    if isinstance(found, Response):
-        return found
-    host, _claims, token = found
-    runtime = _runtime(request)
+@staff_page("screen")
+async def screen(request: Request, caller: Caller, token: str) -> Response:
+    host = caller.host
     view = snapshot_view(host.state, Role.SCREEN, None)
-    attend = f"{_base(request, runtime)}/r/{host.code}"
-    return _render(
+    attend = f"{public_base(request)}/r/{host.code}"
+    return render(
         request,
         "screen.html",
         code=host.code,
@@ -519,19 +499,17 @@ _THEMES = ("dark", "light")
 _SIZES = ("s", "m", "l")
 
 
-async def embed(request: Request) -> Response:
+@staff_page("embed")
+async def embed(request: Request, caller: Caller, token: str) -> Response:
     """The overlay keeps its token in the URL: an OBS source or a foreign page's iframe
     would not send a SameSite cookie, and the token only reads results."""
-    found = await _staff_page(request, "embed")
-    if isinstance(found, Response):
-        return found
-    host, _claims, token = found
+    host = caller.host
     view = snapshot_view(host.state, Role.EMBED, None)
     params = request.query_params
     poll = params.get("poll", "")
     theme = params.get("theme") if params.get("theme") in _THEMES else "dark"
     size = params.get("size") if params.get("size") in _SIZES else "m"
-    return _render(
+    return render(
         request,
         "embed.html",
         embeddable=True,

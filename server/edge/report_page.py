@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from server.edge import pages
+from server.edge.gate import Caller
 from server.edge.i18n import LANGUAGES, translator
 from server.tools.exports import iso, load_report
 
@@ -112,7 +113,7 @@ def report_context(report: dict[str, Any]) -> dict[str, Any]:
 def render_report_html(report: dict[str, Any], lang: str = "en") -> str:
     """A standalone HTML file (CSS inlined) for `townhall report --format html`."""
     lang = lang if lang in LANGUAGES else "en"
-    return pages._env.get_template("report.html").render(
+    return pages.env.get_template("report.html").render(
         _=translator(lang),
         lang=lang,
         languages=LANGUAGES,
@@ -122,13 +123,11 @@ def render_report_html(report: dict[str, Any], lang: str = "en") -> str:
     )
 
 
-async def report_page(request: Request) -> Response:
-    found = await pages._staff_page(request, "moderate")
-    if isinstance(found, Response):
-        return found
-    host, _claims, _token = found
-    report = await load_report(request, host)
-    return pages._render(request, "report.html", code=host.code, **report_context(report))
+@pages.staff_page("moderate")
+async def report_page(request: Request, caller: Caller, token: str) -> Response:
+    host = caller.host
+    report = await load_report(host.deps.store, host.code)
+    return pages.render(request, "report.html", code=host.code, **report_context(report))
 
 
 def report_routes() -> list[BaseRoute]:

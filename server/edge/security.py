@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import logging
 import time
 from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FLAG_JOINS", "SecurityLog", "address_bucket"]
+from server.edge.addresses import address_bucket
+
+__all__ = ["FLAG_JOINS", "SecurityLog"]
 
 log = logging.getLogger("townhall.security")
 
@@ -30,25 +31,13 @@ FLAG_JOINS = 10  # new participants from one address bucket before it is flagged
 # a venue behind one NAT trips it too; moderators judge, nothing is blocked by it)
 
 
-def address_bucket(ip: str) -> str:
-    """One IPv4 address, or the /64 of an IPv6 one (what a single household usually holds)."""
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip[:64]
-    if isinstance(addr, ipaddress.IPv6Address):
-        if addr.ipv4_mapped is not None:
-            return str(addr.ipv4_mapped)
-        return str(ipaddress.IPv6Network((addr, 64), strict=False))
-    return str(addr)
-
-
 @dataclass(slots=True)
 class RoomSecurity:
     refused: Counter[str] = field(default_factory=Counter)
     recent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RECENT))
     joins: dict[str, int] = field(default_factory=dict)  # address label -> new participants
     joins_throttled: int = 0
+    throttled: dict[str, int] = field(default_factory=dict)  # address label -> joins refused
 
 
 class SecurityLog:
@@ -88,7 +77,7 @@ class SecurityLog:
         )
         n = entry.refused[kind]
         if n <= 5 or n % 100 == 0:  # sampled: a flood of forgeries must not flood the log
-            log.warning("room %s: refused %s from %s (%s), %d so far", room, kind, ip, detail, n)
+            log.info("room %s: refused %s from %s (%s), %d so far", room, kind, ip, detail, n)
 
     def joined(self, room: str, ip: str) -> None:
         """A new participant joined (not a re-join with the same cookie)."""
@@ -99,8 +88,16 @@ class SecurityLog:
             if entry.joins[label] == FLAG_JOINS:
                 log.warning("room %s: %d new participants from %s", room, FLAG_JOINS, ip)
 
-    def join_throttled(self, room: str) -> None:
-        self._room(room).joins_throttled += 1
+    def join_throttled(self, room: str, ip: str) -> None:
+        """A join refused by the admission budget: the address is flagged for moderators."""
+        entry = self._room(room)
+        entry.joins_throttled += 1
+        label = self.label(ip)
+        if label in entry.throttled or len(entry.throttled) < MAX_BUCKETS:
+            entry.throttled[label] = entry.throttled.get(label, 0) + 1
+            n = entry.throttled[label]
+            if n in (1, 100) or n % 1000 == 0:
+                log.warning("room %s: joins from %s throttled (%d refused)", room, ip, n)
 
     def report(self, room: str) -> dict[str, Any]:
         entry = self._rooms.get(room) or RoomSecurity()
@@ -113,7 +110,9 @@ class SecurityLog:
                 "throttled": entry.joins_throttled,
                 "flag_at": FLAG_JOINS,
                 "flagged": [
-                    {"address": label, "joins": n} for label, n in busiest if n >= FLAG_JOINS
+                    {"address": label, "joins": n, "throttled": entry.throttled.get(label, 0)}
+                    for label, n in busiest
+                    if n >= FLAG_JOINS or label in entry.throttled
                 ],
                 "by_address": [{"address": label, "joins": n} for label, n in busiest[:50]],
             },

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["RAW_SEND", "capture_raw_send"]
+__all__ = ["RAW_SEND", "capture_raw_send", "mark_denied"]
 
 RAW_SEND = "townhall.raw_send"
 
@@ -17,9 +15,15 @@ def capture_raw_send(app: ASGIApp) -> ASGIApp:
             scope[RAW_SEND] = send
         await app(scope, receive, send)
 
-    wrapped.__wrapped__ = app  # type: ignore[attr-defined]
     return wrapped
 
 
-def unwrap(app: Any) -> Any:
-    return getattr(app, "__wrapped__", app)
+def mark_denied(scope: Scope) -> None:
+    """After a handshake refused with an HTTP answer: tell uvicorn's sans-I/O protocol it is
+    finished. It does not note a denial as the end of the handshake, and would log an ERROR
+    ("returned without completing handshake") for every refused attempt, a flood of them
+    under a scripted attack. tests/server/edge/test_ws_edge.py notices if this stops working.
+    """
+    proto = getattr(scope.get(RAW_SEND), "__self__", None)
+    if proto is not None and hasattr(proto, "handshake_complete"):
+        proto.handshake_complete = True

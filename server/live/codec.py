@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -12,7 +13,7 @@ from rooms.errors import CommandError
 from rooms.fields import check_text, check_text_tree
 from server.live.wsframe import binary_frame, text_frame
 
-__all__ = ["Encoding", "FrameError", "decode_frame", "encode", "wire_frame"]
+__all__ = ["Encoding", "FrameError", "decode_frame", "encode", "peek_op_id", "wire_frame"]
 
 MAX_DEPTH = 8
 
@@ -71,7 +72,10 @@ def _depth(value: Any, level: int = 0) -> int:
 
 
 def decode_frame(text: str | None, data: bytes | None, encoding: Encoding) -> dict[str, Any]:
-    """Parse one client frame into a dict with at least a string `op`. Raises FrameError."""
+    """Parse one client frame into a dict with at least a string `op`. Raises FrameError.
+
+    The shape of `op_id` and of the op's fields is the edge's to check (server/edge/ops.py).
+    """
     if encoding is Encoding.JSON:
         if text is None:
             raise FrameError("frame.invalid", "binary frame on a JSON connection", 1003)
@@ -111,12 +115,6 @@ def decode_frame(text: str | None, data: bytes | None, encoding: Encoding) -> di
     op = obj.get("op")
     if not isinstance(op, str) or not op or len(op) > 64:
         raise FrameError("frame.invalid", "a frame needs an `op` string")
-    op_id = obj.get("op_id")
-    if op != "ping" and (not isinstance(op_id, str) or not 1 <= len(op_id) <= 64):
-        raise FrameError(
-            "field.missing" if op_id is None else "field.invalid",
-            "`op_id` must be a string of 1 to 64 characters",
-        )
     # Every string, keys and op_id included: one that no store can hold must fail this op
     # here, not the group commit it would share with everyone else's (rooms/text.py).
     # JSON text with no backslash has no escapes, so every decoded character is in it as is:
@@ -126,9 +124,31 @@ def decode_frame(text: str | None, data: bytes | None, encoding: Encoding) -> di
         if raw is None or "\\" in raw or not _sound(raw):
             check_text_tree(obj)
     except CommandError as error:
-        sound = op_id if isinstance(op_id, str) and _sound(op_id) else None
-        raise FrameError(error.code, error.message, op_id=sound) from None
+        # The answer names the op, unless its op_id is what is wrong (it could not be sent).
+        op_id = obj.get("op_id")
+        named = isinstance(op_id, str) and 1 <= len(op_id) <= 64 and _sound(op_id)
+        raise FrameError(error.code, error.message, op_id=op_id if named else None) from None
     return obj
+
+
+# A refused frame is not decoded (that is the point of refusing it cheaply), but its answer
+# should still name the op: a bounded look at the start of a JSON frame, a small msgpack one.
+_OP_ID = re.compile(r'"op_id"\s*:\s*"([A-Za-z0-9_.:~-]{1,64})"')
+_PEEK = 512
+
+
+def peek_op_id(text: str | None, data: bytes | None) -> str | None:
+    if text is not None:
+        found = _OP_ID.search(text, 0, _PEEK)
+        return found.group(1) if found else None
+    if data is not None and len(data) <= _PEEK:
+        try:
+            obj = msgpack.unpackb(data, raw=False, max_bin_len=0, max_ext_len=0)
+        except Exception:  # a malformed frame names nothing
+            return None
+        op_id = obj.get("op_id") if isinstance(obj, dict) else None
+        return op_id if isinstance(op_id, str) and 1 <= len(op_id) <= 64 else None
+    return None
 
 
 def _sound(text: str) -> bool:

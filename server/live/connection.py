@@ -28,6 +28,7 @@ class Connection:
         "bucket",
         "closed",
         "encoding",
+        "hard_limit",
         "id",
         "ip",
         "lag_started",
@@ -51,6 +52,7 @@ class Connection:
         ip: str,
         bucket: Bucket,
         close: Callable[[int, str], None],
+        hard_limit: int = 1024 * 1024,
     ) -> None:
         self.id = next(_ids)
         self.room = room
@@ -62,14 +64,11 @@ class Connection:
         self.ip = ip
         self.bucket = bucket
         self._close = close
+        self.hard_limit = hard_limit
         self.sent_seq = 0  # the seq of the last view frame this socket was given
         self.lag_started: float | None = None  # set while frames are being skipped
         self.refused_in_a_row = 0
         self.closed = False
-
-    @property
-    def lagging(self) -> bool:
-        return self.lag_started is not None
 
     def push(self, frame: bytes, seq: int, soft_limit: int, now: float) -> None:
         """Give this socket a shared, pre-built view frame, or skip it if the peer lags."""
@@ -83,8 +82,12 @@ class Connection:
             self.sent_seq = seq
 
     def send(self, obj: dict[str, Any]) -> None:
-        """A frame for this socket alone (acks, errors, personal notices). Never skipped."""
+        """A frame for this socket alone (acks, errors, personal notices). Never skipped: a
+        peer that lets them pile up past the hard limit is closed instead (it resumes)."""
         if self.closed:
+            return
+        if self.outbox.backlog() > self.hard_limit:
+            self.close(CLOSE_LAGGING, "too slow: reconnect with ?since=<last seq>")
             return
         self.outbox.write(wire_frame(encode(obj, self.encoding), self.encoding), self.text)
 

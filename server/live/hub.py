@@ -5,27 +5,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import msgpack
 
 from moderation.filters import TextFilters
 from moderation.roles import Role
-from rooms import Context, from_snapshot, new_room, to_snapshot
+from rooms import SYSTEM, Context, from_snapshot, new_room, to_snapshot
 from server.broker.base import Broker
 from server.config import Settings
 from server.live.connection import CLOSE_RESTART
-from server.live.metrics import Stats
+from server.live.outbox import RawOutbox
 from server.live.room_host import VIEWS, HostDeps, Outcome, RoomHost
+from server.live.stats import Stats
 from server.store.base import Committed, Store
 
 __all__ = ["Hub", "now_ms"]
 
 log = logging.getLogger("townhall.hub")
 
-SYSTEM = "system"
-
+T = TypeVar("T")
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
@@ -61,6 +61,7 @@ class Hub:
         self.frames_sent = 0
         self.stats = Stats()
         self.stopping = False
+        self._failing: set[tuple[str, str]] = set()  # (room, duty) already logged as failing
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -75,6 +76,7 @@ class Hub:
             loop.create_task(self._tick_forever()),
             loop.create_task(self._timers_forever()),
             loop.create_task(self._position_checks_forever()),
+            loop.create_task(self._unload_idle_forever()),
         ]
         log.info("hub started: %d rooms rebuilt", len(self.rooms))
 
@@ -84,7 +86,7 @@ class Hub:
         for host in self.rooms.values():
             await host.stop()
         for host in self.rooms.values():
-            host.render(time.monotonic())
+            self._guarded(host, "render", host.render, time.monotonic())
             host.close_sockets(CLOSE_RESTART, "server restarting: reconnect")
         await self._flush()
         for task in self._tasks:
@@ -101,6 +103,9 @@ class Hub:
         """The hosted room, loading it from the store on first use; None if it does not exist."""
         host = self.rooms.get(code)
         if host is not None:
+            # A lookup is activity: whoever asked is about to use the room, so it must not be
+            # unloaded under them (unloading needs `room_unload_after_s` of quiet).
+            host.last_active = time.monotonic()
             return host
         task = self._loading.get(code)
         if task is None:
@@ -240,13 +245,10 @@ class Hub:
             now = time.monotonic()
             dirty, self._dirty = self._dirty, set()
             for host in dirty:
-                try:
-                    self.frames_sent += host.render(now)
-                except Exception:
-                    log.exception("room %s: render failed", host.code)
-            for host in self.rooms.values():
+                self.frames_sent += self._guarded(host, "render", host.render, now) or 0
+            for host in list(self.rooms.values()):
                 if host.laggers and host not in dirty:
-                    host.render(now)
+                    self._guarded(host, "render", host.render, now)
             spent = time.perf_counter() - started
             self.stats.tick.observe(spent)
             spent_ms = spent * 1000
@@ -259,16 +261,72 @@ class Hub:
             await asyncio.sleep(0.25)
             at = now_ms()
             for host in list(self.rooms.values()):
-                for poll_id, closes_at in host.state.open_polls_closing():
-                    if closes_at <= at:
-                        # The deadline is in the op_id: a poll reopened with a new deadline
-                        # must close again, not be answered "already done".
-                        op_id = f"timer-close-{poll_id}-{closes_at}"
-                        ctx = Context(SYSTEM, Role.ORGANISER, at, op_id)
-                        host.submit("poll.close", {"poll_id": poll_id}, ctx)
+                self._guarded(host, "timers", self._close_due_polls, host, at)
+
+    @staticmethod
+    def _close_due_polls(host: RoomHost, at: int) -> None:
+        for poll_id, closes_at in host.state.open_polls_closing():
+            if closes_at <= at:
+                # The deadline is in the op_id: a poll reopened with a new deadline must
+                # close again, not be answered "already done".
+                op_id = f"timer-close-{poll_id}-{closes_at}"
+                ctx = Context(SYSTEM, Role.ORGANISER, at, op_id)
+                host.submit("poll.close", {"poll_id": poll_id}, ctx)
+
+    def _guarded(self, host: RoomHost, duty: str, work: Callable[..., T], *args: Any) -> T | None:
+        """One room's failure in a shared loop stays that room's: logged once with its code
+        (with the traceback), counted, and every other room carries on."""
+        try:
+            result = work(*args)
+        except Exception:
+            key = (host.code, duty)
+            self.stats.refuse(f"internal.{duty}")
+            if key not in self._failing:
+                self._failing.add(key)
+                log.exception("room %s: %s failed; other rooms carry on", host.code, duty)
+            return None
+        self._failing.discard((host.code, duty))
+        return result
+
+    # -- unloading ------------------------------------------------------------------------
+
+    async def _unload_idle_forever(self) -> None:
+        """Rooms nobody watches are unloaded, so a long-running server does not keep every
+        meeting it ever hosted in memory; the next visit loads the room again."""
+        idle_s = self.settings.limits.room_unload_after_s
+        while True:
+            await asyncio.sleep(min(30.0, max(idle_s / 4, 0.1)))
+            now = time.monotonic()
+            for host in list(self.rooms.values()):
+                if host.unloadable(now, idle_s):
+                    try:
+                        await self.unload(host)
+                    except Exception:
+                        log.warning("room %s: unloading failed", host.code, exc_info=True)
+
+    async def unload(self, host: RoomHost) -> None:
+        if self.rooms.get(host.code) is not host:
+            return
+        del self.rooms[host.code]
+        self._dirty.discard(host)
+        await host.stop()  # commits and answers anything that slipped in
+        await self._save_snapshot(host)
+        await self.broker.unsubscribe(host.code)
+        log.info("room %s: unloaded after %.0f s idle", host.code, host.idle_for(time.monotonic()))
 
     def connection_count(self) -> int:
         return sum(host.connection_count() for host in self.rooms.values())
+
+    def connections_by_writer(self) -> dict[str, int]:
+        """Open sockets per write path: `raw` is uvicorn's transport (the fast path), `asgi`
+        the fallback queue. A server upgrade that loses the fast path shows up here."""
+        counts = {"raw": 0, "asgi": 0}
+        for host in self.rooms.values():
+            for by_encoding in host.sockets.values():
+                for conns in by_encoding.values():
+                    for conn in conns:
+                        counts["raw" if isinstance(conn.outbox, RawOutbox) else "asgi"] += 1
+        return counts
 
     def connections_by_view(self) -> dict[str, int]:
         """Open sockets per view (organisers count as moderators), for /metrics."""

@@ -10,7 +10,6 @@ same way, which is how the hub spots a client that stopped reading.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 from collections.abc import Awaitable, Callable
@@ -121,9 +120,3 @@ def make_outbox(raw_send: Send | None, asgi_send: Send) -> Outbox:
     ):
         return RawOutbox(proto)
     return AsgiOutbox(asgi_send)
-
-
-async def cancel_quietly(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

@@ -37,8 +37,8 @@ from rooms import (
 from server.config import Limits
 from server.live.codec import Encoding
 from server.live.connection import CLOSE_BANNED, CLOSE_LAGGING, Connection
-from server.live.metrics import Stats
 from server.live.resume import ResumeRing, TickFrames
+from server.live.stats import Stats
 from server.store.base import Committed, Entry, EntryRefused, Store, StoreUnavailable
 
 __all__ = ["ROLES", "Outcome", "RoomHost"]
@@ -130,6 +130,7 @@ class RoomHost:
         self.rings = {
             view: ResumeRing(state.seq, deps.limits.resume_window_ticks) for view in VIEWS
         }
+        self.last_active = time.monotonic()  # an op, a socket coming or going, an entry
         self._writer = asyncio.get_running_loop().create_task(self._write_forever())
 
     # -- commands -------------------------------------------------------------------------
@@ -150,6 +151,7 @@ class RoomHost:
         on the room's state is only final once checked again at the store's head.
         """
         loop = asyncio.get_running_loop()
+        self.last_active = time.monotonic()
         if self._stopping:
             return _done(loop, Outcome(self.state.seq, {}, CommandError("server.unavailable")))
         key = (ctx.actor, ctx.op_id)
@@ -352,6 +354,7 @@ class RoomHost:
                 self._apply_one(entry)
 
     def _apply_one(self, entry: Committed) -> None:
+        self.last_active = time.monotonic()
         event = event_from_dict({"type": entry.type, "data": entry.data})
         applied = apply(self.state, Record(entry.seq, entry.at, entry.actor, entry.op_id, event))
         self.last_hash = entry.hash
@@ -389,7 +392,21 @@ class RoomHost:
         self.sockets[view][conn.encoding].add(conn)
         self.by_participant.setdefault(conn.participant_id, set()).add(conn)
 
+    def idle_for(self, now: float) -> float:
+        return now - self.last_active
+
+    def unloadable(self, now: float, idle_s: float) -> bool:
+        """Nobody watching, nothing in flight, no poll timer to run, and quiet for `idle_s`."""
+        return (
+            self.idle_for(now) >= idle_s
+            and not self._inbox
+            and not self._inflight
+            and self.connection_count() == 0
+            and not self.state.open_polls_closing()
+        )
+
     def detach(self, conn: Connection) -> None:
+        self.last_active = time.monotonic()
         self.sockets[VIEW_OF[conn.role]][conn.encoding].discard(conn)
         self.laggers.discard(conn)
         mine = self.by_participant.get(conn.participant_id)
@@ -456,7 +473,9 @@ class RoomHost:
         for conn in list(self.laggers):
             if conn.closed:
                 self.laggers.discard(conn)
-            elif conn.lag_started is not None and now - conn.lag_started > limits.lag_close_seconds:
+            elif (
+                conn.lag_started is not None and now - conn.lag_started > limits.lag_close_seconds
+            ) or conn.outbox.backlog() > limits.socket_hard_buffer:
                 self.laggers.discard(conn)
                 conn.close(CLOSE_LAGGING, "too slow: reconnect with ?since=<last seq>")
             elif conn.outbox.backlog() < limits.socket_soft_buffer // 4:

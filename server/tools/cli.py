@@ -3,27 +3,49 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 
-__all__ = ["default_store_url", "main", "serve"]
+__all__ = ["main", "serve"]
 
 
 def serve(host: str, port: int) -> None:
     import uvicorn
 
     from server.app import create_app
-    from server.config import load_settings
+    from server.config import ConfigError, load_settings
+    from server.edge.addresses import AddressPolicy
+    from server.edge.connection_guard import guarded_http_protocol
 
     settings = load_settings()
     if os.environ.get("TOWNHALL_TRACEMALLOC"):
         from server.tools.memtrace import install
 
         install(os.environ["TOWNHALL_TRACEMALLOC"])
+    try:
+        app = create_app(settings.with_(host=host, port=port))
+    except ConfigError as error:
+        raise SystemExit(f"townhall: {error}") from None
+    addresses = AddressPolicy.trusting(settings.trusted_proxies)
+    if host not in ("127.0.0.1", "::1", "localhost") and not (
+        settings.public_url or settings.allowed_hosts
+    ):
+        logging.getLogger("townhall").warning(
+            "serving on %s with neither TOWNHALL_PUBLIC_URL nor TOWNHALL_ALLOWED_HOSTS: links "
+            "and QR codes take their host from each request's Host header (docs/DEPLOY.md)",
+            host,
+        )
     uvicorn.run(
-        create_app(settings.with_(host=host, port=port)),
+        app,
         host=host,
         port=port,
+        # Connections per address and a deadline for request headers (slowloris), on
+        # uvicorn's httptools protocol; X-Forwarded-For is read by the edge, from trusted
+        # proxies only (TOWNHALL_TRUSTED_PROXIES), never by uvicorn's own default.
+        http=guarded_http_protocol(settings.limits, addresses),
+        proxy_headers=False,
+        timeout_keep_alive=5,
         ws="websockets-sansio",
         ws_max_size=settings.limits.max_frame_bytes,
         ws_per_message_deflate=False,  # frames are encoded once and shared: no per-socket deflate
@@ -34,12 +56,6 @@ def serve(host: str, port: int) -> None:
         log_config=None,  # server.logs has set up every logger, uvicorn's included
         timeout_graceful_shutdown=10,
     )
-
-
-def default_store_url() -> str:
-    """TOWNHALL_STORE_URL, else the SQLite file `serve` uses (without touching the secret)."""
-    data_dir = os.environ.get("TOWNHALL_DATA_DIR", "data")
-    return os.environ.get("TOWNHALL_STORE_URL", f"sqlite:///{data_dir}/townhall.db")
 
 
 def main(argv: list[str] | None = None) -> int:

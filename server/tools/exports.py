@@ -1,6 +1,6 @@
 """Exports of a room for organisers and evaluators: CSV files, the report, the JSONL log.
 
-HTTP (moderator or organiser token, like the transcript):
+Served over HTTP by server/edge/export_routes.py (moderator or organiser token):
 
     GET /api/rooms/{code}/export/questions.csv
     GET /api/rooms/{code}/export/polls/{poll_id}.csv          results
@@ -24,30 +24,18 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
-
-from moderation.roles import Role
 from rooms import RoomState, apply, new_room
 from rooms.evaluation import evaluate, record_from_dict
 from rooms.records import Record
 from rooms.state import Poll
-from server.edge.access import settled_refusal
-from server.edge.auth import read_claims
-from server.edge.http_api import error, routes_state
-from server.live.hub import now_ms
 from server.store.base import Committed, Store
-
-if TYPE_CHECKING:
-    from server.live.room_host import RoomHost
 
 __all__ = [
     "ballots_csv",
-    "export_routes",
     "iso",
+    "load_report",
     "poll_csv",
     "questions_csv",
     "read_entries",
@@ -263,86 +251,8 @@ def write_export(state: RoomState, entries: Sequence[Committed], out: Path) -> l
     return written
 
 
-# -- HTTP ------------------------------------------------------------------------------------
-
-
-async def staff_host(request: Request) -> RoomHost | Response:
-    """The room of a still-valid moderator or organiser token, or the error response."""
-    runtime = routes_state(request)
-    code = request.path_params["code"]
-    claims = read_claims(request, code, runtime.settings.secret, now_ms())
-    if claims is None:
-        return error(401, "auth.forbidden", "a valid token for this room is needed")
-    if claims.role not in (Role.ORGANISER, Role.MODERATOR):
-        return error(403, "auth.forbidden", "your role may not read this")
-    host = await runtime.hub.room(claims.room)
-    if host is None:
-        return error(404, "room.not_found", "no such room")
-    refused = await settled_refusal(host, claims.participant_id, claims.role)
-    if refused is not None:
-        return error(403, refused.code, refused.message)
-    return host
-
-
-def _csv_response(text: str, filename: str) -> Response:
-    return Response(
-        text.encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "content-disposition": f'attachment; filename="{filename}"',
-            "x-content-type-options": "nosniff",
-            "cache-control": "no-store",
-        },
-    )
-
-
-async def export_questions(request: Request) -> Response:
-    host = await staff_host(request)
-    if isinstance(host, Response):
-        return host
-    return _csv_response(questions_csv(host.state), f"{host.code}-questions.csv")
-
-
-async def export_poll(request: Request) -> Response:
-    host = await staff_host(request)
-    if isinstance(host, Response):
-        return host
-    poll_id: int = request.path_params["poll_id"]
-    ballots = request.path_params.get("part") == "ballots"
-    try:
-        text = ballots_csv(host.state, poll_id) if ballots else poll_csv(host.state, poll_id)
-    except KeyError:
-        return error(404, "poll.not_found", "no such poll")
-    except ValueError as exc:
-        return error(404, "export.not_available", str(exc))
-    suffix = "-ballots" if ballots else ""
-    return _csv_response(text, f"{host.code}-poll-{poll_id}{suffix}.csv")
-
-
-async def load_report(request: Request, host: RoomHost) -> dict[str, Any]:
-    """The evaluation report of a hosted room, from its whole log in the store."""
-    entries = await read_entries(routes_state(request).hub.store, host.code)
+async def load_report(store: Store, room: str) -> dict[str, Any]:
+    """The evaluation report of a room, from its whole log in the store."""
+    entries = await read_entries(store, room)
     # Folding a long log takes a while: off the event loop (evaluate is pure).
     return await asyncio.to_thread(lambda: evaluate(records_of(entries)))
-
-
-async def report(request: Request) -> Response:
-    host = await staff_host(request)
-    if isinstance(host, Response):
-        return host
-    body = await load_report(request, host)
-    return JSONResponse(body, headers={"cache-control": "no-store"})
-
-
-async def _ballots(request: Request) -> Response:
-    request.path_params["part"] = "ballots"
-    return await export_poll(request)
-
-
-def export_routes() -> list[BaseRoute]:
-    return [
-        Route("/api/rooms/{code:str}/report", report),
-        Route("/api/rooms/{code:str}/export/questions.csv", export_questions),
-        Route("/api/rooms/{code:str}/export/polls/{poll_id:int}.csv", export_poll),
-        Route("/api/rooms/{code:str}/export/polls/{poll_id:int}-ballots.csv", _ballots),
-    ]

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _store_url(given: str | None) -> str:
-    from server.tools.cli import default_store_url
+    from server.config import default_store_url
 
     url = given or default_store_url()
     if url.split(":", 1)[0].lower() == "sqlite":

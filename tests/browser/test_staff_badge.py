@@ -1,6 +1,6 @@
 """Issue 13, item 8, in the browser: the live pages draw the staff badge from role data too.
 
-The server renders the badge in its templates (tests/server/test_staff_badge.py); the phone
+The server renders the badge in its templates (tests/server/edge/test_staff_badge.py); the phone
 and the big screen re-render questions in JavaScript as frames arrive, and must clone the
 same badge, for the real moderator's answer only, however the asker named themselves.
 """

@@ -11,8 +11,10 @@ from tests.support.live_server import LiveServer
 # and create limits for other tests; the abuse tests need the real ones.
 PRODUCTION_LIMITS = {
     "TOWNHALL_LIMIT_CREATES_PER_MINUTE_PER_IP": "5",
-    "TOWNHALL_LIMIT_JOINS_PER_MINUTE_PER_IP": "30",
-    "TOWNHALL_LIMIT_JOINS_BURST_PER_IP": "20",
+    "TOWNHALL_LIMIT_JOINS_PER_MINUTE_PER_IP": "600",
+    "TOWNHALL_LIMIT_JOINS_BURST_PER_IP": "600",
+    "TOWNHALL_LIMIT_JOINS_PER_MINUTE_PER_ROOM_IP": "300",
+    "TOWNHALL_LIMIT_JOINS_BURST_PER_ROOM_IP": "300",
 }
 
 

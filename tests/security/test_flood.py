@@ -66,29 +66,6 @@ def test_a_socket_flooding_1000_frames_per_second_is_closed_and_bystanders_keep_
     asyncio.run(scenario())
 
 
-def test_join_flood_and_sybil_joins_from_one_address_are_throttled_and_flagged(
-    strict: LiveServer,
-) -> None:
-    """A new token per cleared cookie: the burst of 20 passes, then 429; the address is
-    flagged in the moderators' security record."""
-    room = create_room(strict.http)
-    code, mod = room["code"], room["moderator_token"]
-    responses = [  # a fresh client each time: no cookie, so a new participant each time
-        httpx.post(f"{strict.http}/api/rooms/{code}/join", json={}) for _ in range(40)
-    ]
-    statuses = [r.status_code for r in responses]
-    assert statuses[:18] == [200] * 18  # the burst of 20 (the test above joined 2)
-    assert statuses.count(429) >= 17, statuses  # the bucket refills 0.5/s meanwhile
-    refused = next(r for r in responses if r.status_code == 429)
-    assert refused.json()["error"]["code"] == "rate.limited"
-    report = security_report(strict.http, code, mod)
-    joins = report["joins"]
-    assert joins["throttled"] == statuses.count(429)
-    assert len(joins["flagged"]) == 1 and joins["flagged"][0]["joins"] >= 18
-    assert joins["flagged"][0]["address"].startswith("a-")  # a label, never the address
-    assert "127.0.0.1" not in json.dumps(report)
-
-
 def test_returning_cookie_is_not_counted_as_a_new_person(server: LiveServer) -> None:
     room = create_room(server.http)
     code, mod = room["code"], room["moderator_token"]

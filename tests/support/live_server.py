@@ -37,6 +37,8 @@ class LiveServer:
             "TOWNHALL_LIMIT_CREATES_PER_MINUTE_PER_IP": "100000",
             "TOWNHALL_LIMIT_JOINS_PER_MINUTE_PER_IP": "100000",
             "TOWNHALL_LIMIT_JOINS_BURST_PER_IP": "100000",
+            "TOWNHALL_LIMIT_JOINS_PER_MINUTE_PER_ROOM_IP": "100000",
+            "TOWNHALL_LIMIT_JOINS_BURST_PER_ROOM_IP": "100000",
             **(env or {}),
         }
         self.proc: subprocess.Popen[bytes] | None = None

@@ -72,7 +72,10 @@ class Client:
         since: int | None = None,
         binary: bool = False,
         origin: str | None = None,
+        source: str | None = None,
     ) -> Client:
+        """`source`: the loopback address to connect from (127.0.0.2 ... look like other
+        people to the server's per-address limits)."""
         url = f"{ws_base}/ws/rooms/{code}?token={token}"
         if since is not None:
             url += f"&since={since}"
@@ -84,6 +87,7 @@ class Client:
             max_size=2**24,  # type: ignore[list-item, arg-type]
             open_timeout=10,
             ping_interval=None,
+            **({"local_addr": (source, 0)} if source else {}),
         )
         return cls(ws, binary)
 

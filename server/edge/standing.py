@@ -1,4 +1,8 @@
-"""Whether a verified token may still see its room: banned and revoked people may not."""
+"""Whether a verified token's holder is still welcome in its room: the one standing check.
+
+The signature on a token proves who issued it, not that the person is still welcome: bans
+and moderator revocations live in the room's log, so every entry point asks here.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,11 @@ from rooms import CommandError, RoomState
 if TYPE_CHECKING:
     from server.live.room_host import RoomHost
 
-__all__ = ["refusal", "settled_refusal"]
+__all__ = ["check_standing", "refusal"]
 
 
 def refusal(state: RoomState, participant_id: str, role: Role) -> CommandError | None:
-    """None when the holder may watch the room; otherwise the error that says why not.
-
-    The signature on a token proves who issued it, not that the person is still welcome:
-    bans and moderator revocations live in the room's log, so they are checked here.
-    """
+    """None when the holder may watch the room; otherwise the error that says why not."""
     if role is Role.ORGANISER:
         return None if participant_id == state.organiser else CommandError("auth.forbidden")
     if role is Role.MODERATOR:
@@ -32,12 +32,13 @@ def refusal(state: RoomState, participant_id: str, role: Role) -> CommandError |
     return None
 
 
-async def settled_refusal(host: RoomHost, participant_id: str, role: Role) -> CommandError | None:
-    """`refusal`, but never from a stale view: with several processes, this one may not yet
-    have applied a join or a new moderator committed elsewhere a moment ago, so a refusal is
-    only final after catching up with the store."""
+async def check_standing(host: RoomHost, participant_id: str, role: Role) -> None:
+    """Raise `refusal`'s error, but never from a stale view: with several processes, this one
+    may not yet have applied a join or a new moderator committed elsewhere a moment ago, so a
+    refusal is only final after catching up with the store."""
     refused = refusal(host.state, participant_id, role)
     if refused is not None and host.deps.shared:
         await host.refresh()
         refused = refusal(host.state, participant_id, role)
-    return refused
+    if refused is not None:
+        raise refused

@@ -71,7 +71,7 @@ def test_snapshot_needs_a_token_for_that_room(server: LiveServer) -> None:
         headers={"authorization": f"Bearer {other['moderator_token']}"},
     )
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "auth.forbidden"
+    assert response.json()["error"]["code"] == "auth.token"
 
 
 def test_ops_over_http_ack_like_the_websocket(server: LiveServer) -> None:

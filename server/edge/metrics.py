@@ -1,9 +1,8 @@
 """Prometheus metrics: `GET /metrics` in the text exposition format.
 
-Hot-path cost is kept to a few integer operations. Nothing here touches prometheus_client on
-the hot path: the hub and the rooms bump plain ints and lists in `Stats` (one event loop, no
-locks needed), once per op, per commit batch or per tick, never per socket write; a custom
-collector turns them into metric families when Prometheus scrapes. Gauges (connections,
+Nothing here runs on the hot path: the hub and the rooms bump plain counters in
+`server.live.stats.Stats`, and a custom collector turns them into metric families when
+Prometheus scrapes. Gauges (connections,
 rooms, store and broker health) are computed at scrape time.
 
 The metrics and what they mean are listed in docs/DEPLOY.md (section "Metrics").
@@ -11,71 +10,25 @@ The metrics and what they mean are listed in docs/DEPLOY.md (section "Metrics").
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING
+import hmac
+import ipaddress
+from collections.abc import Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
-if TYPE_CHECKING:
-    from server.live.hub import Hub
+from rooms import CommandError
+from server.edge.answers import error_body
+from server.edge.runtime import runtime_of
+from server.live.hub import Hub
 
-__all__ = ["CONTENT_TYPE", "Histogram", "Stats", "metrics_endpoint", "render_metrics"]
+__all__ = ["CONTENT_TYPE", "metrics_endpoint", "render_metrics"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-TICK_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
-
-
-class Histogram:
-    """A cumulative-on-export histogram: observe() is one bisect and two additions."""
-
-    __slots__ = ("bounds", "counts", "total")
-
-    def __init__(self, bounds: Sequence[float]) -> None:
-        self.bounds = tuple(bounds)
-        self.counts = [0] * (len(self.bounds) + 1)  # the last bucket is +Inf
-        self.total = 0.0
-
-    def observe(self, value: float) -> None:
-        self.counts[bisect_left(self.bounds, value)] += 1
-        self.total += value
-
-    def observe_many(self, value: float, count: int) -> None:
-        self.counts[bisect_left(self.bounds, value)] += count
-        self.total += value * count
-
-    def family(self, name: str, documentation: str) -> HistogramMetricFamily:
-        buckets: list[tuple[str, float]] = []
-        running = 0
-        for bound, count in zip((*self.bounds, float("inf")), self.counts, strict=True):
-            running += count
-            buckets.append(("+Inf" if bound == float("inf") else repr(bound), running))
-        return HistogramMetricFamily(name, documentation, buckets=buckets, sum_value=self.total)
-
-
-class Stats:
-    """Plain counters bumped by the hub and its rooms; read only when scraped."""
-
-    def __init__(self) -> None:
-        self.acked = 0
-        self.acked_duplicate = 0
-        self.refused: dict[str, int] = {}
-        self.ack_latency = Histogram(LATENCY_BUCKETS)
-        self.append_latency = Histogram(LATENCY_BUCKETS)
-        self.appended = 0
-        self.publishes = 0
-        self.published = 0
-        self.tick = Histogram(TICK_BUCKETS)
-
-    def refuse(self, code: str) -> None:
-        self.refused[code] = self.refused.get(code, 0) + 1
 
 
 class _HubCollector(Collector):
@@ -95,6 +48,14 @@ class _HubCollector(Collector):
         for role, count in sorted(hub.connections_by_view().items()):
             connections.add_metric([role], count)
         yield connections
+        writers = GaugeMetricFamily(
+            "townhall_connections_by_writer",
+            "Open WebSockets by write path (raw: uvicorn's transport, the fast path)",
+            labels=["writer"],
+        )
+        for writer, count in sorted(hub.connections_by_writer().items()):
+            writers.add_metric([writer], count)
+        yield writers
         yield GaugeMetricFamily("townhall_rooms", "Rooms hosted here", value=len(hub.rooms))
         yield CounterMetricFamily(
             "townhall_frames_sent", "Shared view frames handed to sockets", value=hub.frames_sent
@@ -147,7 +108,24 @@ async def render_metrics(hub: Hub) -> bytes:
     return generate_latest(registry)
 
 
+def _may_scrape(request: Request) -> bool:
+    """With TOWNHALL_METRICS_TOKEN set, a bearer token (or `public` for anyone); otherwise
+    only from this machine (the TCP peer, whatever a proxy header says)."""
+    token = runtime_of(request).settings.metrics_token
+    if token == "public":
+        return True
+    if token:
+        given = request.headers.get("authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    peer = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        return False
+
+
 async def metrics_endpoint(request: Request) -> Response:
-    """`GET /metrics`. Expose it to your Prometheus, not to the internet (see docs/DEPLOY.md)."""
-    hub: Hub = request.app.state.runtime.hub
-    return Response(await render_metrics(hub), media_type=CONTENT_TYPE)
+    """`GET /metrics`, for your Prometheus, not the internet (see docs/DEPLOY.md)."""
+    if not _may_scrape(request):
+        return JSONResponse(error_body(CommandError("auth.forbidden")), status_code=403)
+    return Response(await render_metrics(runtime_of(request).hub), media_type=CONTENT_TYPE)
