@@ -62,7 +62,8 @@ _SLACK = 8
 
 
 def _where(path: str | None) -> str:
-    return f"`{path}`" if path else "a text"
+    # A field name may come from the sender (a key of the frame): never echo much of it.
+    return f"`{path[:40]}`" if path else "a text"
 
 
 def check_text(value: str, path: str | None = None) -> str:
