@@ -272,6 +272,9 @@ class BallotCast(Event):
     poll_id: int
     choice: Choice
     flags: tuple[str, ...] = ()  # filter hits on an open answer or wordcloud words
+    lang: str | None = None  # open answers and word clouds: declared or detected language
+    terms: tuple[str, ...] = ()  # the listed terms the filters matched (the flags' reason)
+    held: tuple[str, ...] = ()  # wordcloud words that tripped a filter: kept for review
 
 
 @_event
@@ -303,6 +306,8 @@ class QuestionAsked(Event):
     text: str
     anonymous: bool
     flags: tuple[str, ...] = ()
+    lang: str | None = None  # declared by the client or detected from the text
+    terms: tuple[str, ...] = ()  # the listed terms the filters matched (the flags' reason)
 
 
 @_event

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, fields
-from typing import Any
+from typing import Any, cast
 
-from moderation.filters import TextFilters
+from moderation.filters import TextFilters, Verdict, holds, normalise
 from rooms import lookup
 from rooms.changes import Applier, Decider, Effects
 from rooms.context import Context
@@ -29,8 +29,9 @@ from rooms.events import (
     PollRevealed,
 )
 from rooms.fields import clean_text, opt_int, opt_str, req_id
-from rooms.polls import apply_ballot, parse_definition, read_choice, reset_tally
+from rooms.polls import WORD_MAX, apply_ballot, parse_definition, read_choice, reset_tally
 from rooms.records import Record
+from rooms.screening import screen, text_language
 from rooms.state import Answer, Poll, PollDef, RoomState
 
 __all__ = ["APPLIERS", "DECIDERS", "definition_dict"]
@@ -120,10 +121,38 @@ def decide_vote(
 ) -> Event:
     poll = lookup.poll(state, req_id(f, "poll_id"))
     _check_votable(state, poll, ctx.actor, ctx.at)
-    choice, flags = read_choice(poll.defn, f.get("choice"), filters)
+    if poll.defn.kind not in _TEXT_KINDS:
+        return BallotCast(
+            poll_id=poll.id, choice=read_choice(poll.defn, f.get("choice"), _unread).choice
+        )
+    raw = f.get("choice")
+    lang = text_language(f, " ".join(_texts(raw)))
+    reading = read_choice(poll.defn, raw, lambda text: screen(state, filters, text, lang))
+    choice = reading.choice
     if isinstance(choice, str):
         choice = clean_text(choice, state.settings.question_max_length)
-    return BallotCast(poll_id=poll.id, choice=choice, flags=flags)
+    return BallotCast(
+        poll_id=poll.id,
+        choice=choice,
+        flags=reading.verdict.flags,
+        lang=lang,
+        terms=reading.verdict.terms,
+        held=reading.held,
+    )
+
+
+_TEXT_KINDS = frozenset({"open", "wordcloud"})
+
+
+def _texts(raw: object) -> list[str]:
+    # Only for detecting the language; read_choice validates the choice itself.
+    if isinstance(raw, str):
+        return [raw]
+    return [t for t in raw if isinstance(t, str)] if isinstance(raw, list | tuple) else []
+
+
+def _unread(text: str) -> Verdict:
+    raise AssertionError("only open and wordcloud ballots hold text")
 
 
 # Approve from pending; reject from pending, or from approved (a post-moderation take-down).
@@ -245,27 +274,44 @@ def apply_ballot_cast(state: RoomState, rec: Record, ev: BallotCast, fx: Effects
     previous = apply_ballot(poll, rec.actor, ev.choice)
     fx.result = {"poll_id": poll.id, "replaced": previous is not None}
     fx.touch("poll", poll.id, ev.TYPE)
-    if poll.defn.kind == "open":
-        old = poll.answer_of.get(rec.actor)
-        if old is not None:
-            del state.answers[old]
-            del poll.answer_ids[old]
-            fx.touch("answer", old, ev.TYPE)
-        held = state.settings.moderation == "pre" or bool(ev.flags)
-        answer = Answer(
-            id=rec.seq,
-            poll_id=poll.id,
-            author=rec.actor,
-            text=str(ev.choice),
-            at=rec.at,
-            state="pending" if held else "approved",
-            flags=ev.flags,
-        )
-        state.answers[answer.id] = answer
-        poll.answer_of[rec.actor] = answer.id
-        poll.answer_ids[answer.id] = None
-        fx.result.update(answer_id=answer.id, state=answer.state)
-        fx.touch("answer", answer.id, ev.TYPE)
+    if poll.defn.kind in _TEXT_KINDS:
+        _review_item(state, rec, ev, poll, fx)
+
+
+def _review_item(state: RoomState, rec: Record, ev: BallotCast, poll: Poll, fx: Effects) -> None:
+    """An open answer, or a word cloud's held words: an item moderators approve or reject.
+
+    A new ballot replaces the voter's previous item (its words or text no longer stand).
+    Open answers wait in pre-moderation or when a flag holds them; held words always wait.
+    """
+    old = poll.answer_of.pop(rec.actor, None)
+    if old is not None:
+        del state.answers[old]
+        del poll.answer_ids[old]
+        fx.touch("answer", old, ev.TYPE)
+    wordcloud = poll.defn.kind == "wordcloud"
+    if wordcloud and not ev.held:
+        return
+    waits = wordcloud or state.settings.moderation == "pre" or holds(ev.flags)
+    answer = Answer(
+        id=rec.seq,
+        poll_id=poll.id,
+        author=rec.actor,
+        text=" ".join(ev.held) if wordcloud else str(ev.choice),
+        at=rec.at,
+        state="pending" if waits else "approved",
+        flags=ev.flags,
+        lang=ev.lang,
+        terms=ev.terms,
+        wordcloud=wordcloud,
+    )
+    state.answers[answer.id] = answer
+    poll.answer_of[rec.actor] = answer.id
+    poll.answer_ids[answer.id] = None
+    fx.result.update(answer_id=answer.id, state=answer.state)
+    if wordcloud:
+        fx.result["held"] = list(ev.held)
+    fx.touch("answer", answer.id, ev.TYPE)
 
 
 def _moderated(state: RoomState, answer_id: int, cls: type[Event]) -> Answer:
@@ -282,14 +328,32 @@ def apply_answer_approved(state: RoomState, rec: Record, ev: AnswerApproved, fx:
         found.original_text = found.text
         found.text = ev.text
     found.state = "approved"
+    if found.wordcloud:
+        _count_words(state, found, +1)
     _answer_done(fx, found, ev)
 
 
 def apply_answer_rejected(state: RoomState, rec: Record, ev: AnswerRejected, fx: Effects) -> None:
     found = _moderated(state, ev.answer_id, AnswerRejected)
+    if found.wordcloud and found.state == "approved":
+        _count_words(state, found, -1)
     found.state = "rejected"
     found.reason = fx.reason = ev.reason
     _answer_done(fx, found, ev)
+
+
+def _count_words(state: RoomState, found: Answer, sign: int) -> None:
+    """Approved held words join their voter's ballot (up to the poll's word limit); a
+    take-down removes them again. The item is always the voter's current one: a new ballot
+    deletes it."""
+    poll = lookup.poll(state, found.poll_id)
+    current = cast(tuple[str, ...], poll.ballots[found.author])
+    words = [w for w in dict.fromkeys(normalise(found.text).split()) if len(w) <= WORD_MAX]
+    if sign > 0:
+        merged = [*current, *(w for w in words if w not in current)][: poll.defn.max_words]
+    else:
+        merged = [w for w in current if w not in words]
+    apply_ballot(poll, found.author, tuple(merged))
 
 
 def _answer_done(fx: Effects, found: Answer, ev: Event) -> None:

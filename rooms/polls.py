@@ -11,11 +11,11 @@ Ballots are normalised in `decide` (`read_choice`) to one canonical form per kin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
-from moderation.filters import TextFilters, normalise
+from moderation.filters import Verdict, normalise
 from rooms.errors import CommandError
 from rooms.events import Choice
 from rooms.fields import MAX_ID, clean_line, clean_text, is_int, str_list
@@ -23,6 +23,7 @@ from rooms.state import Poll, PollDef, Tally
 
 __all__ = [
     "KINDS",
+    "Reading",
     "apply_ballot",
     "parse_definition",
     "read_choice",
@@ -132,27 +133,85 @@ def _budget_key(key: object, n: int) -> int:
     return _index(key, n)
 
 
-def read_choice(d: PollDef, raw: object, filters: TextFilters) -> tuple[Choice, tuple[str, ...]]:
-    """The canonical ballot for `raw` and any filter flags, or CommandError."""
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A ballot read: its canonical choice, and for texts what the filters found."""
+
+    choice: Choice
+    verdict: Verdict = field(default_factory=Verdict)
+    held: tuple[str, ...] = ()  # wordcloud words kept out of the count until reviewed
+
+
+Screen = Callable[[str], Verdict]
+
+
+def read_choice(d: PollDef, raw: object, screen: Screen) -> Reading:
+    """The canonical ballot for `raw` with what `screen` (the room's filters) says about its
+    text, or CommandError."""
     n = len(d.options)
     if raw is None:
         raise CommandError("field.missing", "choice is required")
+    if d.kind == "wordcloud":
+        return _read_words(d, raw, screen)
+    if d.kind == "open":
+        # the answer's text; limits as for questions are applied by the caller
+        if not isinstance(raw, str):
+            raise _bad_choice("an open answer is a text")
+        return Reading(raw, screen(raw))
+    return Reading(_read_index_choice(d, raw, n))
+
+
+def _read_words(d: PollDef, raw: object, screen: Screen) -> Reading:
+    """Words, each entry screened as typed (so that a phrase is seen whole); the words of an
+    entry whose flags hold it are held for review, the others count at once. A mild flag does
+    not hold a word, as it does not hold a question: read alone, in no known language, one
+    civic word in fifty trips some language's mild list (docs/MODERATION.md)."""
+    entries = [raw] if isinstance(raw, str) else raw
+    texts = str_list(entries, "choice", max_items=d.max_words)
+    found: list[str] = []
+    held: list[str] = []
+    flags: set[str] = set()
+    terms: set[str] = set()
+    for text in texts:
+        entry = normalise(text).split()
+        for word in entry:
+            if len(word) > WORD_MAX:
+                raise CommandError("text.too_long", f"words are at most {WORD_MAX} letters")
+        verdict = screen(text)
+        flags.update(verdict.flags)
+        terms.update(verdict.terms)
+        tripped: set[str] = set()
+        if verdict.holds:  # the words that trip alone, or all of them for a phrase or a link
+            tripped = {w for w in entry if screen(w).holds} or set(entry)
+        for word in entry:
+            bucket = held if word in tripped else found
+            if word not in bucket:
+                bucket.append(word)
+    if not found and not held:
+        raise CommandError("text.empty")
+    if len(found) > d.max_words:
+        raise _bad_choice(f"at most {d.max_words} words")
+    verdict = Verdict(tuple(sorted(flags)), tuple(sorted(terms)))
+    return Reading(tuple(found), verdict, tuple(held))
+
+
+def _read_index_choice(d: PollDef, raw: object, n: int) -> Choice:
     if d.kind == "single":
-        return _index(raw, n), ()
+        return _index(raw, n)
     if d.kind == "multiple":
         picked = _index_list(raw, n)
         if not 1 <= len(picked) <= d.max_selections:
             raise _bad_choice(f"pick 1..{d.max_selections} options")
-        return tuple(sorted(picked)), ()
+        return tuple(sorted(picked))
     if d.kind == "rating":
         if not is_int(raw) or not 1 <= raw <= d.scale:
             raise _bad_choice(f"a rating is an integer in 1..{d.scale}")
-        return raw, ()
+        return raw
     if d.kind == "ranking":
         order = _index_list(raw, n)
         if len(order) != n:
             raise _bad_choice("rank every option exactly once")
-        return tuple(order), ()
+        return tuple(order)
     if d.kind == "budget":
         if not isinstance(raw, Mapping):
             raise _bad_choice("a budget ballot is {option index: amount}")
@@ -165,29 +224,8 @@ def read_choice(d: PollDef, raw: object, filters: TextFilters) -> tuple[Choice, 
             amounts[i] = int(amount)
         if sum(amounts) > d.total:
             raise _bad_choice(f"allocate at most {d.total} in all")
-        return tuple(amounts), ()
-    if d.kind == "wordcloud":
-        entries = [raw] if isinstance(raw, str) else raw
-        texts = str_list(entries, "choice", max_items=d.max_words)
-        found: list[str] = []
-        flagged = False
-        for text in texts:
-            for word in normalise(text).split():
-                if len(word) > WORD_MAX:
-                    raise CommandError("text.too_long", f"words are at most {WORD_MAX} letters")
-                if filters.is_profane(word):
-                    flagged = True  # dropped, not refused: the rest of the ballot stands
-                elif word not in found:
-                    found.append(word)
-        if not found and not flagged:
-            raise CommandError("text.empty")
-        if len(found) > d.max_words:
-            raise _bad_choice(f"at most {d.max_words} words")
-        return tuple(found), ("profanity",) if flagged else ()
-    # open: the answer's text; limits as for questions are applied by the caller
-    if not isinstance(raw, str):
-        raise _bad_choice("an open answer is a text")
-    return raw, filters.flags(raw)
+        return tuple(amounts)
+    raise _bad_choice(f"no ballot of kind {d.kind}")
 
 
 def _fresh_tally(d: PollDef) -> Tally:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from moderation.audit import REJECT_REASONS
-from moderation.filters import TextFilters, normalise
+from moderation.filters import TextFilters, holds, normalise
 from rooms import lookup
 from rooms.changes import Applier, Decider, Effects
 from rooms.context import Context
@@ -40,6 +40,7 @@ from rooms.events import (
 )
 from rooms.fields import clean_line, clean_text, opt_bool, opt_str, req_id, req_text, str_list
 from rooms.records import Record
+from rooms.screening import screen, text_language
 from rooms.state import Question, RoomState
 
 __all__ = ["APPLIERS", "DECIDERS", "VISIBLE"]
@@ -122,7 +123,11 @@ def decide_ask(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Ev
     text = req_text(f, "text", state.settings.question_max_length)
     anonymous = opt_bool(f, "anonymous", False)
     _check_ask(state, ctx.actor, text, anonymous)
-    return QuestionAsked(text=text, anonymous=anonymous, flags=filters.flags(text))
+    lang = text_language(f, text)
+    verdict = screen(state, filters, text, lang)
+    return QuestionAsked(
+        text=text, anonymous=anonymous, flags=verdict.flags, lang=lang, terms=verdict.terms
+    )
 
 
 def _decide_on(
@@ -241,8 +246,9 @@ def _unpin_if_pinned(state: RoomState, q: Question, fx: Effects) -> None:
 
 def apply_asked(state: RoomState, rec: Record, ev: QuestionAsked, fx: Effects) -> None:
     _check_ask(state, rec.actor, ev.text, ev.anonymous)
-    # Post-moderation publishes at once, unless a filter flagged the text: then it waits.
-    public = state.settings.moderation == "post" and not ev.flags
+    # Post-moderation publishes at once, unless a filter's flag holds the text: then it waits
+    # (a mild flag does not hold; moderators see it either way).
+    public = state.settings.moderation == "post" and not holds(ev.flags)
     q = Question(
         id=rec.seq,
         author=rec.actor,
@@ -251,6 +257,8 @@ def apply_asked(state: RoomState, rec: Record, ev: QuestionAsked, fx: Effects) -
         at=rec.at,
         state="approved" if public else "pending",
         flags=ev.flags,
+        lang=ev.lang,
+        terms=ev.terms,
         was_public=public,
     )
     state.questions[q.id] = q

@@ -151,6 +151,8 @@ def question_view(state: RoomState, q: Question, role: Role) -> dict[str, Any]:
         view.update(
             author_id=q.author,
             flags=list(q.flags),
+            terms=list(q.terms),  # what the filters matched: the flags' reason
+            lang=q.lang,  # declared or detected; the panel filters its queue by it
             original_text=q.original_text,
             reason=q.reason,
         )
@@ -166,6 +168,9 @@ def answer_view(a: Answer) -> dict[str, Any]:
         "state": a.state,
         "author_id": a.author,
         "flags": list(a.flags),
+        "terms": list(a.terms),
+        "lang": a.lang,
+        "kind": "wordcloud" if a.wordcloud else "open",  # held word-cloud words, or an answer
         "original_text": a.original_text,
         "reason": a.reason,
         "at": a.at,

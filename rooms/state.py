@@ -105,6 +105,10 @@ class Answer:
     flags: tuple[str, ...] = ()
     original_text: str | None = None
     reason: str | None = None
+    lang: str | None = None
+    terms: tuple[str, ...] = ()  # what the filters matched
+    # A word cloud's held words (text = the words); approving adds them to the ballot.
+    wordcloud: bool = False
 
 
 @dataclass(slots=True)
@@ -119,6 +123,8 @@ class Question:
     flags: tuple[str, ...] = ()
     original_text: str | None = None
     reason: str | None = None
+    lang: str | None = None
+    terms: tuple[str, ...] = ()  # what the filters matched
     answer: str | None = None
     answered_at: int | None = None
     answered_by: str | None = None  # the staff member's actor id: their badge comes from it

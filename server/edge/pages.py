@@ -31,6 +31,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from moderation.audit import REJECT_REASONS
+from moderation.language import parse_tag
 from moderation.roles import Role
 from rooms import CommandError, snapshot_view
 from server.edge import membership, ops
@@ -451,6 +452,8 @@ def _moderate_context(request: Request, caller: Caller, token: str) -> dict[str,
         "asked": len(host.state.questions),
         "organiser": caller.role is Role.ORGANISER,
         "attend_url": f"{public_base(request)}/r/{host.code}",
+        # the moderation queue's language filter (?qlang=es; ?lang is the interface's)
+        "queue_lang": parse_tag(request.query_params.get("qlang")) or "",
     }
 
 

@@ -17,7 +17,8 @@ function refresh() {
   if (typing()) { stale = true; return; }
   stale = false;
   if (window.htmx) {
-    window.htmx.ajax("GET", `/r/${cfg.code}/moderate/panel`, { target: "#panel", swap: "innerHTML" });
+    // The query keeps the queue's language filter (?qlang=) across live refreshes.
+    window.htmx.ajax("GET", `/r/${cfg.code}/moderate/panel${window.location.search}`, { target: "#panel", swap: "innerHTML" });
   }
 }
 
