@@ -13,7 +13,7 @@ from typing import Any
 
 from rooms.errors import CommandError
 from rooms.events import Choice
-from rooms.fields import MAX_ID, clean_text, is_int, str_list
+from rooms.fields import MAX_ID, clean_line, clean_text, is_int, str_list
 from rooms.poll_kinds import KINDS, Answers, Reading, Screen, Settings
 from rooms.state import Poll, PollDef, Tally
 
@@ -56,7 +56,7 @@ def parse_definition(fields: Mapping[str, Any], base: PollDef | None) -> PollDef
         raw = fields.get("options", base.options if base else None)
         if raw is None:
             raise CommandError("field.missing", "options are required for this kind")
-        options = tuple(clean_text(o, OPTION_MAX) for o in str_list(raw, "options", max_items=99))
+        options = tuple(clean_line(o, OPTION_MAX) for o in str_list(raw, "options", max_items=99))
         if not 2 <= len(options) <= MAX_OPTIONS:
             raise _invalid(f"a {kind} poll needs 2..{MAX_OPTIONS} options")
         if len(set(options)) != len(options):

@@ -33,7 +33,7 @@ from rooms.events import (
     QuestionUpvoted,
     QuestionWithdrawn,
 )
-from rooms.fields import clean_text, opt_bool, opt_str, req_id, req_text, str_list
+from rooms.fields import clean_line, clean_text, opt_bool, opt_str, req_id, req_text, str_list
 from rooms.lifecycles import PIN, QUESTION
 from rooms.records import Record
 from rooms.screening import screen, text_language
@@ -183,7 +183,7 @@ def decide_label(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> 
         raise CommandError("field.missing", "labels is required")
     labels: list[str] = []
     for label in str_list(raw, "labels", max_items=MAX_LABELS):
-        cleaned = clean_text(label, LABEL_MAX)
+        cleaned = clean_line(label, LABEL_MAX)
         if cleaned not in labels:
             labels.append(cleaned)
     return QuestionLabelled(question_id=q.id, labels=tuple(labels))
@@ -317,6 +317,7 @@ def apply_answered(state: RoomState, rec: Record, ev: QuestionAnswered, fx: Effe
     _move_and_unpin(state, q, ev, fx)
     q.answer = ev.text
     q.answered_at = rec.at
+    q.answered_by = rec.actor
     _done(fx, q, ev)
 
 

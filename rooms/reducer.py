@@ -25,6 +25,7 @@ from rooms.lifecycles import ROOM
 from rooms.records import Record
 from rooms.standing import SYSTEM, refusal
 from rooms.state import RoomState
+from rooms.text import check_text, check_text_tree
 
 # Applied and Change live in rooms.changes (the op modules share them); exported from here.
 __all__ = ["SYSTEM", "Applied", "Change", "apply", "decide", "new_room"]
@@ -58,6 +59,9 @@ def decide(
     """The one event `op` would cause, or CommandError. Never changes `state`."""
     if not isinstance(fields, Mapping):
         raise CommandError("frame.invalid", "fields must be an object")
+    # Whatever the way in: a string no store can hold fails this op alone (rooms/text.py).
+    check_text_tree(fields)
+    check_text(ctx.op_id, "op_id")
     rule = OPS.get(op) if isinstance(op, str) else None
     if rule is None:
         raise CommandError("op.unknown", f"no such operation: {op!r}")

@@ -33,6 +33,7 @@ __all__ = [
     "results_visible",
     "room_header",
     "speaker_view",
+    "staff_view",
 ]
 
 MODERATORS = frozenset({Role.ORGANISER, Role.MODERATOR})
@@ -111,6 +112,18 @@ def question_visible(q: Question, role: Role) -> bool:
     return role is not Role.EMBED and q.state in PUBLISHED
 
 
+def staff_view(state: RoomState, actor: str) -> dict[str, Any]:
+    """Who spoke for the room, by role: the badge pages draw comes from this, never from text.
+
+    Only staff can answer or moderate, so the role is what the log says they were; a
+    person's name, whatever it claims ("Mayor Smith (OFFICIAL)"), is never a role.
+    """
+    if actor == state.organiser:
+        return {"role": "organiser", "name": None}
+    mod = state.moderators.get(actor)
+    return {"role": "moderator", "name": mod.name if mod is not None else None}
+
+
 def _name(state: RoomState, participant_id: str) -> str | None:
     person = state.participants.get(participant_id)
     return person.name if person is not None else None
@@ -132,7 +145,9 @@ def question_view(state: RoomState, q: Question, role: Role) -> dict[str, Any]:
         "answered_at": q.answered_at,
     }
     if not q.anonymous:
-        view["author"] = _name(state, q.author)
+        view["author"] = _name(state, q.author)  # whatever it says, shown as a person's text
+    if q.answered_by is not None:
+        view["answered_by"] = staff_view(state, q.answered_by)
     if is_moderator(role):
         view.update(
             author_id=q.author,

@@ -31,8 +31,9 @@ from rooms.events import (
     SpeakerWithdrawn,
     TranscriptPublished,
 )
-from rooms.fields import clean_text, opt_str, req_int, req_str, req_text
+from rooms.fields import clean_line, opt_str, req_int, req_str
 from rooms.lifecycles import BAN, MODERATOR, TRANSCRIPT
+from rooms.names import name_locked
 from rooms.records import Record
 from rooms.settings import RoomSettings, parse_settings, valid_code
 from rooms.state import Moderator, Participant, RoomState
@@ -57,7 +58,7 @@ def decide_create(state: RoomState, f: D, ctx: Context, filters: TextFilters) ->
     code = req_str(f, "code")
     if not valid_code(code):
         raise CommandError("field.invalid", "code must be 1-32 letters, digits, '-' or '_'")
-    title = req_text(f, "title", TITLE_MAX)
+    title = clean_line(req_str(f, "title"), TITLE_MAX)
     # POST /api/rooms sends settings beside the title; a "settings" object works too.
     raw = f.get("settings", f)
     settings = parse_settings(raw, RoomSettings())
@@ -67,7 +68,7 @@ def decide_create(state: RoomState, f: D, ctx: Context, filters: TextFilters) ->
 def decide_update(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
     title = opt_str(f, "title")
     if title is not None:
-        title = clean_text(title, TITLE_MAX)
+        title = clean_line(title, TITLE_MAX)
     current = state.settings.to_dict()
     wanted = parse_settings(f.get("settings"), state.settings).to_dict()
     changed = {k: v for k, v in wanted.items() if v != current[k]}
@@ -86,7 +87,9 @@ def decide_join(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> E
     if settings.access_code is not None and f.get("access_code") != settings.access_code:
         raise CommandError("auth.access_code")
     name = opt_str(f, "name")
-    name = clean_text(name, settings.name_max_length) if name and name.strip() else None
+    name = clean_line(name, settings.name_max_length) if name and name.strip() else None
+    if known is not None and name not in (None, known.name) and name_locked(state, known.id):
+        raise CommandError("name.locked")
     if settings.names_required and name is None and (known is None or known.name is None):
         raise CommandError("name.required")
     district = opt_str(f, "district")
@@ -116,7 +119,7 @@ def decide_unban(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> 
 
 
 def decide_add_moderator(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    return ModeratorAdded(name=req_text(f, "name", state.settings.name_max_length))
+    return ModeratorAdded(name=clean_line(req_str(f, "name"), state.settings.name_max_length))
 
 
 def _active_moderator(state: RoomState, moderator_id: str) -> Moderator:
@@ -216,6 +219,8 @@ def apply_joined(state: RoomState, rec: Record, ev: ParticipantJoined, fx: Effec
             id=rec.actor, name=ev.name, district=ev.district, joined_at=rec.at
         )
     else:  # a re-join; a banned person's was already refused by the reducer's standing check
+        if ev.name not in (None, person.name) and name_locked(state, person.id):
+            raise CommandError("name.locked")  # its question was published meanwhile
         if ev.name is not None:
             person.name = ev.name
         if ev.district is not None:

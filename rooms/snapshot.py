@@ -71,6 +71,7 @@ def _question(q: Question) -> dict[str, Any]:
         "terms": list(q.terms),
         "answer": q.answer,
         "answered_at": q.answered_at,
+        "answered_by": q.answered_by,
         "labels": list(q.labels),
         "upvoters": sorted(q.upvoters),
         "downvoters": sorted(q.downvoters),

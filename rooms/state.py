@@ -128,6 +128,7 @@ class Question:
     terms: tuple[str, ...] = ()  # what the filters matched
     answer: str | None = None
     answered_at: int | None = None
+    answered_by: str | None = None  # the staff member's actor id: their badge comes from it
     labels: tuple[str, ...] = ()
     upvoters: set[str] = field(default_factory=set)
     downvoters: set[str] = field(default_factory=set)

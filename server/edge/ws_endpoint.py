@@ -161,7 +161,7 @@ async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) 
         try:
             frame = decode_frame(text, data, conn.encoding)
         except FrameError as error:
-            conn.send({"type": "error", "code": error.code, "message": error.message})
+            conn.send(error.frame())
             if error.close_code is not None:
                 await _close_now(websocket, conn, error.close_code, error.message)
                 return

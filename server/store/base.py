@@ -17,6 +17,7 @@ from typing import Any, Protocol
 __all__ = [
     "Committed",
     "Entry",
+    "EntryRefused",
     "Store",
     "StoreUnavailable",
     "Stored",
@@ -27,6 +28,20 @@ __all__ = [
 
 class StoreUnavailable(Exception):
     """The store cannot be reached or refused the write; nothing was acknowledged."""
+
+
+class EntryRefused(StoreUnavailable):
+    """The store refuses an entry's data itself: sending the same entry again cannot help.
+
+    Raised for one caller's append, never for a whole group commit: a batch the database
+    refuses is split until the entry at fault fails alone (server/store/_group.py).
+    `index` is the refused entry's place in that caller's `entries`, when it is known (the
+    checks before a commit know it; a database refusing a batch does not say which row).
+    """
+
+    def __init__(self, message: str, index: int | None = None) -> None:
+        super().__init__(message)
+        self.index = index
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +134,8 @@ class Store(Protocol):
         An entry whose (actor, op_id) the room already has (a non-empty op_id) is not
         appended again: its place in the result is the entry already stored, marked
         `earlier`. Concurrent calls are group committed. Raises StoreUnavailable if not
-        durable.
+        durable: EntryRefused when it is these entries the store cannot take (one entry's
+        data fails only its own caller, never the others committed with it).
         """
 
     async def find_op(self, room: str, actor: str, op_id: str) -> Committed | None:

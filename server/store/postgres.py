@@ -26,7 +26,7 @@ from rooms.chain import GENESIS
 from . import _pg_sql as sql
 from ._group import Batch, GroupCommitter
 from ._prepare import link, new_head, op_keys, prepare
-from .base import Committed, Entry, Stored, StoreUnavailable, Tail, snapshot_row
+from .base import Committed, Entry, EntryRefused, Stored, StoreUnavailable, Tail, snapshot_row
 
 __all__ = ["PostgresStore"]
 
@@ -225,6 +225,10 @@ class PostgresStore:
                 if check_ops or _constraint(exc) != OP_INDEX:
                     raise StoreUnavailable(f"postgresql: {exc}") from exc
                 check_ops = True  # a retried op was in the batch: look the keys up this time
+            except (psycopg.DataError, errors.ProgramLimitExceeded) as exc:
+                # The server refused a value (out of range, too large): some entry's fault,
+                # which the group committer finds by committing the batch in halves.
+                raise EntryRefused(f"postgresql: {exc}") from exc
             except psycopg.Error as exc:
                 lost = conn.closed or conn.broken
                 if lost:

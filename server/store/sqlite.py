@@ -22,7 +22,7 @@ from rooms.chain import GENESIS
 
 from ._group import Batch, GroupCommitter
 from ._prepare import link, new_head, op_keys, prepare
-from .base import Committed, Entry, Stored, StoreUnavailable, Tail, snapshot_row
+from .base import Committed, Entry, EntryRefused, Stored, StoreUnavailable, Tail, snapshot_row
 from .files import create_private_file, private_dir, private_file
 
 __all__ = ["SqliteStore"]
@@ -377,5 +377,7 @@ class SqliteStore:
     async def _on(executor: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
         try:
             return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
+        except sqlite3.DataError as exc:  # a value the file cannot hold (string or blob too big)
+            raise EntryRefused(f"sqlite: {exc}") from exc
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"sqlite: {exc}") from exc

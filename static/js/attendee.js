@@ -1,6 +1,6 @@
 // The attendee page: forms go over the socket (or wait offline), the room re-renders from frames.
 import { LiveRoom, pageConfig } from "./live.js";
-import { h, keyed, results, translator } from "./dom.js";
+import { h, keyed, results, staffBadge, translator } from "./dom.js";
 
 const cfg = pageConfig();
 const t = translator(cfg.strings, cfg.i18n);
@@ -107,7 +107,7 @@ function renderQuestions(room, you) {
   const list = (room.questions || []).slice().sort((a, b) => b.upvotes - a.upvotes || a.question_id - b.question_id);
   keyed($("question-list"), list, {
     key: (q) => `q-${q.question_id}`,
-    sig: (q) => JSON.stringify([q.text, q.upvotes, q.pinned, q.state, q.answer, upvoted.has(q.question_id)]),
+    sig: (q) => JSON.stringify([q.text, q.author, q.upvotes, q.pinned, q.state, q.answer, q.answered_by, upvoted.has(q.question_id)]),
     build: (q) => {
       const voted = upvoted.has(q.question_id);
       const op = voted ? "question.unvote" : "question.upvote";
@@ -115,7 +115,7 @@ function renderQuestions(room, you) {
         q.pinned ? h("strong", { class: "badge", text: t("Pinned") }) : null,
         h("p", { class: "q-text", text: q.text }),
         h("p", { class: "q-meta", text: (q.author || t("Anonymous")) + (q.state === "answered" ? ` · ${t.word("question_states", "answered")}` : "") }),
-        q.answer ? h("p", { class: "q-answer", text: `${t("Reply")}: ${q.answer}` }) : null,
+        q.answer ? h("p", { class: "q-answer" }, `${t("Reply")} `, staffBadge(q.answered_by), `: ${q.answer}`) : null,
         opForm(op, "inline", hidden("question_id", q.question_id),
           h("button", { type: "submit", class: "upvote", "aria-pressed": voted ? "true" : "false" },
             `▲ ${t.num(q.upvotes)} `, h("span", { class: "sr-only", text: t.n("upvotes", q.upvotes) }))));
@@ -201,6 +201,11 @@ const live = new LiveRoom({
   onAnswer: (frame) => {
     if (frame.type === "error") status(`${t("Error")}: ${t.error(frame.code, frame.message)}`, true);
     else if (frame.op_id) status(t("Sent."));
+  },
+  onPending: (count) => {
+    // The words are the template's (#pending); this only shows or hides them.
+    document.body.dataset.pending = String(count);
+    $("pending").hidden = count === 0;
   },
 });
 

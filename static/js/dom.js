@@ -110,3 +110,13 @@ export function translator(strings, table) {
   t.error = (code, message) => ((tb.errors || {})[code]) || message || code;
   return t;
 }
+
+// A staff badge for `by` ({role, name} from the server's view, i.e. role data), cloned from
+// the page's <template id="staff-badges">: the markup is the template's, never built from text.
+export function staffBadge(by) {
+  const box = document.getElementById("staff-badges");
+  if (!by || !box) return null;
+  const badge = Array.from(box.content.children).find((el) => el.dataset.role === by.role);
+  if (!badge) return null;
+  return h("span", { class: "by" }, badge.cloneNode(true), by.name ? ` ${by.name}` : null);
+}
