@@ -70,6 +70,11 @@ CODES: dict[str, str] = {
     "server.unavailable": "the server cannot store this right now; try again",
     "server.busy": "the room is busy; send the same op_id again in a moment",
     "export.not_available": "this export does not exist for this poll",
+    "question.too_many_pending": (
+        "you have as many questions waiting for a moderator as this room allows; "
+        "wait until one is answered"
+    ),
+    "question.too_fast": "you are asking questions too quickly; wait a minute and ask again",
 }
 
 

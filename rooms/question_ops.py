@@ -63,6 +63,30 @@ def _check_ask(state: RoomState, actor: str, text: str, anonymous: bool) -> None
         raise CommandError("text.repeated")
 
 
+MINUTE_MS = 60_000
+
+
+def _check_flood(state: RoomState, actor: str, at: int) -> None:
+    """The room's per-person limits on asking (`questions_pending_max`, `questions_per_minute`).
+
+    Checked at decide only, with the command's own time: a transcript written under other
+    limits (or before they existed) must replay to the same room, so apply never re-checks.
+    Two asks decided at once may pass together; the edge's op budget bounds that overshoot.
+    """
+    settings = state.settings
+    mine = state.participants[actor].questions
+    pending = sum(1 for qid in mine if state.questions[qid].state == "pending")
+    if pending >= settings.questions_pending_max:
+        raise CommandError("question.too_many_pending")
+    recent = 0
+    for qid in reversed(mine):  # asking order: stop at the first one older than a minute
+        if state.questions[qid].at <= at - MINUTE_MS:
+            break
+        recent += 1
+    if recent >= settings.questions_per_minute:
+        raise CommandError("question.too_fast")
+
+
 def _check_upvote(state: RoomState, q: Question, actor: str) -> None:
     QUESTION.check(q.state, QuestionUpvoted)
     if q.author == actor:
@@ -101,6 +125,7 @@ def decide_ask(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Ev
     text = req_text(f, "text", state.settings.question_max_length)
     anonymous = opt_bool(f, "anonymous", False)
     _check_ask(state, ctx.actor, text, anonymous)
+    _check_flood(state, ctx.actor, ctx.at)
     lang = text_language(f, text)
     verdict = screen(state, filters, text, lang)
     return QuestionAsked(

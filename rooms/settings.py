@@ -40,6 +40,10 @@ class RoomSettings:
     filter_allow: tuple[str, ...] = ()
     filter_deny: tuple[str, ...] = ()
     language: str | None = None  # the interface language for people who did not choose one
+    # Flood limits per person (docs/SECURITY.md): questions waiting for a moderator at once,
+    # and questions asked within any minute. Enough for a keen citizen, not for a script.
+    questions_pending_max: int = 5
+    questions_per_minute: int = 5
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -82,6 +86,8 @@ _INTS = {
     "question_max_length": (1, 2000),
     "name_max_length": (1, 200),
     "speaker_time_limit_s": (10, 3600),
+    "questions_pending_max": (1, 100),
+    "questions_per_minute": (1, 60),
 }
 
 

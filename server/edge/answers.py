@@ -41,6 +41,7 @@ ANSWERS: dict[str, Answer] = {
     "field.missing": _OK,
     "field.invalid": _OK,
     "rate.limited": Answer(429, CLOSE_POLICY),
+    "question.too_fast": Answer(429),
     "server.unavailable": Answer(503, 1011),
     "server.busy": Answer(503, 1013),
     # things that do not exist (here, or any more)
@@ -75,6 +76,7 @@ ANSWERS: dict[str, Answer] = {
     "participant.not_banned": _CONFLICT,
     "text.repeated": _CONFLICT,
     "name.locked": _CONFLICT,
+    "question.too_many_pending": _CONFLICT,
     # what was sent does not fit
     "name.required": _OK,
     "district.invalid": _OK,
