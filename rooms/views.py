@@ -7,7 +7,8 @@ through `personal_frames`. Frames carry no `seq`: the hub adds it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from moderation.roles import Role
@@ -27,11 +28,22 @@ from rooms.render import (
     room_header,
     speaker_view,
 )
-from rooms.state import RoomState
+from rooms.state import Question, RoomState
 
-__all__ = ["SCREEN_QUESTIONS", "personal_frames", "snapshot_view", "view_frames", "you_frame"]
+__all__ = [
+    "QUEUE_PAGE",
+    "SCREEN_QUESTIONS",
+    "moderation_queue",
+    "personal_frames",
+    "snapshot_view",
+    "view_frames",
+    "you_frame",
+]
 
 SCREEN_QUESTIONS = 20  # the big screen's snapshot lists the top questions only
+# Pending questions a moderator's snapshot, frames and panel page carry at once: a flooded
+# queue must not make every tick and every panel render grow with it (docs/PROTOCOL.md).
+QUEUE_PAGE = 50
 _BALLOT = "ballot.cast"
 # Question events that move the public moderation counts.
 _LEDGER_TYPES = frozenset(
@@ -103,6 +115,51 @@ def you_frame(state: RoomState, role: Role, participant_id: str | None) -> dict[
     return {"type": "you", "you": _you(state, role, participant_id)}
 
 
+def _pending(state: RoomState) -> Iterator[Question]:
+    return (q for q in state.questions.values() if q.state == "pending")
+
+
+def _queue_head(state: RoomState) -> list[Question]:
+    """The first QUEUE_PAGE pending questions, in asking order."""
+    return list(islice(_pending(state), QUEUE_PAGE))
+
+
+def moderation_queue(
+    state: RoomState, page: int = 0, lang: str | None = None, size: int = QUEUE_PAGE
+) -> dict[str, Any]:
+    """One page of the pending questions (asking order; only those in `lang` if given), for
+    moderators: `{questions, pending_total, page, pages, first, langs}`. Only the page is
+    rendered; the rest is counted, so the cost of a view stays that of one page."""
+    pending = [q for q in _pending(state) if lang is None or q.lang == lang]
+    pages = max(1, -(-len(pending) // size))
+    page = min(max(page, 0), pages - 1)
+    shown = pending[page * size : (page + 1) * size]
+    return {
+        "questions": [question_view(state, q, Role.MODERATOR) for q in shown],
+        "pending_total": len(pending),
+        "page": page,
+        "pages": pages,
+        "first": page * size + 1 if shown else 0,
+        "langs": sorted({q.lang for q in _pending(state) if q.lang}),
+    }
+
+
+def _listed(state: RoomState, role: Role) -> list[Question]:
+    """The questions a snapshot lists: all the role may see, but for moderators only the
+    first QUEUE_PAGE of the pending ones (the rest is `pending_total`)."""
+    if not is_moderator(role):
+        return [q for q in state.questions.values() if question_visible(q, role)]
+    allowance = QUEUE_PAGE
+    listed: list[Question] = []
+    for q in state.questions.values():
+        if q.state == "pending":
+            if allowance == 0:
+                continue
+            allowance -= 1
+        listed.append(q)
+    return listed
+
+
 def snapshot_view(state: RoomState, role: Role, participant_id: str | None) -> dict[str, Any]:
     """`{"room": ..., "you": ...}` as `role` may see it. Questions are in asking order."""
     room = room_header(state, role)
@@ -111,7 +168,7 @@ def snapshot_view(state: RoomState, role: Role, participant_id: str | None) -> d
     ]
     room["reactions"] = reactions_view(state)
     if role is not Role.EMBED:
-        questions = [q for q in state.questions.values() if question_visible(q, role)]
+        questions = _listed(state, role)
         if role is Role.SCREEN:
             questions.sort(key=lambda q: (-q.score, q.id))
             questions = sorted(questions[:SCREEN_QUESTIONS], key=lambda q: q.id)
@@ -127,6 +184,7 @@ def snapshot_view(state: RoomState, role: Role, participant_id: str | None) -> d
         ]
         room["banned"] = [participant_view(p) for p in state.participants.values() if p.banned]
         room["audit"] = [e.to_dict() for e in state.audit]
+        room["pending_total"] = sum(1 for _ in _pending(state))
     return {"room": room, "you": _you(state, role, participant_id)}
 
 
@@ -162,6 +220,8 @@ def view_frames(state: RoomState, role: Role, changes: Sequence[Change]) -> list
     embed = role is Role.EMBED
     frames: list[dict[str, Any]] = []
     once: set[str] = set()
+    head: set[int] | None = None  # ids of the queue's first page, computed when needed
+    queue_moved = False
 
     def singleton(name: str, frame: dict[str, Any]) -> None:
         if name not in once:
@@ -190,7 +250,16 @@ def view_frames(state: RoomState, role: Role, changes: Sequence[Change]) -> list
             q = state.questions.get(key) if isinstance(key, int) else None
             if q is None:
                 continue
-            if question_visible(q, role):
+            if mod and (q.state == "pending" or t.types & _LEDGER_TYPES):
+                queue_moved = True
+            if mod and q.state == "pending":
+                # Beyond the first page, a pending question is only counted: a flood of
+                # asks must not become a flood of frames to every moderator.
+                if head is None:
+                    head = {h.id for h in _queue_head(state)}
+                if q.id in head:
+                    frames.append({"type": t.last, "question": question_view(state, q, role)})
+            elif question_visible(q, role):
                 frames.append({"type": t.last, "question": question_view(state, q, role)})
             elif q.was_public:
                 frames.append({"type": "question.removed", "question_id": q.id})
@@ -228,7 +297,20 @@ def view_frames(state: RoomState, role: Role, changes: Sequence[Change]) -> list
                         "moderator": {"moderator_id": m.id, "name": m.name, "active": m.active},
                     }
                 )
+    if queue_moved:
+        frames.append(_queue_frame(state))
     return frames
+
+
+def _queue_frame(state: RoomState) -> dict[str, Any]:
+    """The moderators' queue in one bounded frame: its first page whole (replace your copy
+    of the pending questions with it) and how many wait in all."""
+    head = _queue_head(state)
+    return {
+        "type": "moderation.queue",
+        "questions": [question_view(state, q, Role.MODERATOR) for q in head],
+        "pending_total": sum(1 for _ in _pending(state)),
+    }
 
 
 def personal_frames(

@@ -34,6 +34,7 @@ from moderation.audit import REJECT_REASONS
 from moderation.language import parse_tag
 from moderation.roles import Role
 from rooms import CommandError, snapshot_view
+from rooms.views import moderation_queue
 from server.edge import membership, ops
 from server.edge.addresses import address_bucket
 from server.edge.answers import answer_of
@@ -416,6 +417,7 @@ def staff_page(kind: str) -> Callable[[StaffHandler], Page]:
 def _moderate_context(request: Request, caller: Caller, token: str) -> dict[str, Any]:
     host = caller.host
     view = snapshot_view(host.state, caller.role, caller.participant_id)
+    queue_lang = parse_tag(request.query_params.get("qlang")) or ""
     return {
         "code": host.code,
         "seq": host.state.seq,
@@ -430,8 +432,15 @@ def _moderate_context(request: Request, caller: Caller, token: str) -> dict[str,
         "organiser": caller.role is Role.ORGANISER,
         "attend_url": f"{public_base(request)}/r/{host.code}",
         # the moderation queue's language filter (?qlang=es; ?lang is the interface's)
-        "queue_lang": parse_tag(request.query_params.get("qlang")) or "",
+        "queue_lang": queue_lang,
+        # one page of it (?qpage=2): the panel renders a page, whatever the queue's length
+        "queue": moderation_queue(host.state, _page_number(request) - 1, queue_lang or None),
     }
+
+
+def _page_number(request: Request) -> int:
+    raw = request.query_params.get("qpage", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 6 else 1
 
 
 @staff_page("moderate")

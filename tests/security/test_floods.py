@@ -54,3 +54,45 @@ def test_asking_faster_than_the_room_allows_is_refused(server: LiveServer) -> No
         await a.close()
 
     asyncio.run(scenario())
+
+
+def test_the_moderator_queue_is_paged_on_the_panel_and_the_socket(server: LiveServer) -> None:
+    room = create_room(server.http, questions_pending_max=40, questions_per_minute=60)
+    code = room["code"]
+    people = [join(server.http, code, name=f"P{i}") for i in range(2)]
+
+    async def flood() -> Client:
+        mod = await Client.open(server.ws, code, room["moderator_token"])
+        for n, person in enumerate(people):
+            c = await Client.open(server.ws, code, person["participant_token"])
+            for i in range(30):  # inside the socket's burst of 30
+                answer = await c.op("question.ask", text=f"Question {n}-{i}?")
+                assert answer["type"] == "ack", answer
+            await c.close()
+        await mod.wait_for(lambda f: f["type"] == "moderation.queue" and f["pending_total"] == 60)
+        return mod
+
+    async def scenario() -> None:
+        mod = await flood()
+        queues = [f for f in mod.frames if f["type"] == "moderation.queue"]
+        assert all(len(f["questions"]) <= 50 for f in queues)
+        asked = [f for f in mod.frames if f["type"] == "question.asked"]
+        assert len(asked) == 50  # the ten beyond the first page are only counted
+        await mod.close()
+        again = await Client.open(server.ws, code, room["moderator_token"])
+        snapshot = await again.wait_for(lambda f: f["type"] == "snapshot")
+        assert snapshot["room"]["pending_total"] == 60
+        assert len(snapshot["room"]["questions"]) == 50
+        await again.close()
+
+    asyncio.run(scenario())
+    with httpx.Client(base_url=server.http, timeout=10, follow_redirects=True) as browser:
+        first = browser.get(room["urls"]["moderate"])
+        assert first.status_code == 200
+        assert first.text.count('id="mq-') == 50
+        assert "Waiting: 1\u201350 of 60" in first.text
+        assert f'href="/r/{code}/moderate?qpage=2"' in first.text
+        second = browser.get(f"/r/{code}/moderate?qpage=2")
+        assert second.text.count('id="mq-') == 10 and "Waiting: 51\u201360 of 60" in second.text
+        panel = browser.get(f"/r/{code}/moderate/panel?qpage=2")
+        assert panel.text.count('id="mq-') == 10
