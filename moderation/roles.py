@@ -103,6 +103,9 @@ _ROWS = (
     Op("speaker.skip", _M, "speaker.skipped"),
     Op("speaker.finish", _M, "speaker.finished"),
     Op("react", _A, "reaction.sent"),
+    # One entry per window of attendees' counted reactions, written by the server's own
+    # actor on their behalf (rooms/reaction_windows.py): an attendee op, so never audited.
+    Op("reactions.count", _A, "reactions.counted", server=True, system=True),
 )
 
 

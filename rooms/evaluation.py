@@ -43,6 +43,7 @@ from rooms.events import (
     QuestionAsked,
     QuestionHidden,
     QuestionRejected,
+    ReactionsCounted,
     ReactionSent,
     SpeakerCalled,
     SpeakerRequested,
@@ -168,6 +169,8 @@ class _Tracker:
                 self.published_at_once.add(rec.seq)
         elif isinstance(ev, ReactionSent):
             self.reactions.append(rec.at)
+        elif isinstance(ev, ReactionsCounted):  # a window's reactions, at its start
+            self.reactions.extend([ev.window_start] * sum(ev.counts.values()))
         elif isinstance(ev, QuestionApproved | QuestionRejected | QuestionHidden):
             assert question is not None  # the applier found it
             if pending_before:

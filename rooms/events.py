@@ -423,6 +423,17 @@ class ReactionSent(Event):
     emoji: str
 
 
+@_event
+@dataclass(frozen=True, slots=True)
+class ReactionsCounted(Event):
+    """The reactions one server process counted in a short window, written once for all of
+    them (rooms/reaction_windows.py): the log grows with time, not with how hard people tap."""
+
+    TYPE = "reactions.counted"
+    window_start: int  # ms since the epoch
+    counts: Mapping[str, int]  # emoji -> how many
+
+
 # -- wire form -------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from rooms.context import Context
 from rooms.errors import CommandError
 from rooms.events import (
     Event,
+    ReactionsCounted,
     ReactionSent,
     SpeakerCalled,
     SpeakerFinished,
@@ -22,7 +23,7 @@ from rooms.events import (
     SpeakerSkipped,
     SpeakerWithdrawn,
 )
-from rooms.fields import clean_text, opt_str, req_str
+from rooms.fields import clean_text, is_int, opt_str, req_str
 from rooms.lifecycles import SPEAKER
 from rooms.records import Record
 from rooms.state import Floor, RoomState, SpeakerRequest
@@ -93,6 +94,27 @@ def decide_react(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> 
     return ReactionSent(emoji=emoji)
 
 
+COUNT_MAX = 1_000_000  # per emoji in one window: far above any room's taps
+
+
+def decide_count(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    """The server's own window of counted reactions (never a client's: `server` in OPS)."""
+    _check_reactions(state)
+    start, counts = f.get("window_start"), f.get("counts")
+    if not is_int(start) or start < 0:
+        raise CommandError("field.invalid", "window_start must be a time in ms")
+    if not isinstance(counts, Mapping) or not counts:
+        raise CommandError("field.invalid", "counts must be an object of emoji counts")
+    for emoji, n in counts.items():
+        if emoji not in REACTIONS:
+            raise CommandError("reaction.invalid")
+        if not is_int(n) or not 0 < n <= COUNT_MAX:
+            raise CommandError("field.invalid", "each count must be a positive integer")
+    return ReactionsCounted(
+        window_start=start, counts={e: counts[e] for e in REACTIONS if e in counts}
+    )
+
+
 DECIDERS: dict[str, Decider] = {
     "speaker.request": decide_request,
     "speaker.withdraw": decide_withdraw,
@@ -100,6 +122,7 @@ DECIDERS: dict[str, Decider] = {
     "speaker.skip": decide_skip,
     "speaker.finish": decide_finish,
     "react": decide_react,
+    "reactions.count": decide_count,
 }
 
 
@@ -145,14 +168,25 @@ def apply_finished(state: RoomState, rec: Record, ev: SpeakerFinished, fx: Effec
     _queue_changed(fx, ev.participant_id, ev)
 
 
-def apply_reaction(state: RoomState, rec: Record, ev: ReactionSent, fx: Effects) -> None:
-    _check_reactions(state)
-    window = rec.at // WINDOW_MS
-    counts = state.reactions.setdefault(window, {})
-    counts[ev.emoji] = counts.get(ev.emoji, 0) + 1
+def _count(state: RoomState, at: int, counts: Mapping[str, int], fx: Effects, ev: Event) -> None:
+    window = at // WINDOW_MS
+    into = state.reactions.setdefault(window, {})
+    for emoji, n in counts.items():
+        into[emoji] = into.get(emoji, 0) + n
     if state.reaction_window is None or window > state.reaction_window:
         state.reaction_window = window
     fx.touch("reactions", None, ev.TYPE)
+
+
+def apply_reaction(state: RoomState, rec: Record, ev: ReactionSent, fx: Effects) -> None:
+    """One reaction, one entry: how transcripts before reactions.counted hold them."""
+    _check_reactions(state)
+    _count(state, rec.at, {ev.emoji: 1}, fx, ev)
+
+
+def apply_counted(state: RoomState, rec: Record, ev: ReactionsCounted, fx: Effects) -> None:
+    _check_reactions(state)
+    _count(state, ev.window_start, ev.counts, fx, ev)
 
 
 APPLIERS: dict[type[Event], Applier] = {
@@ -162,4 +196,5 @@ APPLIERS: dict[type[Event], Applier] = {
     SpeakerSkipped: apply_skipped,
     SpeakerFinished: apply_finished,
     ReactionSent: apply_reaction,
+    ReactionsCounted: apply_counted,
 }

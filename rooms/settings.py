@@ -86,8 +86,8 @@ _INTS = {
     "question_max_length": (1, 2000),
     "name_max_length": (1, 200),
     "speaker_time_limit_s": (10, 3600),
-    "questions_pending_max": (1, 100),
-    "questions_per_minute": (1, 60),
+    "questions_pending_max": (1, 10_000),
+    "questions_per_minute": (1, 1_000),
 }
 
 

@@ -23,6 +23,8 @@ def refusal(state: RoomState, actor: str, role: Role, op: Op | None = None) -> C
     passes the op's own least role): a newcomer op needs no known actor, and a `system` op
     may come from the server's own actor. Screen and embed are read-only and always stand.
     """
+    if actor == SYSTEM and op is not None and op.system:
+        return None  # the server's own actor: timed polls, counted reactions
     if role is Role.ATTENDEE:
         person = state.participants.get(actor)
         if person is None:
@@ -31,8 +33,6 @@ def refusal(state: RoomState, actor: str, role: Role, op: Op | None = None) -> C
             return CommandError("participant.not_found")
         return CommandError("auth.banned") if person.banned else None
     if role not in STAFF or (op is not None and op.newcomer):
-        return None
-    if actor == SYSTEM and op is not None and op.system:
         return None
     # A moderator token stands unless revoked (the organiser is a moderator too).
     stands = actor == state.organiser if role is Role.ORGANISER else state.is_moderator(actor)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 from moderation.filters import TextFilters
 from moderation.roles import Role
 from rooms import (
+    SYSTEM,
     Applied,
     Change,
     CommandError,
@@ -34,6 +37,8 @@ from rooms import (
     view_frames,
     you_frame,
 )
+from rooms.events import ReactionSent
+from rooms.reaction_windows import ReactionWindow
 from server.config import Limits
 from server.live.codec import Encoding
 from server.live.connection import CLOSE_BANNED, CLOSE_LAGGING, Connection
@@ -59,6 +64,9 @@ VIEW_OF = {
 VIEWS = (Role.MODERATOR, Role.ATTENDEE, Role.SCREEN, Role.EMBED)
 _SHUT_OUT = frozenset({"participant.banned", "moderator.revoked"})
 # Refusals about the op itself, not the room's state: no point re-checking at the store.
+# Reaction op_ids answered from memory after their window committed (they are not in the
+# log: the window's entry does not list them). Bounded; see docs/PROTOCOL.md "Reactions".
+_REACTIONS_REMEMBERED = 10_000
 _STATELESS = frozenset({"field.missing", "field.invalid", "frame.invalid", "op.unknown"})
 
 
@@ -131,6 +139,10 @@ class RoomHost:
             view: ResumeRing(state.seq, deps.limits.resume_window_ticks) for view in VIEWS
         }
         self.last_active = time.monotonic()  # an op, a socket coming or going, an entry
+        self.reactions = ReactionWindow()
+        self._reactors: list[tuple[tuple[str, str], asyncio.Future[Outcome]]] = []
+        self._reacted: OrderedDict[tuple[str, str], Outcome] = OrderedDict()
+        self._reaction_flush: asyncio.TimerHandle | None = None
         self._writer = asyncio.get_running_loop().create_task(self._write_forever())
 
     # -- commands -------------------------------------------------------------------------
@@ -171,6 +183,8 @@ class RoomHost:
                 return loop.create_task(self._recheck(op, fields, ctx, filters))
             self.deps.stats.refuse(error.code)
             return _done(loop, Outcome(self.state.seq, {}, error))
+        if isinstance(event, ReactionSent):
+            return self._react(loop, key, event, ctx)
         wire = event_to_dict(event)
         future: asyncio.Future[Outcome] = loop.create_future()
         entry = Entry(ctx.at, ctx.actor, ctx.op_id, wire["type"], wire["data"])
@@ -178,6 +192,63 @@ class RoomHost:
         self._inflight[key] = future
         self._wake.set()
         return future
+
+    # -- reactions: counted per window, one log entry each (rooms/reaction_windows.py) ------
+
+    def _react(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        key: tuple[str, str],
+        event: ReactionSent,
+        ctx: Context,
+    ) -> asyncio.Future[Outcome]:
+        """Count a tap in the open window; its ack waits for the window's entry to commit,
+        so an acknowledged reaction is in the log like any other acknowledged op."""
+        if key in self._reacted:
+            return _done(loop, replace(self._reacted[key], duplicate=True))
+        if not self.reactions.add(ctx.actor, event.emoji, ctx.at):
+            return _done(loop, Outcome(self.state.seq, {"counted": False}))
+        future: asyncio.Future[Outcome] = loop.create_future()
+        self._reactors.append((key, future))
+        if ctx.op_id:
+            self._inflight[key] = future
+        if self._reaction_flush is None:
+            delay = self.reactions.span_ms / 1000
+            self._reaction_flush = loop.call_later(delay, self.flush_reactions)
+        return future
+
+    def flush_reactions(self) -> None:
+        """Append the open window as one `reactions.counted` entry; answer its taps at commit."""
+        self._reaction_flush = None
+        taken = self.reactions.take()
+        reactors, self._reactors = self._reactors, []
+        if taken is None:
+            return
+        start, counts = taken
+        # Random, not derived: two processes may count windows that start at the same ms.
+        ctx = Context(SYSTEM, Role.ATTENDEE, start, f"reactions-{start}-{secrets.token_hex(6)}")
+        window = self.submit("reactions.count", {"window_start": start, "counts": counts}, ctx)
+        window.add_done_callback(lambda done: self._answer_reactors(done.result(), reactors))
+
+    def _answer_reactors(
+        self,
+        window: Outcome,
+        reactors: list[tuple[tuple[str, str], asyncio.Future[Outcome]]],
+    ) -> None:
+        answer = (
+            window
+            if window.error
+            else Outcome(window.seq, {"counted": True}, None, False, window.receipt)
+        )
+        for key, future in reactors:
+            if self._inflight.get(key) is future:
+                del self._inflight[key]
+            if answer.error is None and key[1]:
+                self._reacted[key] = answer
+                if len(self._reacted) > _REACTIONS_REMEMBERED:
+                    self._reacted.popitem(last=False)
+            if not future.done():
+                future.set_result(answer)
 
     def _answered(self, key: tuple[str, str]) -> Outcome | None:
         """The answer this room already gave `key`, if it still remembers it."""
@@ -502,6 +573,9 @@ class RoomHost:
 
     async def stop(self) -> None:
         """Commit and answer everything already submitted, then stop the writer."""
+        if self._reaction_flush is not None:
+            self._reaction_flush.cancel()
+        self.flush_reactions()
         self._stopping = True
         self._wake.set()
         await self._writer

@@ -63,7 +63,7 @@ def test_the_role_table_is_what_each_role_may_send() -> None:
 
 def test_server_ops_are_sent_for_exactly_their_role_and_by_no_client() -> None:
     server = {op.name for op in OPS.values() if op.server}
-    assert server == {"room.create", "participant.join"}
+    assert server == {"room.create", "participant.join", "reactions.count"}
     assert not any(server & ops for ops in OPS_BY_ROLE.values())
     assert OPS["participant.join"].sendable_by(Role.ATTENDEE)
     assert not OPS["room.create"].sendable_by(Role.MODERATOR)
@@ -71,7 +71,7 @@ def test_server_ops_are_sent_for_exactly_their_role_and_by_no_client() -> None:
 
 
 def test_only_poll_close_is_for_the_system_actor() -> None:
-    assert [op.name for op in OPS.values() if op.system] == ["poll.close"]
+    assert [op.name for op in OPS.values() if op.system] == ["poll.close", "reactions.count"]
 
 
 def test_staff_ops_are_audited() -> None:

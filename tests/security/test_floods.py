@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from typing import Any
 
 import httpx
 
@@ -96,3 +98,40 @@ def test_the_moderator_queue_is_paged_on_the_panel_and_the_socket(server: LiveSe
         assert second.text.count('id="mq-') == 10 and "Waiting: 51\u201360 of 60" in second.text
         panel = browser.get(f"/r/{code}/moderate/panel?qpage=2")
         assert panel.text.count('id="mq-') == 10
+
+
+def test_reactions_are_logged_as_one_counted_entry_per_window(server: LiveServer) -> None:
+    room = create_room(server.http)
+    code, mod = room["code"], room["moderator_token"]
+    alice = join(server.http, code, name="Alice")
+    bob = join(server.http, code, name="Bob")
+
+    async def scenario() -> list[dict[str, Any]]:
+        sockets = [await Client.open(server.ws, code, alice["participant_token"]) for _ in range(4)]
+        b = await Client.open(server.ws, code, bob["participant_token"])
+        taps = [s.op("react", emoji="👍") for s in sockets for _ in range(6)]
+        answers = await asyncio.gather(*taps, b.op("react", emoji="❤️"))
+        # a client may not write a window itself
+        forged = await b.op("reactions.count", window_start=0, counts={"👍": 1000})
+        assert forged["type"] == "error", forged
+        for s in [*sockets, b]:
+            await s.close()
+        return list(answers)
+
+    answers = asyncio.run(scenario())
+    acks = [a for a in answers if a["type"] == "ack"]
+    counted = [a for a in acks if a.get("counted")]
+    assert counted and all("receipt" in a for a in counted)  # acked at the window's commit
+    assert len(counted) < len(acks)  # alice's taps past her share were answered, not counted
+    auth = {"Authorization": f"Bearer {mod}"}
+    lines = httpx.get(f"{server.http}/api/rooms/{code}/transcript", headers=auth).text
+    entries = [json.loads(line) for line in lines.splitlines() if line]
+    assert not [e for e in entries if e["type"] == "reaction.sent"]
+    windows = [e for e in entries if e["type"] == "reactions.counted"]
+    assert 1 <= len(windows) <= 4
+    logged = sum(n for w in windows for n in w["data"]["counts"].values())
+    assert logged == len(counted)
+    report = httpx.get(f"{server.http}/api/rooms/{code}/report", headers=auth).json()
+    assert report["reactions"]["total"] == logged
+    snapshot = httpx.get(f"{server.http}/api/rooms/{code}", headers=auth).json()
+    assert sum(snapshot["room"]["reactions"]["counts"].values()) == logged

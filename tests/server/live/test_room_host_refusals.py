@@ -70,7 +70,10 @@ def test_ops_the_store_refuses_fail_alone_and_every_vote_beside_them_counts(
             bad = [
                 host.submit("participant.join", {}, Context("a\x00b", Role.ATTENDEE, AT, "j")),
                 host.submit(
-                    "react", {"emoji": "👍"}, Context("mallory", Role.ATTENDEE, 2**63, "r")
+                    # (not a reaction: those wait for their window's entry, never this batch)
+                    "speaker.request",
+                    {},
+                    Context("mallory", Role.ATTENDEE, 2**63, "r"),
                 ),
             ]
             assert len(host._inbox) == 32  # one batch for the writer

@@ -73,7 +73,7 @@ def _frames(data: bytes) -> list[tuple[int, bytes]]:
 
 @pytest.mark.slow
 def test_a_reader_that_stops_is_closed_with_4008_and_can_resume(strict: LiveServer) -> None:
-    room = create_room(strict.http, moderation="post")
+    room = create_room(strict.http, moderation="post", questions_per_minute=1000)
     code = room["code"]
     slow_person = join(strict.http, code)
     stuck = _stuck_socket(strict.port, code, slow_person["participant_token"])
