@@ -52,7 +52,8 @@ def _op(server: LiveServer, room: dict[str, Any], op: str, **fields: Any) -> dic
 
 
 class Bystander(threading.Thread):
-    """Another attendee whose two reactions fill the room: one stuck in the writer, one queued."""
+    """Another attendee whose two ops fill the room: one stuck in the writer, one queued.
+    (Not reactions: those share one window entry, so two of them fill nothing.)"""
 
     def __init__(self, server: LiveServer, code: str, token: str) -> None:
         super().__init__(daemon=True)
@@ -65,9 +66,9 @@ class Bystander(threading.Thread):
             client = await Client.open(self.server.ws, self.code, self.token)
             try:
                 await client.wait_for(lambda f: f["type"] == "snapshot")
-                first = asyncio.ensure_future(client.op("react", timeout=30, emoji="👍"))
+                first = asyncio.ensure_future(client.op("speaker.request", timeout=30))
                 await asyncio.sleep(0.5)  # the writer has taken it and waits on the lock
-                second = asyncio.ensure_future(client.op("react", timeout=30, emoji="👏"))
+                second = asyncio.ensure_future(client.op("question.ask", timeout=30, text="Parks?"))
                 await asyncio.sleep(0.3)
                 self.ready.set()
                 self.answers = list(await asyncio.gather(first, second))
