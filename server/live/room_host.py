@@ -57,7 +57,7 @@ VIEW_OF = {
     Role.EMBED: Role.EMBED,
 }
 VIEWS = (Role.MODERATOR, Role.ATTENDEE, Role.SCREEN, Role.EMBED)
-_SHUT_OUT = frozenset({"participant.banned", "moderator.revoked"})
+_SHUT_OUT = frozenset({"participant.banned", "moderator.revoked", "links.rotated"})
 # Refusals about the op itself, not the room's state: no point re-checking at the store.
 _STATELESS = frozenset({"field.missing", "field.invalid", "frame.invalid", "op.unknown"})
 
