@@ -10,8 +10,8 @@ process is one address); the load comes from `--workers` processes, each on its 
 127.0.0.x source address, each far below its open-file limit. The `abuse` scenario is the
 exception: production limits, one attacking address, bystanders on another
 (loadtests/abuse.py), and the server run through loadtests/probe.py to measure loop stalls.
-Ops are offered at a fixed, open-loop rate. Server CPU is utime+stime from /proc/<pid>/stat over the measured window.
-Loopback only; everything stops by itself.
+Ops are offered at a fixed, open-loop rate. Server CPU is utime+stime from /proc/<pid>/stat
+over the measured window. Loopback only; everything stops by itself.
 """
 
 from __future__ import annotations
