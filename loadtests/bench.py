@@ -602,7 +602,13 @@ def scenario_redis(opts: Opts) -> dict[str, Any]:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-ATTACK_PHASES = (("quiet", 0), ("frames_62k", 62 * 1024), ("frames_7k", 7 * 1024))
+# (name, frame size, pad shape, seconds at full scale, seconds with --quick)
+ATTACK_PHASES = (
+    ("quiet", 0, "zeros", 10, 3),
+    ("frames_62k", 62 * 1024, "zeros", 30, 8),  # over the attendee cap: refused unread
+    ("frames_7k", 7 * 1024, "zeros", 30, 8),  # under it: decoded while the budgets last
+    ("frames_7k_lists", 7 * 1024, "lists", 20, 6),  # the same, in the costliest shape
+)
 ACK_TARGET_MS = 100.0
 SLICE_S = 5
 ATTACKER_SOURCE, BYSTANDER_SOURCE = "127.0.0.3", "127.0.0.2"
@@ -653,6 +659,40 @@ def _limits(server: Server) -> tuple[dict[str, Any], dict[str, Any]]:
     return {name: limits[name] for name in BUDGETS}, changed
 
 
+# The server's own histograms, per phase: where an ack's time goes on the server's side.
+SERVER_HISTOGRAMS = {
+    "server_ack_ms": "townhall_ack_latency_seconds",  # op received to ack, every sender's
+    "store_append_ms": "townhall_store_append_seconds",  # one group commit
+}
+
+
+def _histograms(http: httpx.Client) -> dict[str, dict[str, float]]:
+    """Cumulative bucket counts (by upper bound, "sum" and "count") from /metrics."""
+    found: dict[str, dict[str, float]] = {name: {} for name in SERVER_HISTOGRAMS.values()}
+    for line in http.get("/metrics").text.splitlines():
+        metric, _, value = line.rpartition(" ")
+        for name, counts in found.items():
+            if metric.startswith(name + "_bucket{"):
+                counts[metric.split('le="', 1)[1].split('"', 1)[0]] = float(value)
+            elif metric in (name + "_sum", name + "_count"):
+                counts[metric.rsplit("_", 1)[1]] = float(value)
+    return found
+
+
+def _histogram_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
+    """Count, mean and the bucket holding the 99th percentile, of what happened in between."""
+    count = after.get("count", 0) - before.get("count", 0)
+    if count <= 0:
+        return {"count": 0, "mean": None, "p99_at_most": None}
+    bounds = sorted((b for b in after if b not in ("sum", "count")), key=float)
+    p99 = next(b for b in bounds if after[b] - before.get(b, 0) >= 0.99 * count)
+    return {
+        "count": int(count),
+        "mean": round(1000 * (after["sum"] - before.get("sum", 0)) / count, 1),
+        "p99_at_most": None if p99 == "+Inf" else round(1000 * float(p99), 1),
+    }
+
+
 def _p99_per_slice(phase: Phase, at: list[float], ack_ms: list[float]) -> list[float | None]:
     """Bystander ack p99 per SLICE_S of the phase: an attack's opening burst apart from its
     steady state."""
@@ -663,7 +703,7 @@ def _p99_per_slice(phase: Phase, at: list[float], ack_ms: list[float]) -> list[f
 
 
 def _abuse_phase(
-    phase: Phase, attack: dict[str, Any], calm: dict[str, Any], cpu_s: float, stall: Any
+    phase: Phase, attack: dict[str, Any], calm: dict[str, Any], cpu_s: float, server: Any
 ) -> dict[str, Any]:
     seconds = phase.end - phase.start
     answered = sum(attack["refused"].values())
@@ -671,6 +711,7 @@ def _abuse_phase(
     return {
         "duration_s": round(seconds, 1),
         "frame_bytes": phase.frame_bytes,
+        "pad": phase.pad,
         "bystander_ack_ms": {
             "p50": pct(ack_ms, 0.5),
             "p99": pct(ack_ms, 0.99),
@@ -692,18 +733,18 @@ def _abuse_phase(
             "handshakes_refused": attack["handshakes_refused"],
         },
         "server_cpu_pct": round(100 * cpu_s / seconds, 1),
-        "loop_stall_ms": stall,
+        **server,
     }
 
 
 def _abuse_timeline(opts: Opts) -> list[Phase]:
     """Quiet, then each attack, with a gap between so one phase's backlog is not the next's."""
-    lengths = {"quiet": opts.t(10, 3), "frames_62k": opts.t(30, 8), "frames_7k": opts.t(30, 8)}
     gap = 1.0 if opts.duration > 0 else opts.t(3, 2)
     phases, at = [], 0.0
-    for name, size in ATTACK_PHASES:
-        phases.append(Phase(name, at, at + lengths[name], size))
-        at += lengths[name] + gap
+    for name, size, pad, full, quick in ATTACK_PHASES:
+        length = opts.t(full, quick)
+        phases.append(Phase(name, at, at + length, size, pad))
+        at += length + gap
     return phases
 
 
@@ -729,16 +770,24 @@ def _run_sides(
         for pipe in pipes:
             pipe.send(("go", start))
         cpu: list[float] = []
-        stalls: list[Any] = []
+        seen: list[Any] = []  # per phase: what the server itself measured
         with httpx.Client(base_url=server.url, timeout=30) as http:
             for phase in phases:
                 time.sleep(max(0.0, start + phase.start - time.time()))
                 http.get("/__probe/start").raise_for_status()
-                cpu0 = proc_cpu_s(server.pid)
+                cpu0, before = proc_cpu_s(server.pid), _histograms(http)
                 time.sleep(max(0.0, start + phase.end - time.time()))
                 cpu.append(proc_cpu_s(server.pid) - cpu0)
-                stalls.append(http.get(f"/__probe/stop?name=abuse-{phase.name}").json())
-        return gather_phase(pipes, procs, "done", 120), cpu, stalls
+                stall = http.get(f"/__probe/stop?name=abuse-{phase.name}").json()
+                after = _histograms(http)
+                seen.append(
+                    {"loop_stall_ms": stall}
+                    | {
+                        key: _histogram_delta(before[name], after[name])
+                        for key, name in SERVER_HISTOGRAMS.items()
+                    }
+                )
+        return gather_phase(pipes, procs, "done", 120), cpu, seen
     finally:
         for worker in procs:
             worker.join(10)
@@ -766,7 +815,7 @@ def scenario_abuse(opts: Opts) -> dict[str, Any]:
             SidePlan(ATTACKER, ATTACKER_SOURCE, *room, attackers, phases, (0.1, 0.1), seed=1),
             SidePlan(BYSTANDER, BYSTANDER_SOURCE, *room, bystanders, phases, (0.1, 0.2), seed=2),
         ]
-        (attack, calm), cpu, stalls = _run_sides(server, sides)
+        (attack, calm), cpu, seen = _run_sides(server, sides)
         rss_kb = proc_rss_kb(server.pid)
     finally:
         server.stop()
@@ -777,7 +826,7 @@ def scenario_abuse(opts: Opts) -> dict[str, Any]:
         for ms in counts["ack_ms"]
     ]
     p99 = pct(under_attack, 0.99)
-    per_phase = zip(phases, attack["phases"], calm["phases"], cpu, stalls, strict=True)
+    per_phase = zip(phases, attack["phases"], calm["phases"], cpu, seen, strict=True)
     return {
         "scenario": "abuse",
         "attacker_sockets": attackers,

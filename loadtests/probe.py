@@ -39,6 +39,7 @@ from server.config import load_settings
 __all__ = ["LoopProbe", "main"]
 
 PERIOD_S = 0.010
+SLICE_S = 5  # the worst stall per slice of a window, to see when in a phase it came
 PREFIX = "/__probe/"
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
@@ -56,7 +57,8 @@ class LoopProbe:
     def __init__(self, app: ASGIApp, profile_dir: str = "") -> None:
         self.app = app
         self.profile_dir = profile_dir
-        self.lags: list[tuple[float, float]] = []  # (late by, of which on the CPU)
+        self.lags: list[tuple[float, float, float]] = []  # (at, late by, of which on the CPU)
+        self.started = time.perf_counter()
         self.sampler: asyncio.Task[None] | None = None
         self.profile: cProfile.Profile | None = None
 
@@ -75,10 +77,11 @@ class LoopProbe:
             lag = max(0.0, time.perf_counter() - began - PERIOD_S)
             # Of that lateness, what the loop's own thread spent on the CPU: work holding the
             # loop. The rest is waiting for a core (the machine is shared) or a GIL holder.
-            self.lags.append((lag, min(lag, time.thread_time() - cpu)))
+            self.lags.append((began, lag, min(lag, time.thread_time() - cpu)))
 
     def start(self) -> dict[str, Any]:
         self.lags = []
+        self.started = time.perf_counter()
         if self.profile_dir:
             self.profile = cProfile.Profile()
             self.profile.enable()
@@ -90,7 +93,11 @@ class LoopProbe:
             self.profile.disable()
             self.profile.dump_stats(str(Path(self.profile_dir) / f"{name}.prof"))
             self.profile = None
-        walls, held = [lag for lag, _ in lags], [busy for _, busy in lags]
+        walls, held = [lag for _, lag, _ in lags], [busy for _, _, busy in lags]
+        slices: dict[int, list[float]] = {}
+        for at, lag, busy in lags:
+            worst = slices.setdefault(int((at - self.started) / SLICE_S), [0.0, 0.0])
+            worst[0], worst[1] = max(worst[0], lag), max(worst[1], busy)
         return {
             "samples": len(lags),
             "p50": _ms(walls, 0.5),
@@ -99,6 +106,8 @@ class LoopProbe:
             "over_50ms": sum(1 for lag in walls if lag > 0.05),
             "busy_p99": _ms(held, 0.99),
             "busy_max": _ms(held, 1.0),
+            f"max_per_{SLICE_S}s": [round(1000 * slices[k][0], 1) for k in sorted(slices)],
+            f"busy_max_per_{SLICE_S}s": [round(1000 * slices[k][1], 1) for k in sorted(slices)],
         }
 
     async def _answer(self, scope: Scope, send: Send) -> None:

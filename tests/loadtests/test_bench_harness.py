@@ -94,7 +94,7 @@ def test_abuse_at_toy_scale_reports_each_phase_with_the_production_budgets() -> 
     defaults = dataclasses.asdict(Limits())
     assert result["budgets"] == {name: defaults[name] for name in result["budgets"]}
     assert "bytes_per_second_per_ip" in result["budgets"]
-    assert set(result["phases"]) == {"quiet", "frames_62k", "frames_7k"}
+    assert set(result["phases"]) == {"quiet", "frames_62k", "frames_7k", "frames_7k_lists"}
     for phase in result["phases"].values():
         assert set(phase["bystander_ack_ms"]) == {"p50", "p99", "max"}
         assert phase["bystander_acks"] > 0
