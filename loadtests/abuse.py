@@ -116,7 +116,7 @@ class Side:
         self.tokens: list[str] = []
         self.socks: list[Sock | None] = []
         self.counts = [PhaseCounts() for _ in plan.phases]
-        self.outside = PhaseCounts()  # bystander ops scheduled between phases
+        self.outside = PhaseCounts()  # what falls between phases (not in any phase figure)
         self.errors: dict[str, int] = {}
         self.pending: dict[str, float] = {}  # op_id -> scheduled (perf_counter)
         self.acked_votes: list[str] = []
