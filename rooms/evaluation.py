@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
+from moderation.roles import OP_BY_EVENT, Role
 from rooms.events import (
     BallotCast,
     ParticipantBanned,
@@ -47,7 +48,6 @@ from rooms.events import (
     SpeakerRequested,
     SpeakerSkipped,
     SpeakerWithdrawn,
-    event_from_dict,
 )
 from rooms.floor_ops import REACTIONS
 from rooms.polls import apply_ballot, reset_tally, results
@@ -56,7 +56,7 @@ from rooms.reducer import apply, new_room
 from rooms.render import poll_results
 from rooms.state import Floor, Poll, RoomState
 
-__all__ = ["DEFINITIONS", "evaluate", "record_from_dict"]
+__all__ = ["DEFINITIONS", "evaluate"]
 
 WINDOW_MS = 5 * 60_000
 BUCKET_MS = 60_000
@@ -77,21 +77,6 @@ DEFINITIONS = {
     "top_answered_share": "share of the ten most upvoted published questions that were answered",
     "speaking_time_s": "from being called until the floor ended (finish, next call or ban)",
 }
-
-
-def record_from_dict(d: Mapping[str, Any]) -> Record:
-    """A Record from a transcript line (`{seq, at, actor, op_id, type, data, ...}`).
-
-    Raises ValueError when the line does not hold a well-formed record.
-    """
-    seq, at, actor, op_id = d.get("seq"), d.get("at"), d.get("actor"), d.get("op_id")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
-        raise ValueError("seq must be a positive integer")
-    if not isinstance(at, int) or isinstance(at, bool):
-        raise ValueError("at must be an integer")
-    if not isinstance(actor, str) or not isinstance(op_id, str):
-        raise ValueError("actor and op_id must be strings")
-    return Record(seq, at, actor, op_id, event_from_dict(d))
 
 
 def _median_s(values: list[int]) -> float | None:
@@ -170,7 +155,7 @@ class _Tracker:
             self.ineffective += 1
             return
         self._floor_ended(floor_before, state.floor, rec.at)
-        if ev.BY == "attendee" and not isinstance(ev, ParticipantJoined):
+        if OP_BY_EVENT[ev.TYPE].by is Role.ATTENDEE and not isinstance(ev, ParticipantJoined):
             self.actions.append((rec.at, rec.actor))
         if isinstance(ev, BallotCast):
             self.votes.append(rec.at)

@@ -66,10 +66,8 @@ Choice = int | str | tuple[int, ...] | tuple[str, ...]
 
 @dataclass(frozen=True, slots=True)
 class Event:
+    # Each type comes from one op (moderation.roles.OP_BY_EVENT): who may cause it is there.
     TYPE: ClassVar[str] = ""
-    # Who may cause it: "attendee", "moderator", "organiser" (organiser only) or "server".
-    # apply re-checks that the record's actor still holds that standing.
-    BY: ClassVar[str] = "server"
 
 
 EVENT_TYPES: dict[str, type[Event]] = {}
@@ -91,7 +89,6 @@ def _event(cls: _E) -> _E:
 @dataclass(frozen=True, slots=True)
 class RoomCreated(Event):
     TYPE = "room.created"
-    BY = "organiser"
     code: str
     title: str
     settings: dict[str, Any]  # RoomSettings.to_dict(): JSON-native
@@ -103,7 +100,6 @@ class RoomUpdated(Event):
     """Only what changed: two moderators changing different settings at once both win."""
 
     TYPE = "room.updated"
-    BY = "moderator"
     title: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -112,7 +108,6 @@ class RoomUpdated(Event):
 @dataclass(frozen=True, slots=True)
 class RoomClosed(Event):
     TYPE = "room.closed"
-    BY = "organiser"
 
 
 @_event
@@ -121,7 +116,6 @@ class TranscriptPublished(Event):
     """The organiser makes the transcript public (for recounts); allowed after closing too."""
 
     TYPE = "room.transcript_published"
-    BY = "organiser"
 
 
 @_event
@@ -130,7 +124,6 @@ class ParticipantJoined(Event):
     """The participant is the record's actor; a re-join updates name and district."""
 
     TYPE = "participant.joined"
-    BY = "attendee"
     name: str | None = None
     district: str | None = None
     code_hash: str | None = None  # verified rooms: sha256 of the one-time code it consumed
@@ -142,7 +135,6 @@ class CodesIssued(Event):
     """One-time attendee codes for a verified room; only their sha256 hashes are kept."""
 
     TYPE = "codes.issued"
-    BY = "organiser"
     hashes: tuple[str, ...] = ()
 
 
@@ -150,7 +142,6 @@ class CodesIssued(Event):
 @dataclass(frozen=True, slots=True)
 class ParticipantBanned(Event):
     TYPE = "participant.banned"
-    BY = "moderator"
     participant_id: str
     reason: str
 
@@ -159,7 +150,6 @@ class ParticipantBanned(Event):
 @dataclass(frozen=True, slots=True)
 class ParticipantUnbanned(Event):
     TYPE = "participant.unbanned"
-    BY = "moderator"
     participant_id: str
 
 
@@ -169,7 +159,6 @@ class ModeratorAdded(Event):
     """The new co-moderator's id is "m<seq>" of this record."""
 
     TYPE = "moderator.added"
-    BY = "organiser"
     name: str
 
 
@@ -177,7 +166,6 @@ class ModeratorAdded(Event):
 @dataclass(frozen=True, slots=True)
 class ModeratorRevoked(Event):
     TYPE = "moderator.revoked"
-    BY = "organiser"
     moderator_id: str
 
 
@@ -188,7 +176,6 @@ class ModeratorRevoked(Event):
 @dataclass(frozen=True, slots=True)
 class PollCreated(Event):
     TYPE = "poll.created"
-    BY = "moderator"
     kind: str
     question: str
     options: tuple[str, ...] = ()
@@ -207,7 +194,6 @@ class PollEdited(Event):
     """The complete new definition of a draft poll."""
 
     TYPE = "poll.edited"
-    BY = "moderator"
     poll_id: int
     kind: str
     question: str
@@ -225,7 +211,6 @@ class PollEdited(Event):
 @dataclass(frozen=True, slots=True)
 class PollOpened(Event):
     TYPE = "poll.opened"
-    BY = "moderator"
     poll_id: int
     closes_at: int | None = None  # replaces the definition's when set (duration_s on open)
 
@@ -234,7 +219,6 @@ class PollOpened(Event):
 @dataclass(frozen=True, slots=True)
 class PollClosed(Event):
     TYPE = "poll.closed"
-    BY = "moderator"
     poll_id: int
 
 
@@ -242,7 +226,6 @@ class PollClosed(Event):
 @dataclass(frozen=True, slots=True)
 class PollRevealed(Event):
     TYPE = "poll.revealed"
-    BY = "moderator"
     poll_id: int
 
 
@@ -250,7 +233,6 @@ class PollRevealed(Event):
 @dataclass(frozen=True, slots=True)
 class PollHidden(Event):
     TYPE = "poll.hidden"
-    BY = "moderator"
     poll_id: int
 
 
@@ -258,7 +240,6 @@ class PollHidden(Event):
 @dataclass(frozen=True, slots=True)
 class PollDeleted(Event):
     TYPE = "poll.deleted"
-    BY = "moderator"
     poll_id: int
 
 
@@ -268,17 +249,18 @@ class BallotCast(Event):
     """One person's whole ballot; it replaces their previous one on that poll."""
 
     TYPE = "ballot.cast"
-    BY = "attendee"
     poll_id: int
     choice: Choice
     flags: tuple[str, ...] = ()  # filter hits on an open answer or wordcloud words
+    lang: str | None = None  # open answers and word clouds: declared or detected language
+    terms: tuple[str, ...] = ()  # the listed terms the filters matched (the flags' reason)
+    held: tuple[str, ...] = ()  # wordcloud words that tripped a filter: kept for review
 
 
 @_event
 @dataclass(frozen=True, slots=True)
 class AnswerApproved(Event):
     TYPE = "answer.approved"
-    BY = "moderator"
     answer_id: int
     text: str | None = None  # the moderator's edit, if any
 
@@ -287,7 +269,6 @@ class AnswerApproved(Event):
 @dataclass(frozen=True, slots=True)
 class AnswerRejected(Event):
     TYPE = "answer.rejected"
-    BY = "moderator"
     answer_id: int
     reason: str
 
@@ -299,17 +280,17 @@ class AnswerRejected(Event):
 @dataclass(frozen=True, slots=True)
 class QuestionAsked(Event):
     TYPE = "question.asked"
-    BY = "attendee"
     text: str
     anonymous: bool
     flags: tuple[str, ...] = ()
+    lang: str | None = None  # declared by the client or detected from the text
+    terms: tuple[str, ...] = ()  # the listed terms the filters matched (the flags' reason)
 
 
 @_event
 @dataclass(frozen=True, slots=True)
 class QuestionUpvoted(Event):
     TYPE = "question.upvoted"
-    BY = "attendee"
     question_id: int
 
 
@@ -317,7 +298,6 @@ class QuestionUpvoted(Event):
 @dataclass(frozen=True, slots=True)
 class QuestionDownvoted(Event):
     TYPE = "question.downvoted"
-    BY = "attendee"
     question_id: int
 
 
@@ -325,7 +305,6 @@ class QuestionDownvoted(Event):
 @dataclass(frozen=True, slots=True)
 class QuestionUnvoted(Event):
     TYPE = "question.unvoted"
-    BY = "attendee"
     question_id: int
 
 
@@ -333,7 +312,6 @@ class QuestionUnvoted(Event):
 @dataclass(frozen=True, slots=True)
 class QuestionWithdrawn(Event):
     TYPE = "question.withdrawn"
-    BY = "attendee"
     question_id: int
 
 
@@ -341,7 +319,6 @@ class QuestionWithdrawn(Event):
 @dataclass(frozen=True, slots=True)
 class QuestionApproved(Event):
     TYPE = "question.approved"
-    BY = "moderator"
     question_id: int
     text: str | None = None  # the moderator's edit; the original stays in state and audit
 
@@ -350,7 +327,6 @@ class QuestionApproved(Event):
 @dataclass(frozen=True, slots=True)
 class QuestionRejected(Event):
     TYPE = "question.rejected"
-    BY = "moderator"
     question_id: int
     reason: str
 
@@ -359,7 +335,6 @@ class QuestionRejected(Event):
 @dataclass(frozen=True, slots=True)
 class QuestionHidden(Event):
     TYPE = "question.hidden"
-    BY = "moderator"
     question_id: int
     reason: str | None = None
 
@@ -368,7 +343,6 @@ class QuestionHidden(Event):
 @dataclass(frozen=True, slots=True)
 class QuestionAnswered(Event):
     TYPE = "question.answered"
-    BY = "moderator"
     question_id: int
     text: str = ""  # empty: answered aloud
 
@@ -377,7 +351,6 @@ class QuestionAnswered(Event):
 @dataclass(frozen=True, slots=True)
 class QuestionPinned(Event):
     TYPE = "question.pinned"
-    BY = "moderator"
     question_id: int
 
 
@@ -385,7 +358,6 @@ class QuestionPinned(Event):
 @dataclass(frozen=True, slots=True)
 class QuestionUnpinned(Event):
     TYPE = "question.unpinned"
-    BY = "moderator"
     question_id: int
 
 
@@ -393,7 +365,6 @@ class QuestionUnpinned(Event):
 @dataclass(frozen=True, slots=True)
 class QuestionArchived(Event):
     TYPE = "question.archived"
-    BY = "moderator"
     question_id: int
 
 
@@ -401,7 +372,6 @@ class QuestionArchived(Event):
 @dataclass(frozen=True, slots=True)
 class QuestionLabelled(Event):
     TYPE = "question.labelled"
-    BY = "moderator"
     question_id: int
     labels: tuple[str, ...] = field(default=())
 
@@ -413,7 +383,6 @@ class QuestionLabelled(Event):
 @dataclass(frozen=True, slots=True)
 class SpeakerRequested(Event):
     TYPE = "speaker.requested"
-    BY = "attendee"
     topic: str
 
 
@@ -421,7 +390,6 @@ class SpeakerRequested(Event):
 @dataclass(frozen=True, slots=True)
 class SpeakerWithdrawn(Event):
     TYPE = "speaker.withdrawn"
-    BY = "attendee"
 
 
 @_event
@@ -430,7 +398,6 @@ class SpeakerCalled(Event):
     """`participant_id` leaves the queue and takes the floor; whoever had it is done."""
 
     TYPE = "speaker.called"
-    BY = "moderator"
     participant_id: str
     time_limit_s: int
 
@@ -439,7 +406,6 @@ class SpeakerCalled(Event):
 @dataclass(frozen=True, slots=True)
 class SpeakerSkipped(Event):
     TYPE = "speaker.skipped"
-    BY = "moderator"
     participant_id: str
 
 
@@ -447,7 +413,6 @@ class SpeakerSkipped(Event):
 @dataclass(frozen=True, slots=True)
 class SpeakerFinished(Event):
     TYPE = "speaker.finished"
-    BY = "moderator"
     participant_id: str
 
 
@@ -455,7 +420,6 @@ class SpeakerFinished(Event):
 @dataclass(frozen=True, slots=True)
 class ReactionSent(Event):
     TYPE = "reaction.sent"
-    BY = "attendee"
     emoji: str
 
 

@@ -1,8 +1,9 @@
 """Reading untrusted op fields: wire input is JSON or msgpack from anyone.
 
 Each reader either returns a value of the promised type and range or raises CommandError
-(`field.missing` / `field.invalid`). Bools are not ints here, although Python thinks so.
-Unknown extra fields are simply never read.
+(`field.missing` / `field.invalid`, `text.invalid` for a string with control characters or
+broken Unicode). Bools are not ints here, although Python thinks so. Unknown extra fields are
+simply never read. The rules for text itself live in rooms/text.py.
 """
 
 from __future__ import annotations
@@ -11,9 +12,13 @@ from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 from rooms.errors import CommandError
+from rooms.text import check_text, check_text_tree, clean_line, clean_text
 
 __all__ = [
     "MAX_ID",
+    "check_text",
+    "check_text_tree",
+    "clean_line",
     "clean_text",
     "is_int",
     "opt_bool",
@@ -74,7 +79,7 @@ def req_str(fields: Mapping[str, Any], name: str) -> str:
     value = _get(fields, name)
     if not isinstance(value, str):
         raise CommandError("field.invalid", f"{name} must be a string")
-    return value
+    return check_text(value, name)
 
 
 def opt_str(fields: Mapping[str, Any], name: str) -> str | None:
@@ -88,17 +93,7 @@ def str_list(value: object, name: str, *, max_items: int) -> list[str]:
         raise CommandError("field.invalid", f"{name} must be a list of at most {max_items}")
     if not all(isinstance(v, str) for v in value):
         raise CommandError("field.invalid", f"{name} must hold strings")
-    return list(value)
-
-
-def clean_text(text: str, max_length: int) -> str:
-    """Strip surrounding whitespace; refuse empty and over-long texts."""
-    stripped = text.strip()
-    if not stripped:
-        raise CommandError("text.empty")
-    if len(stripped) > max_length:
-        raise CommandError("text.too_long", f"at most {max_length} characters")
-    return stripped
+    return [check_text(v, name) for v in value]
 
 
 def req_text(fields: Mapping[str, Any], name: str, max_length: int) -> str:

@@ -1,4 +1,8 @@
-"""The floor: the speaker queue (public comment) and emoji reactions."""
+"""The floor: the speaker queue (public comment) and emoji reactions.
+
+Where each person stands in the queue, and which move that allows, is the SPEAKER table in
+rooms/lifecycles.py.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from rooms.events import (
     SpeakerWithdrawn,
 )
 from rooms.fields import clean_text, opt_str, req_str
+from rooms.lifecycles import SPEAKER
 from rooms.records import Record
 from rooms.state import Floor, RoomState, SpeakerRequest
 
@@ -30,15 +35,8 @@ WINDOW_MS = 10_000
 D = Mapping[str, Any]
 
 
-def _check_request(state: RoomState, actor: str) -> None:
-    on_floor = state.floor is not None and state.floor.participant_id == actor
-    if actor in state.queue or on_floor:
-        raise CommandError("speaker.already_queued")
-
-
-def _check_queued(state: RoomState, participant_id: str) -> None:
-    if participant_id not in state.queue:
-        raise CommandError("speaker.not_queued")
+def _check(state: RoomState, participant_id: str, move: type[Event]) -> None:
+    SPEAKER.check(state.speaker_state(participant_id), move)
 
 
 def _head(state: RoomState) -> str:
@@ -47,11 +45,10 @@ def _head(state: RoomState) -> str:
     return next(iter(state.queue))
 
 
-def _check_floor(state: RoomState, participant_id: str | None) -> Floor:
-    floor = state.floor
-    if floor is None or (participant_id is not None and floor.participant_id != participant_id):
+def _speaker(state: RoomState) -> str:
+    if state.floor is None:
         raise CommandError("speaker.no_floor")
-    return floor
+    return state.floor.participant_id
 
 
 def _check_reactions(state: RoomState) -> None:
@@ -65,12 +62,12 @@ def decide_request(state: RoomState, f: D, ctx: Context, filters: TextFilters) -
         topic = clean_text(topic, state.settings.question_max_length)
     elif len(topic) > state.settings.question_max_length:
         raise CommandError("text.too_long")
-    _check_request(state, ctx.actor)
+    _check(state, ctx.actor, SpeakerRequested)
     return SpeakerRequested(topic=topic.strip())
 
 
 def decide_withdraw(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    _check_queued(state, ctx.actor)
+    _check(state, ctx.actor, SpeakerWithdrawn)
     return SpeakerWithdrawn()
 
 
@@ -85,7 +82,7 @@ def decide_skip(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> E
 
 
 def decide_finish(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    return SpeakerFinished(participant_id=_check_floor(state, None).participant_id)
+    return SpeakerFinished(participant_id=_speaker(state))
 
 
 def decide_react(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
@@ -112,14 +109,14 @@ def _queue_changed(fx: Effects, participant_id: str, ev: Event) -> None:
 
 
 def apply_requested(state: RoomState, rec: Record, ev: SpeakerRequested, fx: Effects) -> None:
-    _check_request(state, rec.actor)
+    _check(state, rec.actor, SpeakerRequested)
     state.queue[rec.actor] = SpeakerRequest(participant_id=rec.actor, topic=ev.topic, at=rec.at)
     fx.result = {"position": len(state.queue)}
     _queue_changed(fx, rec.actor, ev)
 
 
 def apply_withdrawn(state: RoomState, rec: Record, ev: SpeakerWithdrawn, fx: Effects) -> None:
-    _check_queued(state, rec.actor)
+    _check(state, rec.actor, SpeakerWithdrawn)
     del state.queue[rec.actor]
     _queue_changed(fx, rec.actor, ev)
 
@@ -127,7 +124,7 @@ def apply_withdrawn(state: RoomState, rec: Record, ev: SpeakerWithdrawn, fx: Eff
 def apply_called(state: RoomState, rec: Record, ev: SpeakerCalled, fx: Effects) -> None:
     # Another moderator may have called or skipped the same person meanwhile: then this
     # call lost the race, rather than silently calling whoever is next now.
-    _check_queued(state, ev.participant_id)
+    _check(state, ev.participant_id, SpeakerCalled)
     request = state.queue.pop(ev.participant_id)
     state.floor = Floor(ev.participant_id, request.topic, rec.at, ev.time_limit_s)
     fx.result = {"participant_id": ev.participant_id}
@@ -135,14 +132,14 @@ def apply_called(state: RoomState, rec: Record, ev: SpeakerCalled, fx: Effects) 
 
 
 def apply_skipped(state: RoomState, rec: Record, ev: SpeakerSkipped, fx: Effects) -> None:
-    _check_queued(state, ev.participant_id)
+    _check(state, ev.participant_id, SpeakerSkipped)
     del state.queue[ev.participant_id]
     fx.result = {"participant_id": ev.participant_id}
     _queue_changed(fx, ev.participant_id, ev)
 
 
 def apply_finished(state: RoomState, rec: Record, ev: SpeakerFinished, fx: Effects) -> None:
-    _check_floor(state, ev.participant_id)
+    _check(state, ev.participant_id, SpeakerFinished)
     state.floor = None
     fx.result = {"participant_id": ev.participant_id}
     _queue_changed(fx, ev.participant_id, ev)

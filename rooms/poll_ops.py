@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, fields
-from typing import Any
+from typing import Any, cast
 
-from moderation.filters import TextFilters
+from moderation.filters import TextFilters, Verdict, holds, normalise
 from rooms import lookup
 from rooms.changes import Applier, Decider, Effects
 from rooms.context import Context
@@ -29,8 +29,11 @@ from rooms.events import (
     PollRevealed,
 )
 from rooms.fields import clean_text, opt_int, opt_str, req_id
+from rooms.lifecycles import ANSWER, POLL, RESULTS
+from rooms.poll_kinds import KINDS, WORD_MAX
 from rooms.polls import apply_ballot, parse_definition, read_choice, reset_tally
 from rooms.records import Record
+from rooms.screening import screen, text_language
 from rooms.state import Answer, Poll, PollDef, RoomState
 
 __all__ = ["APPLIERS", "DECIDERS", "definition_dict"]
@@ -55,9 +58,8 @@ def _changes_allowed(state: RoomState, poll: Poll) -> bool:
 
 
 def _check_votable(state: RoomState, poll: Poll, voter: str, at: int) -> None:
-    if poll.state == "draft":
-        raise CommandError("poll.not_open")
-    if poll.state == "closed" or (poll.closes_at is not None and at >= poll.closes_at):
+    POLL.check(poll.state, BallotCast)
+    if poll.closes_at is not None and at >= poll.closes_at:
         raise CommandError("poll.closed")
     if voter in poll.ballots and not _changes_allowed(state, poll):
         raise CommandError("vote.duplicate")
@@ -77,8 +79,7 @@ def decide_edit(
     state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
 ) -> Event:
     poll = lookup.poll(state, req_id(f, "poll_id"))
-    if poll.state != "draft":
-        raise CommandError("poll.not_draft")
+    POLL.check(poll.state, PollEdited)
     d = parse_definition(f, poll.defn)
     return PollEdited(poll_id=poll.id, **{name: getattr(d, name) for name in _DEF_FIELDS})
 
@@ -87,8 +88,7 @@ def decide_open(
     state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
 ) -> Event:
     poll = lookup.poll(state, req_id(f, "poll_id"))
-    if poll.state == "open":
-        raise CommandError("poll.already_open")
+    POLL.check(poll.state, PollOpened)
     duration = opt_int(f, "duration_s", 1, 7 * 24 * 3600, 0)
     return PollOpened(poll_id=poll.id, closes_at=ctx.at + duration * 1000 if duration else None)
 
@@ -97,15 +97,8 @@ def decide_close(
     state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
 ) -> Event:
     poll = lookup.poll(state, req_id(f, "poll_id"))
-    _check_closable(poll)
+    POLL.check(poll.state, PollClosed)
     return PollClosed(poll_id=poll.id)
-
-
-def _check_closable(poll: Poll) -> None:
-    if poll.state == "draft":
-        raise CommandError("poll.not_open")
-    if poll.state == "closed":
-        raise CommandError("poll.closed")
 
 
 def _simple(cls: type[PollRevealed | PollHidden | PollDeleted]) -> Decider:
@@ -120,14 +113,35 @@ def decide_vote(
 ) -> Event:
     poll = lookup.poll(state, req_id(f, "poll_id"))
     _check_votable(state, poll, ctx.actor, ctx.at)
-    choice, flags = read_choice(poll.defn, f.get("choice"), filters)
+    if not KINDS[poll.defn.kind].screened:
+        return BallotCast(
+            poll_id=poll.id, choice=read_choice(poll.defn, f.get("choice"), _unread).choice
+        )
+    raw = f.get("choice")
+    lang = text_language(f, " ".join(_texts(raw)))
+    reading = read_choice(poll.defn, raw, lambda text: screen(state, filters, text, lang))
+    choice = reading.choice
     if isinstance(choice, str):
         choice = clean_text(choice, state.settings.question_max_length)
-    return BallotCast(poll_id=poll.id, choice=choice, flags=flags)
+    return BallotCast(
+        poll_id=poll.id,
+        choice=choice,
+        flags=reading.verdict.flags,
+        lang=lang,
+        terms=reading.verdict.terms,
+        held=reading.held,
+    )
 
 
-# Approve from pending; reject from pending, or from approved (a post-moderation take-down).
-_FROM = {AnswerApproved: ("pending",), AnswerRejected: ("pending", "approved")}
+def _texts(raw: object) -> list[str]:
+    # Only for detecting the language; read_choice validates the choice itself.
+    if isinstance(raw, str):
+        return [raw]
+    return [t for t in raw if isinstance(t, str)] if isinstance(raw, list | tuple) else []
+
+
+def _unread(text: str) -> Verdict:
+    raise AssertionError("only open and wordcloud ballots hold text")
 
 
 def _pending_answer(state: RoomState, f: Mapping[str, Any], cls: type[Event]) -> Answer:
@@ -185,8 +199,7 @@ def apply_created(state: RoomState, rec: Record, ev: PollCreated, fx: Effects) -
 
 def apply_edited(state: RoomState, rec: Record, ev: PollEdited, fx: Effects) -> None:
     poll = lookup.poll(state, ev.poll_id)
-    if poll.state != "draft":
-        raise CommandError("poll.not_draft")
+    poll.state = POLL.next(poll.state, PollEdited)
     fx.before = definition_dict(poll.defn)
     poll.defn = _def_of(ev)
     reset_tally(poll)  # a draft has no ballots; the shape may have changed
@@ -202,32 +215,30 @@ def _done(fx: Effects, poll: Poll, ev: Event) -> None:
 
 def apply_opened(state: RoomState, rec: Record, ev: PollOpened, fx: Effects) -> None:
     poll = lookup.poll(state, ev.poll_id)
-    if poll.state == "open":
-        raise CommandError("poll.already_open")
+    opened = POLL.next(poll.state, PollOpened)
     closes_at = ev.closes_at if ev.closes_at is not None else poll.defn.closes_at
     # A reopened poll whose deadline has passed runs until closed by hand.
     poll.closes_at = closes_at if closes_at is not None and closes_at > rec.at else None
-    poll.state = "open"
+    poll.state = opened
     poll.was_public = True
     _done(fx, poll, ev)
 
 
 def apply_closed(state: RoomState, rec: Record, ev: PollClosed, fx: Effects) -> None:
     poll = lookup.poll(state, ev.poll_id)
-    _check_closable(poll)
-    poll.state = "closed"
+    poll.state = POLL.next(poll.state, PollClosed)
     _done(fx, poll, ev)
 
 
 def apply_revealed(state: RoomState, rec: Record, ev: PollRevealed, fx: Effects) -> None:
     poll = lookup.poll(state, ev.poll_id)
-    poll.revealed = True
+    poll.revealed = RESULTS.next(poll.revealed, PollRevealed)
     _done(fx, poll, ev)
 
 
 def apply_hidden(state: RoomState, rec: Record, ev: PollHidden, fx: Effects) -> None:
     poll = lookup.poll(state, ev.poll_id)
-    poll.revealed = False
+    poll.revealed = RESULTS.next(poll.revealed, PollHidden)
     _done(fx, poll, ev)
 
 
@@ -245,33 +256,49 @@ def apply_ballot_cast(state: RoomState, rec: Record, ev: BallotCast, fx: Effects
     previous = apply_ballot(poll, rec.actor, ev.choice)
     fx.result = {"poll_id": poll.id, "replaced": previous is not None}
     fx.touch("poll", poll.id, ev.TYPE)
-    if poll.defn.kind == "open":
-        old = poll.answer_of.get(rec.actor)
-        if old is not None:
-            del state.answers[old]
-            del poll.answer_ids[old]
-            fx.touch("answer", old, ev.TYPE)
-        held = state.settings.moderation == "pre" or bool(ev.flags)
-        answer = Answer(
-            id=rec.seq,
-            poll_id=poll.id,
-            author=rec.actor,
-            text=str(ev.choice),
-            at=rec.at,
-            state="pending" if held else "approved",
-            flags=ev.flags,
-        )
-        state.answers[answer.id] = answer
-        poll.answer_of[rec.actor] = answer.id
-        poll.answer_ids[answer.id] = None
-        fx.result.update(answer_id=answer.id, state=answer.state)
-        fx.touch("answer", answer.id, ev.TYPE)
+    if KINDS[poll.defn.kind].screened:
+        _review_item(state, rec, ev, poll, fx)
+
+
+def _review_item(state: RoomState, rec: Record, ev: BallotCast, poll: Poll, fx: Effects) -> None:
+    """An open answer, or a word cloud's held words: an item moderators approve or reject.
+
+    A new ballot replaces the voter's previous item (its words or text no longer stand).
+    Open answers wait in pre-moderation or when a flag holds them; held words always wait.
+    """
+    old = poll.answer_of.pop(rec.actor, None)
+    if old is not None:
+        del state.answers[old]
+        del poll.answer_ids[old]
+        fx.touch("answer", old, ev.TYPE)
+    wordcloud = not KINDS[poll.defn.kind].answers  # its held words are the item
+    if wordcloud and not ev.held:
+        return
+    waits = wordcloud or state.settings.moderation == "pre" or holds(ev.flags)
+    answer = Answer(
+        id=rec.seq,
+        poll_id=poll.id,
+        author=rec.actor,
+        text=" ".join(ev.held) if wordcloud else str(ev.choice),
+        at=rec.at,
+        state="pending" if waits else "approved",
+        flags=ev.flags,
+        lang=ev.lang,
+        terms=ev.terms,
+        wordcloud=wordcloud,
+    )
+    state.answers[answer.id] = answer
+    poll.answer_of[rec.actor] = answer.id
+    poll.answer_ids[answer.id] = None
+    fx.result.update(answer_id=answer.id, state=answer.state)
+    if wordcloud:
+        fx.result["held"] = list(ev.held)
+    fx.touch("answer", answer.id, ev.TYPE)
 
 
 def _moderated(state: RoomState, answer_id: int, cls: type[Event]) -> Answer:
     found = lookup.answer(state, answer_id)
-    if found.state not in _FROM[cls]:
-        raise CommandError("answer.not_pending")
+    ANSWER.check(found.state, cls)
     return found
 
 
@@ -281,15 +308,33 @@ def apply_answer_approved(state: RoomState, rec: Record, ev: AnswerApproved, fx:
         fx.before, fx.after = found.text, ev.text
         found.original_text = found.text
         found.text = ev.text
-    found.state = "approved"
+    found.state = ANSWER.next(found.state, AnswerApproved)
+    if found.wordcloud:
+        _count_words(state, found, +1)
     _answer_done(fx, found, ev)
 
 
 def apply_answer_rejected(state: RoomState, rec: Record, ev: AnswerRejected, fx: Effects) -> None:
     found = _moderated(state, ev.answer_id, AnswerRejected)
-    found.state = "rejected"
+    if found.wordcloud and found.state == "approved":
+        _count_words(state, found, -1)
+    found.state = ANSWER.next(found.state, AnswerRejected)
     found.reason = fx.reason = ev.reason
     _answer_done(fx, found, ev)
+
+
+def _count_words(state: RoomState, found: Answer, sign: int) -> None:
+    """Approved held words join their voter's ballot (up to the poll's word limit); a
+    take-down removes them again. The item is always the voter's current one: a new ballot
+    deletes it."""
+    poll = lookup.poll(state, found.poll_id)
+    current = cast(tuple[str, ...], poll.ballots[found.author])
+    words = [w for w in dict.fromkeys(normalise(found.text).split()) if len(w) <= WORD_MAX]
+    if sign > 0:
+        merged = [*current, *(w for w in words if w not in current)][: poll.defn.max_words]
+    else:
+        merged = [w for w in current if w not in words]
+    apply_ballot(poll, found.author, tuple(merged))
 
 
 def _answer_done(fx: Effects, found: Answer, ev: Event) -> None:

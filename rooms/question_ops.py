@@ -1,14 +1,9 @@
 """Q&A ops: ask, vote on, withdraw; moderate, answer, pin, archive, label.
 
-Question states and who moves them:
-
-    pending  --approve-->  approved  --answer-->  answered
-    pending  --reject--->  rejected               approved|answered --archive--> archived
-    approved|answered --hide--> hidden --approve--> approved   (post-moderation take-down)
-    pending|approved|answered --withdraw (author)--> withdrawn
-
-Attendees and the screen see approved and answered questions only. Votes on one's own
-question are refused (`upvote.own`): a score should measure other people's interest.
+Which move each question state allows, and the pin's, are the QUESTION and PIN tables in
+rooms/lifecycles.py. Attendees and the screen see PUBLISHED (approved and answered)
+questions only. Votes on one's own question are refused (`upvote.own`): a score should
+measure other people's interest.
 """
 
 from __future__ import annotations
@@ -17,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from moderation.audit import REJECT_REASONS
-from moderation.filters import TextFilters, normalise
+from moderation.filters import TextFilters, holds, normalise
 from rooms import lookup
 from rooms.changes import Applier, Decider, Effects
 from rooms.context import Context
@@ -38,21 +33,23 @@ from rooms.events import (
     QuestionUpvoted,
     QuestionWithdrawn,
 )
-from rooms.fields import clean_text, opt_bool, opt_str, req_id, req_text, str_list
+from rooms.fields import clean_line, clean_text, opt_bool, opt_str, req_id, req_text, str_list
+from rooms.lifecycles import PIN, QUESTION
 from rooms.records import Record
+from rooms.screening import screen, text_language
 from rooms.state import Question, RoomState
 
-__all__ = ["APPLIERS", "DECIDERS", "VISIBLE"]
+__all__ = ["APPLIERS", "DECIDERS"]
 
-VISIBLE = frozenset({"approved", "answered"})
 ANSWER_MAX = 2000
 LABEL_MAX = 30
 MAX_LABELS = 10
 
 
-def _visible(q: Question) -> Question:
-    if q.state not in VISIBLE:
-        raise CommandError("question.not_visible")
+def _moving(state: RoomState, question_id: int, move: type[Event]) -> Question:
+    """The question, if the QUESTION table allows `move` from its state."""
+    q = lookup.question(state, question_id)
+    QUESTION.check(q.state, move)
     return q
 
 
@@ -67,7 +64,7 @@ def _check_ask(state: RoomState, actor: str, text: str, anonymous: bool) -> None
 
 
 def _check_upvote(state: RoomState, q: Question, actor: str) -> None:
-    _visible(q)
+    QUESTION.check(q.state, QuestionUpvoted)
     if q.author == actor:
         raise CommandError("upvote.own")
     if actor in q.upvoters:
@@ -77,7 +74,7 @@ def _check_upvote(state: RoomState, q: Question, actor: str) -> None:
 def _check_downvote(state: RoomState, q: Question, actor: str) -> None:
     if not state.settings.downvotes:
         raise CommandError("downvote.disabled")
-    _visible(q)
+    QUESTION.check(q.state, QuestionDownvoted)
     if q.author == actor:
         raise CommandError("upvote.own")
     if actor in q.downvoters:
@@ -92,25 +89,7 @@ def _check_unvote(q: Question, actor: str) -> None:
 def _check_withdraw(q: Question, actor: str) -> None:
     if q.author != actor:
         raise CommandError("auth.forbidden", "only the author may withdraw a question")
-    if q.state == "withdrawn":
-        raise CommandError("question.not_found")
-    if q.state not in ("pending", "approved", "answered"):
-        raise CommandError("question.not_visible")
-
-
-def _check_approvable(q: Question) -> None:
-    if q.state not in ("pending", "hidden"):
-        raise CommandError("question.not_pending")
-
-
-def _check_pending(q: Question) -> None:
-    if q.state != "pending":
-        raise CommandError("question.not_pending")
-
-
-def _check_pinned(state: RoomState, q: Question) -> None:
-    if state.pinned != q.id:
-        raise CommandError("question.not_pinned")
+    QUESTION.check(q.state, QuestionWithdrawn)
 
 
 # -- deciders --------------------------------------------------------------------------------
@@ -122,7 +101,11 @@ def decide_ask(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Ev
     text = req_text(f, "text", state.settings.question_max_length)
     anonymous = opt_bool(f, "anonymous", False)
     _check_ask(state, ctx.actor, text, anonymous)
-    return QuestionAsked(text=text, anonymous=anonymous, flags=filters.flags(text))
+    lang = text_language(f, text)
+    verdict = screen(state, filters, text, lang)
+    return QuestionAsked(
+        text=text, anonymous=anonymous, flags=verdict.flags, lang=lang, terms=verdict.terms
+    )
 
 
 def _decide_on(
@@ -145,8 +128,7 @@ _CHECKS: dict[type[Event], Any] = {
 
 
 def decide_approve(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    q = lookup.question(state, req_id(f, "question_id"))
-    _check_approvable(q)
+    q = _moving(state, req_id(f, "question_id"), QuestionApproved)
     text = opt_str(f, "text")
     if text is not None:
         text = clean_text(text, state.settings.question_max_length)
@@ -156,13 +138,12 @@ def decide_approve(state: RoomState, f: D, ctx: Context, filters: TextFilters) -
 
 
 def decide_reject(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    q = lookup.question(state, req_id(f, "question_id"))
-    _check_pending(q)
+    q = _moving(state, req_id(f, "question_id"), QuestionRejected)
     return QuestionRejected(question_id=q.id, reason=lookup.reject_reason(f))
 
 
 def decide_hide(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    q = _visible(lookup.question(state, req_id(f, "question_id")))
+    q = _moving(state, req_id(f, "question_id"), QuestionHidden)
     reason = f.get("reason")
     if reason is not None and reason not in REJECT_REASONS:
         raise CommandError("reason.invalid")
@@ -170,7 +151,7 @@ def decide_hide(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> E
 
 
 def decide_answer(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    q = _visible(lookup.question(state, req_id(f, "question_id")))
+    q = _moving(state, req_id(f, "question_id"), QuestionAnswered)
     text = opt_str(f, "text") or ""
     if text.strip():
         text = clean_text(text, ANSWER_MAX)
@@ -180,18 +161,18 @@ def decide_answer(state: RoomState, f: D, ctx: Context, filters: TextFilters) ->
 
 
 def decide_pin(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    q = _visible(lookup.question(state, req_id(f, "question_id")))
+    q = _moving(state, req_id(f, "question_id"), QuestionPinned)
     return QuestionPinned(question_id=q.id)
 
 
 def decide_unpin(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
     q = lookup.question(state, req_id(f, "question_id"))
-    _check_pinned(state, q)
+    PIN.check(state.pinned == q.id, QuestionUnpinned)
     return QuestionUnpinned(question_id=q.id)
 
 
 def decide_archive(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    q = _visible(lookup.question(state, req_id(f, "question_id")))
+    q = _moving(state, req_id(f, "question_id"), QuestionArchived)
     return QuestionArchived(question_id=q.id)
 
 
@@ -202,7 +183,7 @@ def decide_label(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> 
         raise CommandError("field.missing", "labels is required")
     labels: list[str] = []
     for label in str_list(raw, "labels", max_items=MAX_LABELS):
-        cleaned = clean_text(label, LABEL_MAX)
+        cleaned = clean_line(label, LABEL_MAX)
         if cleaned not in labels:
             labels.append(cleaned)
     return QuestionLabelled(question_id=q.id, labels=tuple(labels))
@@ -233,16 +214,20 @@ def _done(fx: Effects, q: Question, ev: Event) -> None:
     fx.touch("question", q.id, ev.TYPE)
 
 
-def _unpin_if_pinned(state: RoomState, q: Question, fx: Effects) -> None:
-    if state.pinned == q.id:
+def _move_and_unpin(state: RoomState, q: Question, ev: Event, fx: Effects) -> None:
+    """Move `q` where the QUESTION table says `ev` leads, and off the pin: PIN says which
+    moves do (answered, hidden, archived, withdrawn)."""
+    q.state = QUESTION.next(q.state, type(ev))
+    if state.pinned == q.id and not PIN.next(True, type(ev)):
         state.pinned = None
         fx.touch("question", q.id, QuestionUnpinned.TYPE)
 
 
 def apply_asked(state: RoomState, rec: Record, ev: QuestionAsked, fx: Effects) -> None:
     _check_ask(state, rec.actor, ev.text, ev.anonymous)
-    # Post-moderation publishes at once, unless a filter flagged the text: then it waits.
-    public = state.settings.moderation == "post" and not ev.flags
+    # Post-moderation publishes at once, unless a filter's flag holds the text: then it waits
+    # (a mild flag does not hold; moderators see it either way).
+    public = state.settings.moderation == "post" and not holds(ev.flags)
     q = Question(
         id=rec.seq,
         author=rec.actor,
@@ -251,6 +236,8 @@ def apply_asked(state: RoomState, rec: Record, ev: QuestionAsked, fx: Effects) -
         at=rec.at,
         state="approved" if public else "pending",
         flags=ev.flags,
+        lang=ev.lang,
+        terms=ev.terms,
         was_public=public,
     )
     state.questions[q.id] = q
@@ -292,54 +279,50 @@ def _voted(fx: Effects, q: Question, ev: Event) -> None:
 def apply_withdrawn(state: RoomState, rec: Record, ev: QuestionWithdrawn, fx: Effects) -> None:
     q = lookup.question(state, ev.question_id)
     _check_withdraw(q, rec.actor)
-    _unpin_if_pinned(state, q, fx)
-    q.state = "withdrawn"
+    _move_and_unpin(state, q, ev, fx)
     _done(fx, q, ev)
 
 
 def apply_approved(state: RoomState, rec: Record, ev: QuestionApproved, fx: Effects) -> None:
-    q = lookup.question(state, ev.question_id)
-    _check_approvable(q)
+    q = _moving(state, ev.question_id, QuestionApproved)
     if ev.text is not None:
         fx.before, fx.after = q.text, ev.text
         if q.original_text is None:
             q.original_text = q.text
         q.text = ev.text
-    q.state = "approved"
+    q.state = QUESTION.next(q.state, QuestionApproved)
     q.reason = None
     q.was_public = True
     _done(fx, q, ev)
 
 
 def apply_rejected(state: RoomState, rec: Record, ev: QuestionRejected, fx: Effects) -> None:
-    q = lookup.question(state, ev.question_id)
-    _check_pending(q)
-    q.state = "rejected"
+    q = _moving(state, ev.question_id, QuestionRejected)
+    q.state = QUESTION.next(q.state, QuestionRejected)
     q.reason = fx.reason = ev.reason
     _done(fx, q, ev)
 
 
 def apply_hidden(state: RoomState, rec: Record, ev: QuestionHidden, fx: Effects) -> None:
-    q = _visible(lookup.question(state, ev.question_id))
-    _unpin_if_pinned(state, q, fx)
-    q.state = "hidden"
+    q = _moving(state, ev.question_id, QuestionHidden)
+    _move_and_unpin(state, q, ev, fx)
     q.reason = fx.reason = ev.reason
     _done(fx, q, ev)
 
 
 def apply_answered(state: RoomState, rec: Record, ev: QuestionAnswered, fx: Effects) -> None:
-    q = _visible(lookup.question(state, ev.question_id))
-    # Answered means done with it: the "now answering" pin moves on.
-    _unpin_if_pinned(state, q, fx)
+    q = _moving(state, ev.question_id, QuestionAnswered)
     fx.before, fx.after = q.answer, ev.text
-    q.state = "answered"
+    # Answered means done with it: the "now answering" pin moves on.
+    _move_and_unpin(state, q, ev, fx)
     q.answer = ev.text
     q.answered_at = rec.at
+    q.answered_by = rec.actor
     _done(fx, q, ev)
 
 
 def apply_pinned(state: RoomState, rec: Record, ev: QuestionPinned, fx: Effects) -> None:
-    q = _visible(lookup.question(state, ev.question_id))
+    q = _moving(state, ev.question_id, QuestionPinned)
     previous = state.pinned
     if previous is not None and previous != q.id:
         fx.touch("question", previous, QuestionUnpinned.TYPE)
@@ -349,15 +332,14 @@ def apply_pinned(state: RoomState, rec: Record, ev: QuestionPinned, fx: Effects)
 
 def apply_unpinned(state: RoomState, rec: Record, ev: QuestionUnpinned, fx: Effects) -> None:
     q = lookup.question(state, ev.question_id)
-    _check_pinned(state, q)
+    PIN.check(state.pinned == q.id, QuestionUnpinned)
     state.pinned = None
     _done(fx, q, ev)
 
 
 def apply_archived(state: RoomState, rec: Record, ev: QuestionArchived, fx: Effects) -> None:
-    q = _visible(lookup.question(state, ev.question_id))
-    _unpin_if_pinned(state, q, fx)
-    q.state = "archived"
+    q = _moving(state, ev.question_id, QuestionArchived)
+    _move_and_unpin(state, q, ev, fx)
     _done(fx, q, ev)
 
 

@@ -15,21 +15,22 @@ from typing import Any
 
 from moderation.audit import AuditEntry
 from moderation.filters import DEFAULT_FILTERS, TextFilters
-from moderation.roles import Role, may
+from moderation.roles import OP_BY_EVENT, OPS, Op
 from rooms import floor_ops, poll_ops, question_ops, room_ops
 from rooms.changes import Applied, Applier, Change, Decider, Effects
 from rooms.context import Context
 from rooms.errors import CommandError
-from rooms.events import Event, ParticipantJoined, PollClosed, RoomCreated, TranscriptPublished
+from rooms.events import EVENT_TYPES, Event
+from rooms.lifecycles import ROOM
 from rooms.records import Record
+from rooms.standing import SYSTEM, refusal
 from rooms.state import RoomState
+from rooms.text import check_text, check_text_tree
 
 # Applied and Change live in rooms.changes (the op modules share them); exported from here.
 __all__ = ["SYSTEM", "Applied", "Change", "apply", "decide", "new_room"]
 
-# The server's own actor, e.g. for closing timed polls (sent with role ORGANISER).
-SYSTEM = "system"
-
+# Who may send each op is moderation.roles.OPS; what it does, each op module's tables.
 DECIDERS: dict[str, Decider] = {
     **room_ops.DECIDERS,
     **poll_ops.DECIDERS,
@@ -42,8 +43,6 @@ APPLIERS: dict[type[Event], Applier] = {
     **question_ops.APPLIERS,
     **floor_ops.APPLIERS,
 }
-# Ops the role table does not list: the server sends them on a person's behalf.
-_SERVER_OPS = {"room.create": Role.ORGANISER, "participant.join": Role.ATTENDEE}
 
 
 def new_room() -> RoomState:
@@ -60,64 +59,27 @@ def decide(
     """The one event `op` would cause, or CommandError. Never changes `state`."""
     if not isinstance(fields, Mapping):
         raise CommandError("frame.invalid", "fields must be an object")
-    decider = DECIDERS.get(op) if isinstance(op, str) else None
-    if decider is None:
+    # Whatever the way in: a string no store can hold fails this op alone (rooms/text.py).
+    check_text_tree(fields)
+    check_text(ctx.op_id, "op_id")
+    rule = OPS.get(op) if isinstance(op, str) else None
+    if rule is None:
         raise CommandError("op.unknown", f"no such operation: {op!r}")
-    server_role = _SERVER_OPS.get(op)
-    if server_role is not None:
-        if ctx.role is not server_role:
-            raise CommandError("auth.forbidden")
-        if op == "room.create":
-            return decider(state, fields, ctx, filters)
-    elif not may(ctx.role, op):
+    if not rule.sendable_by(ctx.role):
         raise CommandError("auth.forbidden")
-    if not state.created:
-        raise CommandError("room.not_found")
-    if state.closed and op != "room.publish":  # a transcript is published after the meeting
-        raise CommandError("room.closed")
-    if op != "participant.join":
-        _check_actor(state, ctx, op)
-    return decider(state, fields, ctx, filters)
+    ROOM.check(state.phase, EVENT_TYPES[rule.event])  # not found, closed, already exists
+    refused = refusal(state, ctx.actor, ctx.role, rule)
+    if refused is not None:
+        raise refused
+    return DECIDERS[op](state, fields, ctx, filters)
 
 
-def _check_actor(state: RoomState, ctx: Context, op: str) -> None:
-    if ctx.role is Role.ATTENDEE:
-        person = state.participants.get(ctx.actor)
-        if person is None:
-            raise CommandError("participant.not_found")
-        if person.banned:
-            raise CommandError("auth.banned")
-    elif ctx.role is Role.ORGANISER:
-        if ctx.actor != state.organiser and not (ctx.actor == SYSTEM and op == "poll.close"):
-            raise CommandError("auth.forbidden")
-    elif not state.is_moderator(ctx.actor):  # a revoked or unknown co-moderator
-        raise CommandError("auth.forbidden")
-
-
-def _check_standing(state: RoomState, rec: Record) -> None:
+def _check_standing(state: RoomState, rec: Record, rule: Op) -> None:
     """What `decide` checked about the room and the actor, as it stands now."""
-    ev = rec.event
-    if isinstance(ev, RoomCreated):
-        return
-    if not state.created:
-        raise CommandError("room.not_found")
-    if state.closed and not isinstance(ev, TranscriptPublished):
-        raise CommandError("room.closed")
-    by = ev.BY
-    if by == "attendee":
-        person = state.participants.get(rec.actor)
-        if person is None:
-            if not isinstance(ev, ParticipantJoined):
-                raise CommandError("participant.not_found")
-        elif person.banned:
-            raise CommandError("auth.banned")
-    elif by == "moderator":
-        if not state.is_moderator(rec.actor) and not (
-            rec.actor == SYSTEM and isinstance(ev, PollClosed)
-        ):
-            raise CommandError("auth.forbidden")
-    elif rec.actor != state.organiser:
-        raise CommandError("auth.forbidden")
+    ROOM.check(state.phase, type(rec.event))
+    refused = refusal(state, rec.actor, rule.by, rule)
+    if refused is not None:
+        raise refused
 
 
 def apply(state: RoomState, record: Record) -> Applied:
@@ -136,9 +98,10 @@ def apply(state: RoomState, record: Record) -> Applied:
         refused = state.ops.refusal(key)
         if refused is not None:
             return Applied(record.seq, {}, CommandError(refused[1]), (), duplicate=True)
+    rule = OP_BY_EVENT[record.event.TYPE]
     fx = Effects()
     try:
-        _check_standing(state, record)
+        _check_standing(state, record, rule)
         applier(state, record, record.event, fx)
     except CommandError as err:
         if record.op_id:
@@ -147,7 +110,7 @@ def apply(state: RoomState, record: Record) -> Applied:
             state.ops.remember_refusal(key, record.seq, err.code)
         return Applied(record.seq, {}, err, ())
     ev = record.event
-    if ev.BY in ("moderator", "organiser"):
+    if rule.audited:
         state.audit.append(
             AuditEntry(
                 seq=record.seq,

@@ -13,8 +13,9 @@ from typing import Any
 
 from moderation.roles import Role
 from rooms.floor_ops import REACTIONS, WINDOW_MS
+from rooms.lifecycles import PUBLISHED
+from rooms.poll_kinds import KINDS
 from rooms.polls import results
-from rooms.question_ops import VISIBLE
 from rooms.state import Answer, Participant, Poll, Question, RoomState
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "results_visible",
     "room_header",
     "speaker_view",
+    "staff_view",
 ]
 
 MODERATORS = frozenset({Role.ORGANISER, Role.MODERATOR})
@@ -67,7 +69,7 @@ def results_visible(poll: Poll, role: Role) -> bool:
 
 def poll_results(state: RoomState, poll: Poll) -> dict[str, Any]:
     approved = None
-    if poll.defn.kind == "open":
+    if KINDS[poll.defn.kind].answers:
         approved = [
             {"answer_id": a.id, "text": a.text}
             for a in (state.answers[i] for i in poll.answer_ids)
@@ -107,7 +109,19 @@ def poll_view(state: RoomState, poll: Poll, role: Role) -> dict[str, Any]:
 def question_visible(q: Question, role: Role) -> bool:
     if is_moderator(role):
         return True
-    return role is not Role.EMBED and q.state in VISIBLE
+    return role is not Role.EMBED and q.state in PUBLISHED
+
+
+def staff_view(state: RoomState, actor: str) -> dict[str, Any]:
+    """Who spoke for the room, by role: the badge pages draw comes from this, never from text.
+
+    Only staff can answer or moderate, so the role is what the log says they were; a
+    person's name, whatever it claims ("Mayor Smith (OFFICIAL)"), is never a role.
+    """
+    if actor == state.organiser:
+        return {"role": "organiser", "name": None}
+    mod = state.moderators.get(actor)
+    return {"role": "moderator", "name": mod.name if mod is not None else None}
 
 
 def _name(state: RoomState, participant_id: str) -> str | None:
@@ -131,11 +145,15 @@ def question_view(state: RoomState, q: Question, role: Role) -> dict[str, Any]:
         "answered_at": q.answered_at,
     }
     if not q.anonymous:
-        view["author"] = _name(state, q.author)
+        view["author"] = _name(state, q.author)  # whatever it says, shown as a person's text
+    if q.answered_by is not None:
+        view["answered_by"] = staff_view(state, q.answered_by)
     if is_moderator(role):
         view.update(
             author_id=q.author,
             flags=list(q.flags),
+            terms=list(q.terms),  # what the filters matched: the flags' reason
+            lang=q.lang,  # declared or detected; the panel filters its queue by it
             original_text=q.original_text,
             reason=q.reason,
         )
@@ -151,6 +169,9 @@ def answer_view(a: Answer) -> dict[str, Any]:
         "state": a.state,
         "author_id": a.author,
         "flags": list(a.flags),
+        "terms": list(a.terms),
+        "lang": a.lang,
+        "kind": "wordcloud" if a.wordcloud else "open",  # held word-cloud words, or an answer
         "original_text": a.original_text,
         "reason": a.reason,
         "at": a.at,

@@ -31,7 +31,9 @@ from rooms.events import (
     SpeakerWithdrawn,
     TranscriptPublished,
 )
-from rooms.fields import clean_text, opt_str, req_int, req_str, req_text
+from rooms.fields import clean_line, opt_str, req_int, req_str
+from rooms.lifecycles import BAN, MODERATOR, TRANSCRIPT
+from rooms.names import name_locked
 from rooms.records import Record
 from rooms.settings import RoomSettings, parse_settings, valid_code
 from rooms.state import Moderator, Participant, RoomState
@@ -51,12 +53,12 @@ def code_hash(code: str) -> str:
 
 
 def decide_create(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    if state.seq != 0 or state.created:
+    if state.seq != 0:  # the room's first entry (once created, the ROOM table says so too)
         raise CommandError("room.exists")
     code = req_str(f, "code")
     if not valid_code(code):
         raise CommandError("field.invalid", "code must be 1-32 letters, digits, '-' or '_'")
-    title = req_text(f, "title", TITLE_MAX)
+    title = clean_line(req_str(f, "title"), TITLE_MAX)
     # POST /api/rooms sends settings beside the title; a "settings" object works too.
     raw = f.get("settings", f)
     settings = parse_settings(raw, RoomSettings())
@@ -66,7 +68,7 @@ def decide_create(state: RoomState, f: D, ctx: Context, filters: TextFilters) ->
 def decide_update(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
     title = opt_str(f, "title")
     if title is not None:
-        title = clean_text(title, TITLE_MAX)
+        title = clean_line(title, TITLE_MAX)
     current = state.settings.to_dict()
     wanted = parse_settings(f.get("settings"), state.settings).to_dict()
     changed = {k: v for k, v in wanted.items() if v != current[k]}
@@ -85,7 +87,9 @@ def decide_join(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> E
     if settings.access_code is not None and f.get("access_code") != settings.access_code:
         raise CommandError("auth.access_code")
     name = opt_str(f, "name")
-    name = clean_text(name, settings.name_max_length) if name and name.strip() else None
+    name = clean_line(name, settings.name_max_length) if name and name.strip() else None
+    if known is not None and name not in (None, known.name) and name_locked(state, known.id):
+        raise CommandError("name.locked")
     if settings.names_required and name is None and (known is None or known.name is None):
         raise CommandError("name.required")
     district = opt_str(f, "district")
@@ -110,21 +114,19 @@ def decide_ban(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Ev
 
 def decide_unban(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
     person = lookup.participant(state, req_str(f, "participant_id"))
-    if not person.banned:
-        raise CommandError("participant.not_banned")
+    BAN.check(person.banned, ParticipantUnbanned)
     return ParticipantUnbanned(participant_id=person.id)
 
 
 def decide_add_moderator(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    return ModeratorAdded(name=req_text(f, "name", state.settings.name_max_length))
+    return ModeratorAdded(name=clean_line(req_str(f, "name"), state.settings.name_max_length))
 
 
 def _active_moderator(state: RoomState, moderator_id: str) -> Moderator:
     mod = state.moderators.get(moderator_id)
     if mod is None:
         raise CommandError("moderator.not_found")
-    if not mod.active:
-        raise CommandError("moderator.revoked")
+    MODERATOR.check(mod.active, ModeratorRevoked)
     return mod
 
 
@@ -156,8 +158,7 @@ def decide_issue_codes(state: RoomState, f: D, ctx: Context, filters: TextFilter
 
 
 def decide_publish(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    if state.transcript_public:
-        raise CommandError("room.already_published")
+    TRANSCRIPT.check(state.transcript_public, TranscriptPublished)
     return TranscriptPublished()
 
 
@@ -176,9 +177,7 @@ DECIDERS: dict[str, Decider] = {
 
 
 def apply_created(state: RoomState, rec: Record, ev: RoomCreated, fx: Effects) -> None:
-    if state.created:
-        raise CommandError("room.exists")
-    state.created = True
+    state.created = True  # the reducer checked the ROOM table: a room is created once
     state.code = ev.code
     state.title = ev.title
     state.organiser = rec.actor
@@ -220,6 +219,8 @@ def apply_joined(state: RoomState, rec: Record, ev: ParticipantJoined, fx: Effec
             id=rec.actor, name=ev.name, district=ev.district, joined_at=rec.at
         )
     else:  # a re-join; a banned person's was already refused by the reducer's standing check
+        if ev.name not in (None, person.name) and name_locked(state, person.id):
+            raise CommandError("name.locked")  # its question was published meanwhile
         if ev.name is not None:
             person.name = ev.name
         if ev.district is not None:
@@ -230,7 +231,7 @@ def apply_joined(state: RoomState, rec: Record, ev: ParticipantJoined, fx: Effec
 
 def apply_banned(state: RoomState, rec: Record, ev: ParticipantBanned, fx: Effects) -> None:
     person = lookup.participant(state, ev.participant_id)
-    person.banned = True
+    person.banned = BAN.next(person.banned, ParticipantBanned)
     person.ban_reason = fx.reason = ev.reason
     # A banned person leaves the speaker queue, and the floor if they hold it.
     if state.queue.pop(person.id, None) is not None:
@@ -245,9 +246,7 @@ def apply_banned(state: RoomState, rec: Record, ev: ParticipantBanned, fx: Effec
 
 def apply_unbanned(state: RoomState, rec: Record, ev: ParticipantUnbanned, fx: Effects) -> None:
     person = lookup.participant(state, ev.participant_id)
-    if not person.banned:
-        raise CommandError("participant.not_banned")
-    person.banned = False
+    person.banned = BAN.next(person.banned, ParticipantUnbanned)
     person.ban_reason = None
     fx.result = {"participant_id": person.id}
     fx.target = f"participant:{person.id}"
@@ -266,7 +265,7 @@ def apply_moderator_revoked(
     state: RoomState, rec: Record, ev: ModeratorRevoked, fx: Effects
 ) -> None:
     mod = _active_moderator(state, ev.moderator_id)
-    mod.active = False
+    mod.active = MODERATOR.next(mod.active, ModeratorRevoked)
     fx.result = {"moderator_id": mod.id}
     fx.target = f"moderator:{mod.id}"
     fx.touch("moderator", mod.id, ev.TYPE)
@@ -284,9 +283,7 @@ def apply_codes_issued(state: RoomState, rec: Record, ev: CodesIssued, fx: Effec
 
 
 def apply_published(state: RoomState, rec: Record, ev: TranscriptPublished, fx: Effects) -> None:
-    if state.transcript_public:
-        raise CommandError("room.already_published")
-    state.transcript_public = True
+    state.transcript_public = TRANSCRIPT.next(state.transcript_public, TranscriptPublished)
     fx.target = f"room:{state.code}"
     fx.after = {"transcript_public": True}
     fx.touch("room", None, ev.TYPE)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from moderation.fold import fold, tokens
 from rooms.errors import CommandError
 from rooms.fields import is_int
 
@@ -15,6 +16,9 @@ __all__ = ["MODERATION_MODES", "ROOM_CODE", "RoomSettings", "parse_settings", "v
 MODERATION_MODES = ("pre", "post")
 # What a room code may look like, here and in every path the server routes.
 ROOM_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# A BCP 47 language tag, loosely: a language and up to three subtags (`es`, `pt-BR`,
+# `zh-Hans`). Whether the server ships that language is the edge's business, not the room's.
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,26 +35,40 @@ class RoomSettings:
     name_max_length: int = 60
     speaker_time_limit_s: int = 120
     verified: bool = False  # joining needs a one-time attendee code (op `codes.issue`)
+    # The organiser's word over the shipped word lists (docs/MODERATION.md): terms that never
+    # flag here, and terms that always hold a text for review here.
+    filter_allow: tuple[str, ...] = ()
+    filter_deny: tuple[str, ...] = ()
+    language: str | None = None  # the interface language for people who did not choose one
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["districts"] = list(self.districts)
+        for name in _LISTS:
+            d[name] = list(getattr(self, name))
         return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RoomSettings:
         """Trusting: for settings already validated into an event."""
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        if "districts" in known:
-            known["districts"] = tuple(known["districts"])
+        for name in _LISTS:
+            if name in known:
+                known[name] = tuple(known[name])
         return cls(**known)
 
     def public(self) -> dict[str, Any]:
-        """What attendees may know: everything but the access code."""
+        """What attendees may know: everything but the access code and the filter lists (a
+        deny list published is a list of spellings to avoid)."""
         d = self.to_dict()
-        del d["access_code"]
+        for name in ("access_code", *_FILTER_LISTS):
+            del d[name]
         return d
 
+
+_FILTER_LISTS = ("filter_allow", "filter_deny")
+_LISTS = ("districts", *_FILTER_LISTS)
+FILTER_LIST_MAX = 200  # terms per list
+FILTER_TERM_MAX = 60  # characters per term
 
 _BOOLS = (
     "anonymous_questions",
@@ -99,6 +117,14 @@ def parse_settings(raw: object, base: RoomSettings) -> RoomSettings:
         if code not in (None, "") and (not isinstance(code, str) or not ROOM_CODE.match(code)):
             raise _bad("access_code", "must be 1-32 letters, digits, '-' or '_'")
         changes["access_code"] = code or None
+    if "language" in raw:
+        language = raw["language"]
+        # "" or null removes the default (the server's own default applies).
+        if language not in (None, "") and (
+            not isinstance(language, str) or not _LANGUAGE.match(language)
+        ):
+            raise _bad("language", "must be a language tag such as 'es' or 'pt-BR'")
+        changes["language"] = language or None
     if "districts" in raw:
         districts = raw["districts"]
         if (
@@ -111,7 +137,40 @@ def parse_settings(raw: object, base: RoomSettings) -> RoomSettings:
         if len(set(cleaned)) != len(cleaned):
             raise _bad("districts", "must not repeat a name")
         changes["districts"] = cleaned
-    return replace(base, **changes)
+    for name in _FILTER_LISTS:
+        if name in raw:
+            changes[name] = _filter_list(name, raw[name])
+    merged = replace(base, **changes)
+    if _folded(merged.filter_allow) & _folded(merged.filter_deny):
+        raise _bad("filter_deny", "must not repeat a term of filter_allow")
+    return merged
+
+
+def _folded(terms: tuple[str, ...]) -> set[str]:
+    return {" ".join(tokens(fold(t))) for t in terms}
+
+
+def _filter_list(name: str, value: object) -> tuple[str, ...]:
+    """A room's allow or deny list: at most 200 terms of 1-60 characters, each with a letter
+    or digit, none twice (as the filters read them: "Darn" and "DARN" are one term)."""
+    why = (
+        f"must be a list of at most {FILTER_LIST_MAX} words or phrases (1-{FILTER_TERM_MAX} chars)"
+    )
+    if not isinstance(value, list | tuple) or len(value) > FILTER_LIST_MAX:
+        raise _bad(name, why)
+    cleaned: list[str] = []
+    seen: set[str] = set()
+    for term in value:
+        if not isinstance(term, str) or not 0 < len(term.strip()) <= FILTER_TERM_MAX:
+            raise _bad(name, why)
+        key = " ".join(tokens(fold(term)))
+        if not key:
+            raise _bad(name, "terms need a letter or a digit")
+        if key in seen:
+            raise _bad(name, f"repeats {term.strip()!r}")
+        seen.add(key)
+        cleaned.append(term.strip())
+    return tuple(cleaned)
 
 
 def valid_code(code: str) -> bool:

@@ -67,8 +67,11 @@ def _question(q: Question) -> dict[str, Any]:
         "flags": list(q.flags),
         "original_text": q.original_text,
         "reason": q.reason,
+        "lang": q.lang,
+        "terms": list(q.terms),
         "answer": q.answer,
         "answered_at": q.answered_at,
+        "answered_by": q.answered_by,
         "labels": list(q.labels),
         "upvoters": sorted(q.upvoters),
         "downvoters": sorted(q.downvoters),
@@ -117,6 +120,9 @@ def to_snapshot(state: RoomState) -> dict[str, Any]:
                 "flags": list(a.flags),
                 "original_text": a.original_text,
                 "reason": a.reason,
+                "lang": a.lang,
+                "terms": list(a.terms),
+                "wordcloud": a.wordcloud,
             }
             for a in state.answers.values()
         ],
@@ -188,12 +194,16 @@ def from_snapshot(d: dict[str, Any]) -> RoomState:
         poll.tally = recount(poll)
         state.polls[poll.id] = poll
     for a in d["answers"]:
-        state.answers[a["id"]] = Answer(**{**a, "flags": tuple(a["flags"])})
+        # "terms", "lang", "wordcloud": absent from snapshots taken before they existed
+        state.answers[a["id"]] = Answer(
+            **{**a, "flags": tuple(a["flags"]), "terms": tuple(a.get("terms", ()))}
+        )
     for q in d["questions"]:
         state.questions[q["id"]] = Question(
             **{
                 **q,
                 "flags": tuple(q["flags"]),
+                "terms": tuple(q.get("terms", ())),
                 "labels": tuple(q["labels"]),
                 "upvoters": set(q["upvoters"]),
                 "downvoters": set(q["downvoters"]),

@@ -1,8 +1,9 @@
 """A room's state: the fold of its log. Mutable, for speed; only `apply` mutates it.
 
 Entities here are plain slotted dataclasses; their behaviour lives in the op modules
-(rooms/polls.py, rooms/questions.py, ...). Everything derived (tallies, scores, the ledger)
-can be recomputed from the rest, and tests check that it always is.
+(rooms/poll_ops.py, rooms/question_ops.py, ...) and their lifecycles in rooms/lifecycles.py.
+Everything derived (tallies, scores, the ledger) can be recomputed from the rest, and tests
+check that it always is.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from moderation.audit import AuditEntry
 from rooms.events import Choice
+from rooms.lifecycles import AnswerState, PollState, QuestionState, RoomPhase, SpeakerState
 from rooms.op_memory import OpMemory
 from rooms.settings import RoomSettings
 
@@ -80,7 +82,7 @@ class Poll:
     id: int
     defn: PollDef
     created_at: int
-    state: str = "draft"  # draft | open | closed
+    state: PollState = "draft"  # rooms.lifecycles.POLL
     revealed: bool = False
     deleted: bool = False
     was_public: bool = False  # attendees have seen it: deleting it must tell them
@@ -101,10 +103,14 @@ class Answer:
     author: str
     text: str
     at: int
-    state: str = "pending"  # pending | approved | rejected
+    state: AnswerState = "pending"  # rooms.lifecycles.ANSWER
     flags: tuple[str, ...] = ()
     original_text: str | None = None
     reason: str | None = None
+    lang: str | None = None
+    terms: tuple[str, ...] = ()  # what the filters matched
+    # A word cloud's held words (text = the words); approving adds them to the ballot.
+    wordcloud: bool = False
 
 
 @dataclass(slots=True)
@@ -114,13 +120,15 @@ class Question:
     text: str
     anonymous: bool
     at: int
-    # pending | approved | rejected | answered | archived | hidden | withdrawn
-    state: str = "pending"
+    state: QuestionState = "pending"  # rooms.lifecycles.QUESTION
     flags: tuple[str, ...] = ()
     original_text: str | None = None
     reason: str | None = None
+    lang: str | None = None
+    terms: tuple[str, ...] = ()  # what the filters matched
     answer: str | None = None
     answered_at: int | None = None
+    answered_by: str | None = None  # the staff member's actor id: their badge comes from it
     labels: tuple[str, ...] = ()
     upvoters: set[str] = field(default_factory=set)
     downvoters: set[str] = field(default_factory=set)
@@ -174,6 +182,19 @@ class RoomState:
     attendee_codes: dict[str, str | None] = field(default_factory=dict)
     # Answers to recent op_ids and every refusal at apply (see rooms/op_memory.py).
     ops: OpMemory = field(default_factory=OpMemory)
+
+    @property
+    def phase(self) -> RoomPhase:
+        """The room's place in rooms.lifecycles.ROOM."""
+        if not self.created:
+            return "new"
+        return "closed" if self.closed else "open"
+
+    def speaker_state(self, participant_id: str) -> SpeakerState:
+        """Where `participant_id` stands in rooms.lifecycles.SPEAKER."""
+        if self.floor is not None and self.floor.participant_id == participant_id:
+            return "speaking"
+        return "waiting" if participant_id in self.queue else "idle"
 
     def recall(self, actor: str, op_id: str) -> tuple[int, dict[str, Any]] | None:
         """(seq, result) of a recent op this actor already had applied, else None."""

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp
 
 from server.broker import open_broker
 from server.config import Settings, check_signing_key, load_settings
-from server.edge import http_api
+from server.edge import health, http_api
 from server.edge.export_routes import export_routes
 from server.edge.metrics import metrics_endpoint
 from server.edge.pages import page_routes
@@ -46,7 +46,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             await runtime.limiter.close()
 
     routes = [
-        Route("/healthz", http_api.healthz),
+        Route("/healthz", health.healthz),
+        Route("/readyz", health.Readiness(settings, hub).endpoint),
         Route("/metrics", metrics_endpoint),
         Route("/api/rooms", http_api.create_room, methods=["POST"]),
         Route("/api/rooms/{code:str}", http_api.get_room),

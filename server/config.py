@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rooms.op_memory import RECENT_OPS
 from server.edge.tokens import Keyring, key_id
+from server.store.files import FILE_MODE, private_dir, private_file
 
 __all__ = ["ConfigError", "Settings", "check_signing_key", "default_store_url", "load_settings"]
 
@@ -45,6 +46,7 @@ class Limits:
     code_backoff_max_s: float = 300.0
     creates_per_minute_per_ip: float = 5.0
     creates_burst_per_ip: int = 10
+    downloads_per_minute_per_ip: float = 10.0  # anonymous downloads of a published transcript
     # A council chamber on one guest Wi-Fi is hundreds of phones behind one address.
     sockets_per_ip: int = 1000
     sockets_per_participant: int = 8  # tabs and devices of one person in one room
@@ -91,6 +93,11 @@ class Settings:
     snapshot_every: int = 20_000
     active_days: int = 7  # rooms touched within this many days are rebuilt at start
     room_creation_key: str = ""  # when set, POST /api/rooms needs it as a Bearer token
+    # /readyz fails when less than this is free where the SQLite file lives.
+    min_free_disk_mb: int = 200
+    # The chain's tail check: entries per hosted room, and seconds between sweeps.
+    chain_check_entries: int = 200
+    chain_check_interval_s: float = 300.0
     # Proxies (nginx) whose X-Forwarded-For names the client; empty: the header is ignored.
     trusted_proxies: tuple[str, ...] = ()
     # Host names the server answers to; empty: any (links then come from Host: set
@@ -109,17 +116,20 @@ class Settings:
 
 
 def _secret(data_dir: Path, configured: str) -> bytes:
-    """TOWNHALL_SECRET wins; otherwise a random key kept in the data folder across restarts."""
+    """TOWNHALL_SECRET wins; otherwise a random key kept in the data folder across restarts,
+    readable by the server's user only (0600, in a 0700 folder)."""
     if configured:
         return configured.encode()
     path = data_dir / "secret.key"
+    private_dir(data_dir)
     if path.exists():
+        private_file(path)
         return path.read_bytes().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48).encode()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     with os.fdopen(fd, "wb") as handle:
         handle.write(key)
+    private_file(path)  # O_CREAT's mode passed through the umask; make sure
     return key
 
 
@@ -149,6 +159,8 @@ def default_store_url(env: dict[str, str] | None = None) -> str:
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("TOWNHALL_DATA_DIR", "data"))
+    if data_dir.is_dir():
+        private_dir(data_dir)  # ours: the transcript, the key, snapshots (0700)
     limits = _limits_from(env)
     origins = tuple(
         o.strip().rstrip("/")
@@ -171,6 +183,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         tick_max_ms=int(env.get("TOWNHALL_TICK_MAX_MS", "200")),
         snapshot_every=int(env.get("TOWNHALL_SNAPSHOT_EVERY", "20000")),
         room_creation_key=env.get("TOWNHALL_ROOM_CREATION_KEY", ""),
+        min_free_disk_mb=int(env.get("TOWNHALL_MIN_FREE_DISK_MB", "200")),
+        chain_check_entries=int(env.get("TOWNHALL_CHAIN_CHECK_ENTRIES", "200")),
+        chain_check_interval_s=float(env.get("TOWNHALL_CHAIN_CHECK_INTERVAL_S", "300")),
         trusted_proxies=_list(env.get("TOWNHALL_TRUSTED_PROXIES", "")),
         allowed_hosts=_list(env.get("TOWNHALL_ALLOWED_HOSTS", "")),
         metrics_token=env.get("TOWNHALL_METRICS_TOKEN", ""),
@@ -192,6 +207,7 @@ def check_signing_key(settings: Settings) -> None:
     path = settings.data_dir / KEY_ID_FILE
     current = key_id(settings.secret)
     if path.exists():
+        private_file(path)
         known = path.read_text(encoding="ascii").strip()
         if known != current and known not in {key_id(old) for old in settings.old_secrets}:
             raise ConfigError(
@@ -201,7 +217,7 @@ def check_signing_key(settings: Settings) -> None:
                 f"knowingly, delete {path}."
             )
     if not path.exists() or path.read_text(encoding="ascii").strip() != current:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        private_dir(settings.data_dir)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(current + "\n")

@@ -53,6 +53,11 @@ class AddressPolicy:
     def of(cls, networks: Iterable[Network]) -> AddressPolicy:
         return cls(tuple(networks))
 
+    @classmethod
+    def trusting(cls, proxies: Iterable[str]) -> AddressPolicy:
+        """From TOWNHALL_TRUSTED_PROXIES entries (addresses or networks)."""
+        return cls.of(parse_networks(",".join(proxies)))
+
     def is_trusted_proxy(self, ip: str) -> bool:
         if not self.trusted_proxies:
             return False

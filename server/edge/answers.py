@@ -74,6 +74,7 @@ ANSWERS: dict[str, Answer] = {
     "moderator.revoked": _CONFLICT,
     "participant.not_banned": _CONFLICT,
     "text.repeated": _CONFLICT,
+    "name.locked": _CONFLICT,
     # what was sent does not fit
     "name.required": _OK,
     "district.invalid": _OK,
@@ -85,6 +86,8 @@ ANSWERS: dict[str, Answer] = {
     "reason.invalid": _OK,
     "text.empty": _OK,
     "text.too_long": _OK,
+    "text.invalid": _OK,
+    "op.unstorable": _OK,
     "reaction.disabled": _OK,
     "reaction.invalid": _OK,
 }

@@ -21,6 +21,7 @@ from starlette.requests import HTTPConnection, Request
 
 from moderation.roles import Role
 from rooms import CommandError
+from rooms.fields import check_text_tree
 from rooms.settings import ROOM_CODE
 from server.edge.answers import answer_of
 from server.edge.auth import token_of
@@ -166,13 +167,16 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "")
     looks_like_json = body.lstrip()[:1] in (b"{", b"[")
     if not looks_like_json and content_type.startswith("application/x-www-form-urlencoded"):
-        return dict(form_fields(body))
+        fields = dict(form_fields(body))
+        check_text_tree(fields)
+        return fields
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):
         raise CommandError("frame.invalid", "the body is not JSON") from None
     if not isinstance(data, dict):
         raise CommandError("frame.invalid", "the body must be a JSON object")
+    check_text_tree(data)  # the same text rule as a WebSocket frame's (text.invalid)
     return data
 
 

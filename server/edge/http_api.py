@@ -29,7 +29,6 @@ __all__ = [
     "create_room",
     "error_response",
     "get_room",
-    "healthz",
     "join_room",
     "post_op",
     "public_base",
@@ -130,8 +129,7 @@ async def post_op(request: Request) -> Response:
         raise CommandError("rate.limited")
     fields = await read_body(request)
     op, op_id = ops.check_shape(fields.pop("op", None), fields.pop("op_id", None))
-    sender = ops.Sender(caller.host.code, caller.participant_id, caller.role, caller.ip)
-    frame = await ops.run(runtime, caller.host, sender, op, op_id, fields)
+    frame = await ops.run(caller, op, op_id, fields)
     if frame["type"] == "error":
         code = frame["code"]
         return JSONResponse(
@@ -188,19 +186,3 @@ async def security_report(request: Request) -> Response:
         "used": sum(1 for who in codes.values() if who is not None),
     }
     return JSONResponse(report)
-
-
-async def healthz(request: Request) -> Response:
-    hub = runtime_of(request).hub
-    problems = []
-    if not await hub.store.healthy():
-        problems.append("store unavailable")
-    if not await hub.broker.healthy():
-        problems.append("broker unavailable")
-    if hub.stopping:
-        problems.append("shutting down")
-    if problems:
-        return JSONResponse(
-            {"status": "unavailable", "reason": "; ".join(problems)}, status_code=503
-        )
-    return JSONResponse({"status": "ok"})

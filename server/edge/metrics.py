@@ -91,6 +91,16 @@ class _HubCollector(Collector):
             "Current adaptive tick interval",
             value=hub.tick_ms / 1000,
         )
+        yield CounterMetricFamily(
+            "townhall_chain_breaks",
+            "Breaks found in hosted rooms' chain tails (each counted once)",
+            value=hub.chain.found,
+        )
+        yield GaugeMetricFamily(
+            "townhall_chain_broken_rooms",
+            "Hosted rooms whose chain tail is broken now",
+            value=len(hub.chain.breaks),
+        )
         yield GaugeMetricFamily(
             "townhall_store_up", "1 when the store is healthy", value=self.store_up
         )

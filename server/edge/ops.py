@@ -11,29 +11,17 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from moderation.roles import Role
+from moderation.roles import OPS
 from rooms import CommandError, Context
 from server.edge.answers import answer_of
+from server.edge.gate import Caller
 from server.edge.invites import with_codes, with_credentials
-from server.edge.runtime import Runtime
 from server.live.hub import now_ms
-from server.live.room_host import Outcome, RoomHost
+from server.live.room_host import Outcome
 
-__all__ = ["MAX_OP_ID", "Sender", "check_shape", "run", "start"]
+__all__ = ["MAX_OP_ID", "check_shape", "run", "start"]
 
 MAX_OP_ID = 64
-
-
-class Sender:
-    """Who sends an op, as every entry point knows it after admission."""
-
-    __slots__ = ("ip", "participant_id", "role", "room")
-
-    def __init__(self, room: str, participant_id: str, role: Role, ip: str) -> None:
-        self.room = room
-        self.participant_id = participant_id
-        self.role = role
-        self.ip = ip
 
 
 def check_shape(op: object, op_id: object) -> tuple[str, str]:
@@ -45,44 +33,40 @@ def check_shape(op: object, op_id: object) -> tuple[str, str]:
             "field.missing" if op_id is None else "field.invalid",
             f"`op_id` must be a string of 1 to {MAX_OP_ID} characters",
         )
+    row = OPS.get(op)
+    if row is not None and row.server:
+        # Only the server sends these (creating a room, joining one), through their own
+        # entry points and admission budgets: never as a client's op.
+        raise CommandError("op.unknown", f"{op} is not an operation clients send")
     return op, op_id
 
 
 def start(
-    runtime: Runtime,
-    host: RoomHost,
-    sender: Sender,
+    caller: Caller,
     op: str,
     op_id: str,
     fields: dict[str, Any],
     answer: Callable[[dict[str, Any]], None],
 ) -> None:
     """Submit the op; `answer` gets its ack or error frame once it is durably decided."""
+    runtime, room, actor = caller.runtime, caller.host.code, caller.participant_id
     secret = runtime.settings.secret
-    fields = with_codes(op, fields, sender.room, sender.participant_id, op_id, secret)
-    ctx = Context(sender.participant_id, sender.role, now_ms(), op_id)
+    fields = with_codes(op, fields, room, actor, op_id, secret)
+    ctx = Context(actor, caller.role, now_ms(), op_id)
 
     def reply(future: asyncio.Future[Outcome]) -> None:
         outcome = future.result()
         if outcome.error is not None and answer_of(outcome.error.code).record:
             runtime.security.refused(
-                sender.room, outcome.error.code, sender.ip, f"op {op[:40]}", sender.role
+                room, outcome.error.code, caller.ip, f"op {op[:40]}", caller.role
             )
-        frame = outcome.frame(op_id)
-        answer(with_credentials(op, frame, sender.room, secret, sender.participant_id))
+        answer(with_credentials(op, outcome.frame(op_id), room, secret, actor))
 
-    host.submit(op, fields, ctx).add_done_callback(reply)
+    caller.host.submit(op, fields, ctx).add_done_callback(reply)
 
 
-async def run(
-    runtime: Runtime,
-    host: RoomHost,
-    sender: Sender,
-    op: str,
-    op_id: str,
-    fields: dict[str, Any],
-) -> dict[str, Any]:
+async def run(caller: Caller, op: str, op_id: str, fields: dict[str, Any]) -> dict[str, Any]:
     """`start`, awaited: the ack or error frame."""
     answered: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-    start(runtime, host, sender, op, op_id, fields, answered.set_result)
+    start(caller, op, op_id, fields, answered.set_result)
     return await answered

@@ -13,6 +13,8 @@ from starlette.datastructures import FormData
 
 from moderation.roles import OPS_BY_ROLE, Role
 from rooms import RoomState
+from rooms.forms import form_int
+from rooms.poll_kinds import KINDS
 
 __all__ = ["ATTENDEE_OPS", "STAFF_OPS", "op_fields"]
 
@@ -32,41 +34,13 @@ _INTS = (
     "duration_s",
 )
 _TEXTS = ("text", "topic", "emoji", "reason", "question", "kind", "participant_id", "name")
-_KINDS_WITH_OPTIONS = ("single", "multiple", "ranking", "budget")
-
-
-def _int(value: str) -> int | str:
-    stripped = value.strip()
-    return int(stripped) if stripped.lstrip("-").isdigit() and len(stripped) < 16 else value
 
 
 def _choice(form: FormData, state: RoomState, poll_id: object) -> Any:
     poll = state.polls.get(poll_id) if isinstance(poll_id, int) else None
     if poll is None:
         return form.get("choice")
-    kind, n = poll.defn.kind, len(poll.defn.options)
-    if kind in ("single", "rating"):
-        raw = form.get("choice")
-        return _int(raw) if isinstance(raw, str) else None
-    if kind == "multiple":
-        return [_int(v) for v in form.getlist("choice") if isinstance(v, str)]
-    if kind == "ranking":
-        # One "rank_<option>" select per option; the ballot lists options best first.
-        ranks: list[tuple[int | str, int]] = []
-        for i in range(n):
-            raw = form.get(f"rank_{i}")
-            ranks.append((_int(raw) if isinstance(raw, str) else "", i))
-        if any(not isinstance(r, int) for r, _ in ranks) or len({r for r, _ in ranks}) != n:
-            return ["?"]  # not a full order: let the engine refuse it with its own message
-        return [i for _, i in sorted(ranks, key=lambda pair: pair[0])]
-    if kind == "budget":
-        amounts: dict[str, Any] = {}
-        for i in range(n):
-            raw = form.get(f"amount_{i}")
-            if isinstance(raw, str) and raw.strip():
-                amounts[str(i)] = _int(raw)
-        return amounts
-    return form.get("choice")  # wordcloud and open: the text itself
+    return KINDS[poll.defn.kind].form(form, poll.defn)
 
 
 def op_fields(op: str, form: FormData, state: RoomState) -> dict[str, Any]:
@@ -74,7 +48,7 @@ def op_fields(op: str, form: FormData, state: RoomState) -> dict[str, Any]:
     for name in _INTS:
         raw = form.get(name)
         if isinstance(raw, str) and raw.strip():
-            fields[name] = _int(raw)
+            fields[name] = form_int(raw)
     for name in _TEXTS:
         raw = form.get(name)
         if isinstance(raw, str) and (raw.strip() or name == "text"):
@@ -83,7 +57,8 @@ def op_fields(op: str, form: FormData, state: RoomState) -> dict[str, Any]:
         fields["anonymous"] = form.get("anonymous") == "on"
     if op in ("poll.create", "poll.edit"):
         options = form.get("options")
-        if isinstance(options, str) and fields.get("kind") in _KINDS_WITH_OPTIONS:
+        kind = KINDS.get(fields.get("kind", ""))
+        if isinstance(options, str) and kind is not None and kind.options:
             fields["options"] = [line.strip() for line in options.splitlines() if line.strip()]
         if form.get("allow_changes") in ("yes", "no"):
             fields["allow_changes"] = form.get("allow_changes") == "yes"

@@ -31,6 +31,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from moderation.audit import REJECT_REASONS
+from moderation.language import parse_tag
 from moderation.roles import Role
 from rooms import CommandError, snapshot_view
 from server.edge import membership, ops
@@ -47,7 +48,7 @@ from server.edge.gate import (
     room_of,
 )
 from server.edge.http_api import public_base
-from server.edge.i18n import LANG_COOKIE, LANGUAGES, choose, translator
+from server.edge.i18n import LANG_COOKIE, LANGUAGES, choose, room_language, translator
 from server.edge.page_forms import ATTENDEE_OPS, STAFF_OPS, op_fields
 from server.edge.page_security import CSRF_FIELD, csrf_ok, csrf_token, remember_csrf, secure_headers
 from server.edge.runtime import client_ip, runtime_of
@@ -74,22 +75,12 @@ def N_(message: str) -> str:
     return message
 
 
-JS_STRINGS = (
+JS_STRINGS = (  # plural counts and the words for codes travel in the translator's js_table()
     N_("Vote"),
     N_("Change my vote"),
     N_("Your vote"),
-    N_("Thanks, your vote counts."),
-    N_("voters"),
     N_("Average"),
-    N_("Upvote"),
-    N_("Remove upvote"),
     N_("Withdraw"),
-    N_("Pending review"),
-    N_("Rejected"),
-    N_("Approved"),
-    N_("Answered"),
-    N_("Archived"),
-    N_("Reason"),
     N_("Connected"),
     N_("Offline: your actions will be sent when you reconnect."),
     N_("Reconnecting…"),
@@ -100,31 +91,18 @@ JS_STRINGS = (
     N_("Your place in the queue"),
     N_("You have the floor"),
     N_("Request to speak"),
-    N_("points"),
-    N_("votes"),
-    N_("Open"),
-    N_("Closed"),
-    N_("Draft"),
+    N_("Topic"),
     N_("Results hidden until the moderator reveals them."),
-    N_("Answer"),
-    N_("Rank"),
-    N_("Amount"),
-    N_("left"),
+    N_("Rank (1 = best)"),
     N_("Pinned"),
     N_("Your words"),
     N_("Your answer"),
-    N_("upvotes"),
-    N_("off_topic"),
-    N_("duplicate"),
-    N_("abusive"),
-    N_("spam"),
-    N_("personal"),
-    N_("other"),
+    N_("Your questions"),
     N_("Reply"),
-    N_("Nothing here yet."),
-    N_("people waiting"),
+    N_("No polls yet."),
     N_("Error"),
     N_("On the floor"),
+    N_("Anonymous"),
 )
 
 
@@ -146,7 +124,7 @@ def _qr_svg(url: str) -> str:
 def render(
     request: Request, template: str, status: int = 200, *, embeddable: bool = False, **context: Any
 ) -> HTMLResponse:
-    lang = choose(request)
+    lang = choose(request, room_language(context.get("room")))
     _ = translator(lang)
     strings = {s: _(s) for s in JS_STRINGS}
     html = env.get_template(template).render(
@@ -357,10 +335,7 @@ async def _act(
     op_id = (given_id if isinstance(given_id, str) and given_id else membership.new_id("f-"))[
         : ops.MAX_OP_ID
     ]
-    sender = ops.Sender(host.code, caller.participant_id, caller.role, caller.ip)
-    frame = await ops.run(
-        caller.runtime, host, sender, op, op_id, op_fields(op, form, host.state)
-    )
+    frame = await ops.run(caller, op, op_id, op_fields(op, form, host.state))
     failed: str | None = frame["code"] if frame["type"] == "error" else None
     hx = request.headers.get("hx-request") == "true"
     if op == "moderator.add" and failed is None:
@@ -454,6 +429,8 @@ def _moderate_context(request: Request, caller: Caller, token: str) -> dict[str,
         "asked": len(host.state.questions),
         "organiser": caller.role is Role.ORGANISER,
         "attend_url": f"{public_base(request)}/r/{host.code}",
+        # the moderation queue's language filter (?qlang=es; ?lang is the interface's)
+        "queue_lang": parse_tag(request.query_params.get("qlang")) or "",
     }
 
 

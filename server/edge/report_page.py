@@ -20,8 +20,8 @@ from starlette.routing import BaseRoute, Route
 
 from server.edge import pages
 from server.edge.gate import Caller
-from server.edge.i18n import LANGUAGES, translator
-from server.tools.exports import iso, load_report
+from server.edge.i18n import DEFAULT, LANGUAGES, match, translator
+from server.tools.exports import load_report
 
 __all__ = ["bar_chart", "hbar_chart", "render_report_html", "report_context", "report_routes"]
 
@@ -94,25 +94,22 @@ def report_context(report: dict[str, Any]) -> dict[str, Any]:
     polls = []
     for poll in report["polls"]:
         polls.append({**poll, "chart": hbar_chart(_poll_rows(poll))})
+    # Numbers, dates and percentages are formatted by the template's translator (Babel).
     return {
         "report": report,
         "polls": polls,
-        "created": iso(report["room"]["created_at"]),
-        "closed": iso(report["room"]["closed_at"]),
-        "last": iso(report["room"]["last_at"]),
         "span_min": round(minutes),
         "charts": {
             "votes": bar_chart(timeline["votes"]),
             "questions": bar_chart(timeline["questions"]),
             "reactions": bar_chart(timeline["reactions"]),
         },
-        "pct": lambda x: "\u2013" if x is None else f"{100 * x:.0f}%",
     }
 
 
 def render_report_html(report: dict[str, Any], lang: str = "en") -> str:
     """A standalone HTML file (CSS inlined) for `townhall report --format html`."""
-    lang = lang if lang in LANGUAGES else "en"
+    lang = match(lang) or DEFAULT
     return pages.env.get_template("report.html").render(
         _=translator(lang),
         lang=lang,
@@ -127,7 +124,11 @@ def render_report_html(report: dict[str, Any], lang: str = "en") -> str:
 async def report_page(request: Request, caller: Caller, token: str) -> Response:
     host = caller.host
     report = await load_report(host.deps.store, host.code)
-    return pages.render(request, "report.html", code=host.code, **report_context(report))
+    # `room` only carries the settings, for the room's default language.
+    room = {"settings": host.state.settings.public()}
+    return pages.render(
+        request, "report.html", code=host.code, room=room, **report_context(report)
+    )
 
 
 def report_routes() -> list[BaseRoute]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from starlette.requests import HTTPConnection
 
 from server.config import Settings
-from server.edge.addresses import AddressPolicy, address_bucket, parse_networks
+from server.edge.addresses import AddressPolicy, address_bucket
 from server.edge.admission import Admission
 from server.edge.budgets import IntakeBudgets
 from server.edge.limiter import Limiter, open_limiter
@@ -41,11 +41,13 @@ class Runtime:
         return cls(
             settings=settings,
             hub=hub,
-            addresses=AddressPolicy.of(parse_networks(",".join(settings.trusted_proxies))),
+            addresses=AddressPolicy.trusting(settings.trusted_proxies),
             limiter=limiter,
             admission=Admission(limits, limiter, security),
             ops_per_ip=KeyedBuckets(limits.ops_per_second * 5, limits.ops_burst * 5),
-            reads_per_ip=KeyedBuckets(10 / 60, 10),
+            reads_per_ip=KeyedBuckets(
+                limits.downloads_per_minute_per_ip / 60, int(limits.downloads_per_minute_per_ip)
+            ),
             security=security,
             budgets=IntakeBudgets(limits),
         )

@@ -1,7 +1,8 @@
 """Whether a verified token's holder is still welcome in its room: the one standing check.
 
 The signature on a token proves who issued it, not that the person is still welcome: bans
-and moderator revocations live in the room's log, so every entry point asks here.
+and moderator revocations live in the room's log, so every entry point asks here. The check
+itself is the core's (`rooms.standing.refusal`), the same one the reducer makes for every op.
 """
 
 from __future__ import annotations
@@ -9,27 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from moderation.roles import Role
-from rooms import CommandError, RoomState
+from rooms.standing import refusal
 
 if TYPE_CHECKING:
     from server.live.room_host import RoomHost
 
 __all__ = ["check_standing", "refusal"]
-
-
-def refusal(state: RoomState, participant_id: str, role: Role) -> CommandError | None:
-    """None when the holder may watch the room; otherwise the error that says why not."""
-    if role is Role.ORGANISER:
-        return None if participant_id == state.organiser else CommandError("auth.forbidden")
-    if role is Role.MODERATOR:
-        return None if state.is_moderator(participant_id) else CommandError("auth.forbidden")
-    if role is Role.ATTENDEE:
-        person = state.participants.get(participant_id)
-        if person is None:
-            return CommandError("participant.not_found")
-        if person.banned:
-            return CommandError("auth.banned")
-    return None
 
 
 async def check_standing(host: RoomHost, participant_id: str, role: Role) -> None:

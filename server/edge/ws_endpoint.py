@@ -132,9 +132,8 @@ def _since(raw: str | None) -> int | None:
 
 
 async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) -> None:
-    runtime, host = caller.runtime, caller.host
+    runtime = caller.runtime
     limits, budgets = runtime.settings.limits, runtime.budgets
-    sender = ops.Sender(conn.room, conn.participant_id, conn.role, conn.ip)
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -162,7 +161,7 @@ async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) 
         try:
             frame = decode_frame(text, data, conn.encoding)
         except FrameError as error:
-            conn.send({"type": "error", "code": error.code, "message": error.message})
+            conn.send(error.frame())
             if error.close_code is not None:
                 await _close_now(websocket, conn, error.close_code, error.message)
                 return
@@ -171,10 +170,13 @@ async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) 
             # What this socket has been sent, not the room's head: resuming from it is safe.
             conn.send({"type": "pong", "seq": conn.sent_seq})
             continue
+        raw_op_id = frame.pop("op_id", None)
         try:
-            op, op_id = ops.check_shape(frame.pop("op"), frame.pop("op_id", None))
+            op, op_id = ops.check_shape(frame.pop("op"), raw_op_id)
         except CommandError as error:
-            conn.send({"type": "error", **error.to_dict()})
+            named = isinstance(raw_op_id, str) and 1 <= len(raw_op_id) <= ops.MAX_OP_ID
+            conn.send(
+                {"type": "error", **({"op_id": raw_op_id} if named else {}), **error.to_dict()}
+            )
             continue
-        ops.start(runtime, host, sender, op, op_id, frame, conn.send)
-
+        ops.start(caller, op, op_id, frame, conn.send)

@@ -9,6 +9,8 @@ from typing import Any
 
 import msgpack
 
+from rooms.errors import CommandError
+from rooms.fields import check_text, check_text_tree
 from server.live.wsframe import binary_frame, text_frame
 
 __all__ = ["Encoding", "FrameError", "decode_frame", "encode", "peek_op_id", "wire_frame"]
@@ -22,13 +24,26 @@ class Encoding(StrEnum):
 
 
 class FrameError(Exception):
-    """A client frame that is not a valid operation. `close_code` set when the socket must go."""
+    """A client frame that is not a valid operation. `close_code` set when the socket must go.
 
-    def __init__(self, code: str, message: str, close_code: int | None = None) -> None:
+    `op_id` is the frame's own, when that much of it was sound: the error answers that op.
+    """
+
+    def __init__(
+        self, code: str, message: str, close_code: int | None = None, op_id: str | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.close_code = close_code
+        self.op_id = op_id
+
+    def frame(self) -> dict[str, Any]:
+        """The error frame to send back (never echoing an op_id that is not sound text)."""
+        out: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
+        if self.op_id is not None:
+            out["op_id"] = self.op_id
+        return out
 
 
 # Built once: `json.dumps(obj, separators=..., ensure_ascii=False)` makes a new encoder on
@@ -100,6 +115,19 @@ def decode_frame(text: str | None, data: bytes | None, encoding: Encoding) -> di
     op = obj.get("op")
     if not isinstance(op, str) or not op or len(op) > 64:
         raise FrameError("frame.invalid", "a frame needs an `op` string")
+    # Every string, keys and op_id included: one that no store can hold must fail this op
+    # here, not the group commit it would share with everyone else's (rooms/text.py).
+    # JSON text with no backslash has no escapes, so every decoded character is in it as is:
+    # one pass over the text then settles it (most votes and reactions).
+    try:
+        raw = text if encoding is Encoding.JSON else None
+        if raw is None or "\\" in raw or not _sound(raw):
+            check_text_tree(obj)
+    except CommandError as error:
+        # The answer names the op, unless its op_id is what is wrong (it could not be sent).
+        op_id = obj.get("op_id")
+        named = isinstance(op_id, str) and 1 <= len(op_id) <= 64 and _sound(op_id)
+        raise FrameError(error.code, error.message, op_id=op_id if named else None) from None
     return obj
 
 
@@ -121,3 +149,11 @@ def peek_op_id(text: str | None, data: bytes | None) -> str | None:
         op_id = obj.get("op_id") if isinstance(obj, dict) else None
         return op_id if isinstance(op_id, str) and 1 <= len(op_id) <= 64 else None
     return None
+
+
+def _sound(text: str) -> bool:
+    try:
+        check_text(text)
+    except CommandError:
+        return False
+    return True

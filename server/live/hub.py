@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -12,14 +13,16 @@ import msgpack
 
 from moderation.filters import TextFilters
 from moderation.roles import Role
-from rooms import SYSTEM, Context, from_snapshot, new_room, to_snapshot
+from rooms import SYSTEM, Context, new_room
 from server.broker.base import Broker
 from server.config import Settings
+from server.live.chain_check import ChainWatch, Seen
 from server.live.connection import CLOSE_RESTART
 from server.live.outbox import RawOutbox
 from server.live.room_host import VIEWS, HostDeps, Outcome, RoomHost
+from server.live.snapshots import Loaded, SnapshotDamaged, pack_snapshot, unpack_snapshot
 from server.live.stats import Stats
-from server.store.base import Committed, Store
+from server.store.base import Committed, Store, StoreUnavailable
 
 __all__ = ["Hub", "now_ms"]
 
@@ -62,6 +65,8 @@ class Hub:
         self.stats = Stats()
         self.stopping = False
         self._failing: set[tuple[str, str]] = set()  # (room, duty) already logged as failing
+        self._warned_snapshots: set[tuple[str, int | None]] = set()
+        self.chain = ChainWatch(settings.chain_check_entries)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -69,14 +74,23 @@ class Hub:
         await self.store.open()
         await self.broker.start(self._on_message, self._on_reconnect)
         since = now_ms() - self.settings.active_days * 86_400_000
-        for code in await self.store.rooms(active_since=since):
-            await self.room(code)
+        codes = await self.store.rooms(active_since=since)
+        for code in codes:
+            try:
+                await self.room(code)
+            except StoreUnavailable:
+                raise
+            except Exception:  # its log does not replay (a damaged entry): the others start
+                log.exception("room %s: cannot be loaded; the other rooms start", code)
+        # Rooms that failed to load are checked too: a damaged entry is the likeliest reason.
+        await self.chain.sweep(self.store, self._seen(codes))
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._tick_forever()),
             loop.create_task(self._timers_forever()),
             loop.create_task(self._position_checks_forever()),
             loop.create_task(self._unload_idle_forever()),
+            loop.create_task(self._chain_checks_forever()),
         ]
         log.info("hub started: %d rooms rebuilt", len(self.rooms))
 
@@ -116,17 +130,16 @@ class Hub:
             self._loading.pop(code, None)
 
     async def _load(self, code: str) -> RoomHost | None:
-        snapshot = await self.store.load_snapshot(code)
-        state = new_room()
-        if snapshot is not None:
+        host, damaged = await self._from_snapshot(code)
+        if host is None:
+            host = RoomHost(code, new_room(), self._deps())
             try:
-                state = from_snapshot(msgpack.unpackb(snapshot[1], raw=False))
-            except (ValueError, KeyError, TypeError):
-                # An older snapshot format (or a damaged one): the log is the truth, replay it.
-                log.warning("room %s: snapshot unusable, replaying the log", code, exc_info=True)
-                state = new_room()
-        host = RoomHost(code, state, self._deps())
-        await host.catch_up()
+                await host.catch_up()
+            except BaseException:
+                await host.stop()
+                raise
+            if damaged:
+                self._schedule_snapshot(host)  # a fresh one: replay once, not on every load
         if host.state.seq == 0:
             await host.stop()
             return None
@@ -134,6 +147,62 @@ class Hub:
         await self.broker.subscribe(code)
         await host.catch_up()  # anything committed while we subscribed
         return host
+
+    async def _from_snapshot(self, code: str) -> tuple[RoomHost | None, bool]:
+        """The room from its snapshot and the log after it; or None, and whether a snapshot
+        was there but damaged. A snapshot is only a cache: whatever is wrong with it (the row,
+        its bytes, its state, its fit with the log) costs a replay and one warning, never the
+        room. Only the store being down stops a load, as it would without any snapshot."""
+        try:
+            found = await self.store.load_snapshot(code)
+        except ValueError as exc:  # the row holds other types than a snapshot's
+            return None, await self._damaged(code, None, str(exc))
+        except Exception as exc:  # the store cannot read it: nothing to replace it with now
+            self._snapshot_unusable(code, None, f"unreadable ({exc})")
+            return None, False
+        if found is None:
+            return None, False
+        seq, data = found
+        host: RoomHost | None = None
+        try:
+            loaded = unpack_snapshot(code, seq, data)
+            await self._check_against_log(code, loaded)
+            host = RoomHost(code, loaded.state, self._deps())
+            host.last_hash = loaded.head_hash
+            await host.catch_up()
+            return host, False
+        except StoreUnavailable:
+            if host is not None:
+                await host.stop()
+            raise
+        except Exception as exc:
+            if host is not None:
+                await host.stop()
+            damage = exc if isinstance(exc, SnapshotDamaged) else f"{type(exc).__name__}: {exc}"
+            return None, await self._damaged(code, seq, str(damage))
+
+    async def _damaged(self, code: str, seq: int | None, reason: str) -> bool:
+        self._snapshot_unusable(code, seq, reason)
+        with contextlib.suppress(Exception):  # best effort: the warning says it all
+            await self.store.discard_snapshot(code)
+        return True
+
+    async def _check_against_log(self, code: str, loaded: Loaded) -> None:
+        seq = loaded.state.seq
+        at = await self.store.read(code, after=seq - 1, limit=1)
+        if not at or at[0].seq != seq:
+            raise SnapshotDamaged(f"ahead of the log (no entry at seq {seq})")
+        if loaded.head_hash is not None and at[0].hash != loaded.head_hash:
+            raise SnapshotDamaged(f"not of this log (another hash at seq {seq})")
+
+    def _snapshot_unusable(self, code: str, seq: int | None, reason: str) -> None:
+        if (code, seq) in self._warned_snapshots:
+            return
+        self._warned_snapshots.add((code, seq))
+        at = "" if seq is None else f" at seq {seq}"
+        log.warning(
+            "room %s: snapshot%s ignored, rebuilding from the log: %s", code, at, reason[:200]
+        )
 
     async def create_room(self, code: str, fields: dict[str, Any], organiser: str) -> Outcome:
         if code in self.rooms or await self.store.head(code) > 0:
@@ -175,7 +244,7 @@ class Hub:
         if host.state.seq == 0:
             return
         try:
-            data = msgpack.packb(to_snapshot(host.state), use_bin_type=True)
+            data = pack_snapshot(host.state, host.last_hash)
             await self.store.save_snapshot(host.code, host.state.seq, data)
         except Exception:
             log.exception("room %s: snapshot failed (the log still has everything)", host.code)
@@ -233,6 +302,23 @@ class Hub:
                         await host.catch_up()
                 except Exception:
                     log.warning("position check failed for room %s", host.code, exc_info=True)
+
+    async def _chain_checks_forever(self) -> None:
+        """The chain's tail of every hosted room, now and then (see server/live/chain_check)."""
+        while True:
+            await asyncio.sleep(max(0.1, self.settings.chain_check_interval_s))
+            try:
+                await self.chain.sweep(self.store, self._seen())
+            except Exception:
+                log.exception("chain check failed; the next sweep tries again")
+
+    def _seen(self, codes: Sequence[str] = ()) -> list[tuple[str, Seen]]:
+        """Each hosted room (and each of `codes`) with (seq, hash) of the entry it last
+        applied, when this process knows it."""
+        seen: dict[str, Seen] = dict.fromkeys(codes)
+        for code, host in self.rooms.items():
+            seen[code] = None if host.last_hash is None else (host.state.seq, host.last_hash)
+        return list(seen.items())
 
     # -- the tick -------------------------------------------------------------------------
 

@@ -39,7 +39,7 @@ from server.live.codec import Encoding
 from server.live.connection import CLOSE_BANNED, CLOSE_LAGGING, Connection
 from server.live.resume import ResumeRing, TickFrames
 from server.live.stats import Stats
-from server.store.base import Committed, Entry, Store, StoreUnavailable
+from server.store.base import Committed, Entry, EntryRefused, Store, StoreUnavailable
 
 __all__ = ["ROLES", "Outcome", "RoomHost"]
 
@@ -253,10 +253,36 @@ class RoomHost:
                 return
 
     async def _commit(self, batch: list[_Pending]) -> None:
+        """Append `batch` and answer every op in it; an entry the store refuses fails alone.
+
+        The store names the refused entry when its own checks found it. When the database
+        refused the batch as a whole, the halves are committed apart until the entry at fault
+        is alone: no op ever fails for another's sake.
+        """
+        while batch:
+            try:
+                await self._commit_once(batch)
+                return
+            except EntryRefused as refused:
+                index = refused.index if len(batch) > 1 else 0
+                if index is None or not 0 <= index < len(batch):
+                    half = len(batch) // 2
+                    await self._commit(batch[:half])
+                    batch = batch[half:]
+                    continue
+                log.warning(
+                    "room %s: store refused op %r: %s", self.code, batch[index].key, refused
+                )
+                self._fail([batch[index]], CommandError("op.unstorable"))
+                batch = batch[:index] + batch[index + 1 :]
+
+    async def _commit_once(self, batch: list[_Pending]) -> None:
         stats = self.deps.stats
         began = time.perf_counter()
         try:
             committed = await self.deps.store.append(self.code, [p.entry for p in batch])
+        except EntryRefused:
+            raise  # not the store's state but an entry's: `_commit` isolates it
         except StoreUnavailable as exc:
             log.warning(
                 "room %s: store unavailable, %d ops refused: %s", self.code, len(batch), exc

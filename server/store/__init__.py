@@ -6,9 +6,17 @@ default never needs a PostgreSQL driver loaded.
 
 from __future__ import annotations
 
-from .base import Committed, Entry, Store, StoreUnavailable
+from .base import Committed, Entry, EntryRefused, Store, StoreUnavailable
 
-__all__ = ["Committed", "Entry", "Store", "StoreUnavailable", "open_store", "sqlite_path"]
+__all__ = [
+    "Committed",
+    "Entry",
+    "EntryRefused",
+    "Store",
+    "StoreUnavailable",
+    "open_store",
+    "sqlite_path",
+]
 
 
 def sqlite_path(url: str) -> str:

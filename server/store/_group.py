@@ -4,6 +4,13 @@ There is no timer. The first append of an idle store commits at once (lowest lat
 load, everything that queued during one commit becomes the next commit, so the number of
 transactions per second is bounded by the disk's fsync rate while appends per second grow
 with concurrency.
+
+Sharing a transaction must never mean sharing a failure. If the database refuses a batch
+for something in it (a value out of range, text it cannot encode), the batch is committed
+again in halves, and so on, until the request at fault fails alone with EntryRefused and
+every other request is committed: about 2·log2(n) extra transactions for one bad request
+among n. Only when the store itself is unavailable (StoreUnavailable: connection lost, no
+answer, disk full) does the whole batch fail, since halves would fail the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from ._prepare import Prepared
-from .base import Committed, StoreUnavailable
+from .base import Committed, EntryRefused, StoreUnavailable
 
 __all__ = ["Batch", "GroupCommitter"]
 
@@ -99,17 +106,7 @@ class GroupCommitter:
                     await self._wake.wait()
                     continue
                 self._inflight = self._take()
-                try:
-                    results = await self._commit([(r.room, r.items) for r in self._inflight])
-                except Exception as exc:
-                    self.failures += 1
-                    log.warning("%s: append batch failed: %s", self._name, exc)
-                    _fail(self._inflight, exc)
-                else:
-                    self.transactions += 1
-                    for request, committed in zip(self._inflight, results, strict=True):
-                        if not request.future.done():
-                            request.future.set_result(committed)
+                await self._commit_isolating(self._inflight)
                 self._inflight = []
         finally:
             # Cancelled or crashed: nobody will commit what is left, so say so rather than let
@@ -118,9 +115,38 @@ class GroupCommitter:
             self._inflight, self._pending = [], []
 
 
+    async def _commit_isolating(self, requests: Sequence[_Request]) -> None:
+        """Commit `requests` in one transaction; if the database refuses it, in halves."""
+        try:
+            results = await self._commit([(r.room, r.items) for r in requests])
+        except Exception as exc:
+            if _unavailable(exc) or len(requests) == 1:
+                self.failures += 1
+                # An outage matters to operators; a refused entry is its caller's to report.
+                level = logging.WARNING if _unavailable(exc) else logging.INFO
+                log.log(level, "%s: append of %d failed: %s", self._name, len(requests), exc)
+                _fail(requests, exc)
+                return
+            # In order: a room's entries keep their arrival order across the halves.
+            half = len(requests) // 2
+            await self._commit_isolating(requests[:half])
+            await self._commit_isolating(requests[half:])
+            return
+        self.transactions += 1
+        for request, committed in zip(requests, results, strict=True):
+            if not request.future.done():
+                request.future.set_result(committed)
+
+
+def _unavailable(exc: BaseException) -> bool:
+    """The store, not the data: a smaller batch would fail just the same."""
+    return isinstance(exc, StoreUnavailable) and not isinstance(exc, EntryRefused)
+
+
 def _fail(requests: Sequence[_Request], cause: BaseException) -> None:
     for request in requests:
         if not request.future.done():
-            error = StoreUnavailable(str(cause) or type(cause).__name__)
+            message = str(cause) or type(cause).__name__
+            error = StoreUnavailable(message) if _unavailable(cause) else EntryRefused(message)
             error.__cause__ = cause
             request.future.set_exception(error)

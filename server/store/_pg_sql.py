@@ -6,13 +6,17 @@ __all__ = [
     "HAS_TRIGGER",
     "INSERT_ENTRIES",
     "LOCK_HEADS",
+    "PRUNE_PROBES",
     "SCHEMA",
     "SCHEMA_LOCK",
     "SELECT_ENTRIES",
     "SELECT_OP",
     "SELECT_OPS",
+    "SELECT_PROBE",
+    "SELECT_TAIL",
     "TRIGGER",
     "UPDATE_HEADS",
+    "UPSERT_PROBE",
     "UPSERT_SNAPSHOT",
 ]
 
@@ -49,6 +53,12 @@ SCHEMA = (
         room TEXT PRIMARY KEY,
         seq BIGINT NOT NULL,
         data BYTEA NOT NULL
+    )""",
+    # Readiness probes: one row per store instance, rewritten on each probe.
+    """CREATE TABLE IF NOT EXISTS health (
+        probe TEXT PRIMARY KEY,
+        token TEXT NOT NULL,
+        at BIGINT NOT NULL
     )""",
     """CREATE OR REPLACE FUNCTION townhall_append_only() RETURNS trigger
         LANGUAGE plpgsql AS $$
@@ -121,3 +131,20 @@ UPSERT_SNAPSHOT = """
     ON CONFLICT (room) DO UPDATE SET seq = excluded.seq, data = excluded.data
     WHERE excluded.seq >= snapshots.seq
 """
+
+# The head and the entries after (head - count), in one statement so they agree; a head with
+# no entries left still gives one row (the LEFT JOIN's NULLs).
+SELECT_TAIL = """
+    SELECT h.seq, h.hash, e.seq, e.at, e.actor, e.op_id, e.type, e.data, e.prev, e.hash
+    FROM heads AS h
+    LEFT JOIN entries AS e ON e.room = h.room AND e.seq > h.seq - %s
+    WHERE h.room = %s ORDER BY e.seq
+"""
+
+UPSERT_PROBE = """
+    INSERT INTO health (probe, token, at) VALUES (%s, %s, %s)
+    ON CONFLICT (probe) DO UPDATE SET token = excluded.token, at = excluded.at
+"""
+SELECT_PROBE = "SELECT token FROM health WHERE probe = %s"
+# Rows of store instances gone for a day (restarted processes).
+PRUNE_PROBES = "DELETE FROM health WHERE at < %s AND probe <> %s"

@@ -13,7 +13,7 @@ from typing import Any
 
 from rooms.chain import canonical_json, entry_hash_raw
 
-from .base import Committed, Entry
+from .base import Committed, Entry, EntryRefused
 
 __all__ = ["Prepared", "link", "new_head", "op_keys", "prepare"]
 
@@ -42,29 +42,35 @@ def _text(name: str, value: object) -> str:
 
 
 def prepare(room: str, entries: Sequence[Entry]) -> list[Prepared]:
+    """Each entry checked and canonicalised; EntryRefused names the first that cannot be."""
     if not _text("room", room):
         raise ValueError("room must not be empty")
     out: list[Prepared] = []
-    for entry in entries:
-        if not isinstance(entry.at, int) or isinstance(entry.at, bool):
-            raise TypeError(f"at must be int, got {type(entry.at).__name__}")
-        raw = canonical_json(entry.data)
-        # Round-trip through the canonical text so the Committed we return now is equal to the
-        # one `read` returns later (tuples become lists, int keys become str keys, ...).
-        data = json.loads(raw)
-        if not isinstance(data, dict):
-            raise TypeError(f"data must be a mapping, got {type(entry.data).__name__}")
-        out.append(
-            Prepared(
-                at=entry.at,
-                actor=_text("actor", entry.actor),
-                op_id=_text("op_id", entry.op_id),
-                type=_text("type", entry.type),
-                data=data,
-                data_json=raw.decode("utf-8"),
-            )
-        )
+    for index, entry in enumerate(entries):
+        try:
+            out.append(_prepare_one(entry))
+        except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+            raise EntryRefused(f"entry {index}: {exc}", index) from exc
     return out
+
+
+def _prepare_one(entry: Entry) -> Prepared:
+    if not isinstance(entry.at, int) or isinstance(entry.at, bool):
+        raise TypeError(f"at must be int, got {type(entry.at).__name__}")
+    raw = canonical_json(entry.data)
+    # Round-trip through the canonical text so the Committed we return now is equal to the
+    # one `read` returns later (tuples become lists, int keys become str keys, ...).
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise TypeError(f"data must be a mapping, got {type(entry.data).__name__}")
+    return Prepared(
+        at=entry.at,
+        actor=_text("actor", entry.actor),
+        op_id=_text("op_id", entry.op_id),
+        type=_text("type", entry.type),
+        data=data,
+        data_json=raw.decode("utf-8"),
+    )
 
 
 def op_keys(items: Sequence[Prepared]) -> list[tuple[str, str]]:

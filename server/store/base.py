@@ -14,11 +14,34 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["Committed", "Entry", "Store", "StoreUnavailable"]
+__all__ = [
+    "Committed",
+    "Entry",
+    "EntryRefused",
+    "Store",
+    "StoreUnavailable",
+    "Stored",
+    "Tail",
+    "snapshot_row",
+]
 
 
 class StoreUnavailable(Exception):
     """The store cannot be reached or refused the write; nothing was acknowledged."""
+
+
+class EntryRefused(StoreUnavailable):
+    """The store refuses an entry's data itself: sending the same entry again cannot help.
+
+    Raised for one caller's append, never for a whole group commit: a batch the database
+    refuses is split until the entry at fault fails alone (server/store/_group.py).
+    `index` is the refused entry's place in that caller's `entries`, when it is known (the
+    checks before a commit know it; a database refusing a batch does not say which row).
+    """
+
+    def __init__(self, message: str, index: int | None = None) -> None:
+        super().__init__(message)
+        self.index = index
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +86,41 @@ class Committed:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """An entry exactly as the store holds it, unparsed: `data` is the JSON text the hash
+    covers. What a chain check reads, so that a damaged row is reported, never raised."""
+
+    seq: object
+    at: object
+    actor: object
+    op_id: object
+    type: object
+    data: object
+    prev: object
+    hash: object
+
+
+@dataclass(frozen=True, slots=True)
+class Tail:
+    """A room's head as the `heads` table records it, and its last entries, oldest first."""
+
+    head_seq: object
+    head_hash: object
+    entries: tuple[Stored, ...]
+
+
+def snapshot_row(room: str, seq: object, data: object) -> tuple[int, bytes]:
+    """A snapshot row as `load_snapshot` returns it; ValueError if its columns hold other
+    types (SQLite keeps whatever was written)."""
+    if isinstance(seq, int) and not isinstance(seq, bool) and isinstance(data, bytes | memoryview):
+        return seq, bytes(data)
+    raise ValueError(
+        f"room {room}: snapshot row holds ({type(seq).__name__}, {type(data).__name__}),"
+        " not (int, bytes)"
+    )
+
+
 class Store(Protocol):
     async def open(self) -> None:
         """Connect, create the schema if missing, start the group-commit writer."""
@@ -76,7 +134,8 @@ class Store(Protocol):
         An entry whose (actor, op_id) the room already has (a non-empty op_id) is not
         appended again: its place in the result is the entry already stored, marked
         `earlier`. Concurrent calls are group committed. Raises StoreUnavailable if not
-        durable.
+        durable: EntryRefused when it is these entries the store cannot take (one entry's
+        data fails only its own caller, never the others committed with it).
         """
 
     async def find_op(self, room: str, actor: str, op_id: str) -> Committed | None:
@@ -95,7 +154,20 @@ class Store(Protocol):
         """Keep the newest snapshot of a room's state at `seq` (older ones may be dropped)."""
 
     async def load_snapshot(self, room: str) -> tuple[int, bytes] | None:
-        """The newest snapshot as (seq, data), or None."""
+        """The newest snapshot as (seq, data), or None. Raises StoreUnavailable when it
+        cannot be read and ValueError when the row is not (int, bytes): a snapshot is a
+        cache, and callers fall back to the log on either."""
+
+    async def discard_snapshot(self, room: str) -> None:
+        """Drop the room's snapshot (it was found damaged; a fresh one follows)."""
+
+    async def tail(self, room: str, count: int) -> Tail | None:
+        """The room's head and its last `count` entries, read in one statement (so they
+        agree); None if the room has no head. Fields keep whatever type the row holds."""
 
     async def healthy(self) -> bool:
         """True when an append would be expected to succeed now."""
+
+    async def probe(self) -> None:
+        """Commit a small write and read it back through the read path: raises
+        StoreUnavailable, naming the step, when either fails. Costs one real commit."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -24,7 +26,7 @@ from rooms.chain import GENESIS
 from . import _pg_sql as sql
 from ._group import Batch, GroupCommitter
 from ._prepare import link, new_head, op_keys, prepare
-from .base import Committed, Entry, StoreUnavailable
+from .base import Committed, Entry, EntryRefused, Stored, StoreUnavailable, Tail, snapshot_row
 
 __all__ = ["PostgresStore"]
 
@@ -181,6 +183,7 @@ class PostgresStore:
         self._side = _Link(params)
         self._committer = GroupCommitter(self._commit, name="postgres-store")
         self._open = False
+        self._probe_id = secrets.token_hex(8)
 
     @property
     def transactions(self) -> int:
@@ -222,6 +225,10 @@ class PostgresStore:
                 if check_ops or _constraint(exc) != OP_INDEX:
                     raise StoreUnavailable(f"postgresql: {exc}") from exc
                 check_ops = True  # a retried op was in the batch: look the keys up this time
+            except (psycopg.DataError, errors.ProgramLimitExceeded) as exc:
+                # The server refused a value (out of range, too large): some entry's fault,
+                # which the group committer finds by committing the batch in halves.
+                raise EntryRefused(f"postgresql: {exc}") from exc
             except psycopg.Error as exc:
                 lost = conn.closed or conn.broken
                 if lost:
@@ -263,7 +270,39 @@ class PostgresStore:
 
     async def load_snapshot(self, room: str) -> tuple[int, bytes] | None:
         rows = await self._fetch("SELECT seq, data FROM snapshots WHERE room = %s", (room,))
-        return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
+        return snapshot_row(room, *rows[0]) if rows else None
+
+    async def discard_snapshot(self, room: str) -> None:
+        async def discard(conn: Conn) -> None:
+            await conn.execute("DELETE FROM snapshots WHERE room = %s", (room,))
+
+        await self._on_side(discard)
+
+    async def tail(self, room: str, count: int) -> Tail | None:
+        rows = await self._fetch(sql.SELECT_TAIL, (max(0, count), room))
+        if not rows:
+            return None
+        entries = tuple(Stored(*row[2:]) for row in rows if row[2] is not None)
+        return Tail(rows[0][0], rows[0][1], entries)
+
+    async def probe(self) -> None:
+        """On the side connection (autocommit: the write really commits), never the writer's,
+        which may be inside a group-commit transaction."""
+        if not self._open or not self._committer.running:
+            raise StoreUnavailable("store is not open")
+        token, now = secrets.token_hex(8), int(time.time() * 1000)
+
+        async def write(conn: Conn) -> None:
+            await conn.execute(sql.UPSERT_PROBE, (self._probe_id, token, now))
+            await conn.execute(sql.PRUNE_PROBES, (now - 86_400_000, self._probe_id))
+
+        try:
+            await self._on_side(write)
+        except StoreUnavailable as exc:
+            raise StoreUnavailable(f"cannot write: {exc}") from exc
+        rows = await self._fetch(sql.SELECT_PROBE, (self._probe_id,))
+        if not rows or rows[0][0] != token:
+            raise StoreUnavailable("a committed write was not there on reading back")
 
     async def healthy(self) -> bool:
         if not self._open or not self._committer.running:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,7 +22,8 @@ from rooms.chain import GENESIS
 
 from ._group import Batch, GroupCommitter
 from ._prepare import link, new_head, op_keys, prepare
-from .base import Committed, Entry, StoreUnavailable
+from .base import Committed, Entry, EntryRefused, Stored, StoreUnavailable, Tail, snapshot_row
+from .files import create_private_file, private_dir, private_file
 
 __all__ = ["SqliteStore"]
 
@@ -56,6 +59,12 @@ CREATE TABLE IF NOT EXISTS snapshots (
     seq INTEGER NOT NULL,
     data BLOB NOT NULL
 );
+-- Readiness probes (`probe`): one row per store instance, rewritten on each probe.
+CREATE TABLE IF NOT EXISTS health (
+    probe TEXT PRIMARY KEY,
+    token TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
 -- The transcript is evidence: refuse to rewrite it, whoever asks.
 CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
 BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END;
@@ -77,6 +86,19 @@ SELECT_ENTRIES = f"SELECT {COLUMNS} FROM entries WHERE room = ? AND seq > ? ORDE
 SELECT_OP = (
     f"SELECT {COLUMNS} FROM entries WHERE room = ? AND actor = ? AND op_id = ? AND op_id <> ''"
 )
+# The head and the entries after (head - count), in one statement so they agree; a head with
+# no entries left still gives one row (the LEFT JOIN's NULLs).
+SELECT_TAIL = (
+    "SELECT h.seq, h.hash, e.seq, e.at, e.actor, e.op_id, e.type, e.data, e.prev, e.hash"
+    " FROM heads AS h LEFT JOIN entries AS e ON e.room = h.room AND e.seq > h.seq - ?"
+    " WHERE h.room = ? ORDER BY e.seq"
+)
+UPSERT_PROBE = (
+    "INSERT INTO health (probe, token, at) VALUES (?, ?, ?)"
+    " ON CONFLICT (probe) DO UPDATE SET token = excluded.token, at = excluded.at"
+)
+# Rows of store instances gone for a day (restarted processes).
+PRUNE_PROBES = "DELETE FROM health WHERE at < ? AND probe <> ?"
 
 
 def _connect(path: str, writer: bool, busy_timeout_ms: int) -> sqlite3.Connection:
@@ -178,6 +200,7 @@ class SqliteStore:
         self._wconn: sqlite3.Connection | None = None
         self._rconn: sqlite3.Connection | None = None
         self._committer = GroupCommitter(self._commit, name=f"sqlite-store:{self.path}")
+        self._probe_id = secrets.token_hex(8)
 
     @property
     def transactions(self) -> int:
@@ -187,7 +210,7 @@ class SqliteStore:
     async def open(self) -> None:
         memory = self.path == MEMORY
         if not memory:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._private_files()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="townhall-store-writer")
         try:
             self._wconn = await self._on(
@@ -205,6 +228,15 @@ class SqliteStore:
             await self._release()
             raise
         self._committer.start()
+
+    def _private_files(self) -> None:
+        """The database and its -wal and -shm files are 0600 (SQLite gives the side files
+        the database's mode), in a directory created 0700."""
+        path = Path(self.path)
+        private_dir(path.parent, tighten=False)
+        create_private_file(path)
+        for side in ("-wal", "-shm"):
+            private_file(Path(self.path + side))
 
     async def close(self) -> None:
         await self._committer.stop()
@@ -272,7 +304,48 @@ class SqliteStore:
 
     async def load_snapshot(self, room: str) -> tuple[int, bytes] | None:
         rows = await self._query("SELECT seq, data FROM snapshots WHERE room = ?", (room,))
-        return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
+        return snapshot_row(room, *rows[0]) if rows else None
+
+    async def discard_snapshot(self, room: str) -> None:
+        def discard(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM snapshots WHERE room = ?", (room,))
+
+        executor, conn = self._writer, self._wconn
+        if executor is None or conn is None:
+            raise StoreUnavailable("store is not open")
+        await self._on(executor, discard, conn)
+
+    async def tail(self, room: str, count: int) -> Tail | None:
+        rows = await self._query(SELECT_TAIL, (max(0, count), room))
+        if not rows:
+            return None
+        entries = tuple(Stored(*row[2:]) for row in rows if row[2] is not None)
+        return Tail(rows[0][0], rows[0][1], entries)
+
+    async def probe(self) -> None:
+        executor, conn = self._writer, self._wconn
+        if executor is None or conn is None or not self._committer.running:
+            raise StoreUnavailable("store is not open")
+        token, now = secrets.token_hex(8), int(time.time() * 1000)
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(UPSERT_PROBE, (self._probe_id, token, now))
+                conn.execute(PRUNE_PROBES, (now - 86_400_000, self._probe_id))
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+        try:
+            await self._on(executor, write, conn)
+        except StoreUnavailable as exc:
+            raise StoreUnavailable(f"cannot write: {exc}") from exc
+        rows = await self._query("SELECT token FROM health WHERE probe = ?", (self._probe_id,))
+        if not rows or rows[0][0] != token:
+            raise StoreUnavailable("a committed write was not there on reading back")
 
     async def healthy(self) -> bool:
         executor, conn = self._writer, self._wconn
@@ -304,5 +377,7 @@ class SqliteStore:
     async def _on(executor: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
         try:
             return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
+        except sqlite3.DataError as exc:  # a value the file cannot hold (string or blob too big)
+            raise EntryRefused(f"sqlite: {exc}") from exc
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"sqlite: {exc}") from exc

@@ -15,7 +15,7 @@ def serve(host: str, port: int) -> None:
 
     from server.app import create_app
     from server.config import ConfigError, load_settings
-    from server.edge.addresses import AddressPolicy, parse_networks
+    from server.edge.addresses import AddressPolicy
     from server.edge.connection_guard import guarded_http_protocol
 
     settings = load_settings()
@@ -27,7 +27,7 @@ def serve(host: str, port: int) -> None:
         app = create_app(settings.with_(host=host, port=port))
     except ConfigError as error:
         raise SystemExit(f"townhall: {error}") from None
-    addresses = AddressPolicy.of(parse_networks(",".join(settings.trusted_proxies)))
+    addresses = AddressPolicy.trusting(settings.trusted_proxies)
     if host not in ("127.0.0.1", "::1", "localhost") and not (
         settings.public_url or settings.allowed_hosts
     ):

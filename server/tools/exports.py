@@ -26,10 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rooms import RoomState, apply, new_room
-from rooms.evaluation import evaluate, record_from_dict
-from rooms.records import Record
+from rooms import RoomState
+from rooms.evaluation import evaluate
+from rooms.poll_kinds import KINDS
 from rooms.state import Poll
+from rooms.transcript import records_of
 from server.store.base import Committed, Store
 
 __all__ = [
@@ -39,8 +40,6 @@ __all__ = [
     "poll_csv",
     "questions_csv",
     "read_entries",
-    "records_of",
-    "replay",
     "transcript_lines",
     "write_export",
 ]
@@ -81,17 +80,6 @@ async def read_entries(store: Store, room: str) -> list[Committed]:
         if not page:
             return entries
         entries.extend(page)
-
-
-def records_of(entries: Iterable[Committed | dict[str, Any]]) -> list[Record]:
-    return [record_from_dict(e.to_dict() if isinstance(e, Committed) else e) for e in entries]
-
-
-def replay(records: Iterable[Record]) -> RoomState:
-    state = new_room()
-    for record in records:
-        apply(state, record)
-    return state
 
 
 def transcript_lines(entries: Iterable[Committed]) -> Iterator[bytes]:
@@ -154,66 +142,22 @@ def _poll(state: RoomState, poll_id: int) -> Poll:
 
 
 def poll_csv(state: RoomState, poll_id: int) -> str:
-    """A poll's results as a table; its shape depends on the kind."""
+    """A poll's results as a table; its columns are its kind's (rooms.poll_kinds.KINDS)."""
     poll = _poll(state, poll_id)
-    d, t = poll.defn, poll.tally
-    voters = t.voters
-
-    def pct(n: int) -> float:
-        return round(100 * n / voters, 1) if voters else 0.0
-
-    if d.kind in ("single", "multiple"):
-        rows: list[list[object]] = [
-            [i, label, t.counts[i], pct(t.counts[i])] for i, label in enumerate(d.options)
-        ]
-        header = ["option_index", "option", "votes", "percent_of_voters"]
-    elif d.kind == "rating":
-        rows = [[v + 1, n, pct(n)] for v, n in enumerate(t.counts)]
-        header = ["value", "votes", "percent_of_voters"]
-    elif d.kind in ("ranking", "budget"):
-        rows = [[i, label, t.points[i]] for i, label in enumerate(d.options)]
-        header = ["option_index", "option", "points" if d.kind == "ranking" else "amount"]
-    elif d.kind == "wordcloud":
-        rows = [[w, n] for w, n in sorted(t.words.items(), key=lambda kv: (-kv[1], kv[0]))]
-        header = ["word", "count"]
-    else:  # open: the answers, moderated like questions, without their authors
-        rows = [
-            [a.id, iso(a.at), a.state, a.text, a.reason or ""]
-            for a in (state.answers[i] for i in poll.answer_ids)
-        ]
-        header = ["answer_id", "at", "state", "text", "reason"]
-    rows.append(["voters", voters] if d.kind == "wordcloud" else ["voters", "", voters])
-    return _csv(header, rows)
-
-
-def _readable(poll: Poll, choice: object) -> str:
-    d = poll.defn
-    options = d.options
-
-    def label(i: object) -> str:
-        return options[i] if isinstance(i, int) and 0 <= i < len(options) else str(i)
-
-    if d.kind == "single":
-        return label(choice)
-    if d.kind == "multiple" and isinstance(choice, tuple):
-        return "; ".join(label(i) for i in choice)
-    if d.kind == "ranking" and isinstance(choice, tuple):
-        return " > ".join(label(i) for i in choice)
-    if d.kind == "budget" and isinstance(choice, tuple):
-        return "; ".join(f"{label(i)}={amount}" for i, amount in enumerate(choice))
-    if d.kind == "wordcloud" and isinstance(choice, tuple):
-        return " ".join(str(w) for w in choice)
-    return str(choice)
+    kind = KINDS[poll.defn.kind]
+    return _csv(kind.columns, kind.rows(state, poll, iso))
 
 
 def ballots_csv(state: RoomState, poll_id: int) -> str:
     """One row per counted ballot, without who cast it, sorted by the choice itself.
 
-    Not for open polls: free text can name its author (the moderated answers are in the
-    results export instead). Raises KeyError for an unknown poll, ValueError for an open one.
+    Not for kinds whose ballots are free-text answers (open): a text can name its author (the
+    moderated answers are in the results export instead). Raises KeyError for an unknown
+    poll, ValueError for such a kind.
     """
     poll = _poll(state, poll_id)
-    if poll.defn.kind == "open":
+    kind = KINDS[poll.defn.kind]
+    if kind.answers:
         raise ValueError("open-text answers are exported with the results, not as ballots")
     canonical = sorted(
         json.dumps(list(c) if isinstance(c, tuple) else c, ensure_ascii=False)
@@ -222,7 +166,8 @@ def ballots_csv(state: RoomState, poll_id: int) -> str:
     rows = []
     for raw in canonical:
         value = json.loads(raw)
-        rows.append([_readable(poll, tuple(value) if isinstance(value, list) else value), raw])
+        choice = tuple(value) if isinstance(value, list) else value
+        rows.append([kind.label(poll.defn, choice), raw])
     return _csv(["ballot", "choice"], rows)
 
 
@@ -244,7 +189,7 @@ def write_export(state: RoomState, entries: Sequence[Committed], out: Path) -> l
         if poll.deleted:
             continue
         put(f"{code}-poll-{poll.id}.csv", poll_csv(state, poll.id).encode("utf-8"))
-        if poll.defn.kind != "open":
+        if not KINDS[poll.defn.kind].answers:
             put(f"{code}-poll-{poll.id}-ballots.csv", ballots_csv(state, poll.id).encode("utf-8"))
     report = evaluate(records_of(entries))
     put(f"{code}-report.json", json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8"))

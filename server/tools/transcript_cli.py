@@ -21,11 +21,13 @@ from typing import Any
 
 from moderation.roles import Role
 from rooms import snapshot_view
-from rooms.evaluation import evaluate, record_from_dict
+from rooms.evaluation import evaluate
 from rooms.records import Record
+from rooms.transcript import BadLine, records_from_lines, records_of, replay
+from server.edge.i18n import cli_gettext as _
 from server.store import open_store, sqlite_path
 from server.store.base import Committed
-from server.tools.exports import read_entries, records_of, replay, write_export
+from server.tools.exports import read_entries, write_export
 from server.tools.verify import parse_receipt, render_text, verify_lines
 
 __all__ = ["add_commands", "run"]
@@ -36,33 +38,37 @@ class Refused(Exception):
 
 
 def add_commands(commands: Any) -> None:
-    store_help = "store URL (default: $TOWNHALL_STORE_URL or the serve default)"
-    export = commands.add_parser("export", help="write a room's log, CSVs and report to a folder")
+    store_help = _("store URL (default: $TOWNHALL_STORE_URL or the serve default)")
+    export = commands.add_parser(
+        "export", help=_("write a room's log, CSVs and report to a folder")
+    )
     export.add_argument("room")
     export.add_argument("--store", help=store_help)
-    export.add_argument("--out", default=".", help="folder to write into (default: here)")
+    export.add_argument("--out", default=".", help=_("folder to write into (default: here)"))
 
-    verify = commands.add_parser("verify", help="check a transcript's hash chain and recount it")
-    verify.add_argument("file", help="a transcript (JSON Lines), '-' for stdin")
+    verify = commands.add_parser(
+        "verify", help=_("check a transcript's hash chain and recount it")
+    )
+    verify.add_argument("file", help=_("a transcript (JSON Lines), '-' for stdin"))
     verify.add_argument(
         "--receipt",
         action="append",
         default=[],
         metavar="SEQ:HASH",
-        help="a vote's receipt to look for (repeatable)",
+        help=_("a vote's receipt to look for (repeatable)"),
     )
-    verify.add_argument("--json", action="store_true", help="print the result as JSON")
+    verify.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
-    report = commands.add_parser("report", help="the evaluation report of a room")
-    report.add_argument("room", help="a room code, or a transcript file (.jsonl)")
+    report = commands.add_parser("report", help=_("the evaluation report of a room"))
+    report.add_argument("room", help=_("a room code, or a transcript file (.jsonl)"))
     report.add_argument("--store", help=store_help)
     report.add_argument("--format", choices=("json", "html"), default="json")
-    report.add_argument("--lang", default="en")
-    report.add_argument("--out", help="file to write (default: stdout)")
+    report.add_argument("--lang", default="en", help=_("language of the HTML report"))
+    report.add_argument("--out", help=_("file to write (default: stdout)"))
 
-    replay_ = commands.add_parser("replay", help="rebuild a room from its log and print it")
-    replay_.add_argument("file", help="a transcript (JSON Lines), '-' for stdin")
-    replay_.add_argument("--seq", type=int, help="stop after this seq")
+    replay_ = commands.add_parser("replay", help=_("rebuild a room from its log and print it"))
+    replay_.add_argument("file", help=_("a transcript (JSON Lines), '-' for stdin"))
+    replay_.add_argument("--seq", type=int, help=_("stop after this seq"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,7 +94,9 @@ def _store_url(given: str | None) -> str:
     if url.split(":", 1)[0].lower() == "sqlite":
         path = sqlite_path(url)
         if path != ":memory:" and not Path(path).exists():
-            raise Refused(f"no store at {path} (set --store or TOWNHALL_STORE_URL)")
+            raise Refused(
+                _("no store at %(path)s (set --store or TOWNHALL_STORE_URL)", path=path)
+            )
     return url
 
 
@@ -99,8 +107,9 @@ async def _read_room(url: str, room: str) -> list[Committed]:
         entries = await read_entries(store, room)
         if not entries:
             known = await store.rooms()
-            hint = f"; rooms: {', '.join(sorted(known)[:20])}" if known else ""
-            raise Refused(f"no room {room!r} in the store{hint}")
+            rooms = ", ".join(sorted(known)[:20])
+            hint = _("; rooms: %(rooms)s", rooms=rooms) if known else ""
+            raise Refused(_("no room %(room)r in the store", room=room) + hint)
         return entries
     finally:
         await store.close()
@@ -112,20 +121,18 @@ def _lines(path: str) -> list[str]:
     try:
         return Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise Refused(f"cannot read {path}: {exc}") from None
+        raise Refused(_("cannot read %(path)s: %(error)s", path=path, error=exc)) from None
 
 
 def _records_from_file(path: str) -> list[Record]:
-    records = []
-    for number, line in enumerate(_lines(path), 1):
-        if not line.strip():
-            continue
-        try:
-            records.append(record_from_dict(json.loads(line)))
-        except ValueError as exc:
-            raise Refused(f"{path} line {number}: {exc}") from None
+    try:
+        records = records_from_lines(_lines(path))
+    except BadLine as exc:
+        raise Refused(
+            _("%(path)s line %(line)s: %(error)s", path=path, line=exc.line, error=exc.error)
+        ) from None
     if not records:
-        raise Refused(f"{path} holds no entries")
+        raise Refused(_("%(path)s holds no entries", path=path))
     return records
 
 
@@ -158,7 +165,7 @@ def _report(args: argparse.Namespace) -> int:
     try:
         report = evaluate(records)
     except ValueError as exc:
-        raise Refused(f"cannot evaluate this log: {exc}") from None
+        raise Refused(_("cannot evaluate this log: %(error)s", error=exc)) from None
     if args.format == "html":
         from server.edge.report_page import render_report_html
 
@@ -179,7 +186,7 @@ def _replay(args: argparse.Namespace) -> int:
     try:
         state = replay(records)
     except ValueError as exc:
-        raise Refused(f"cannot replay this log: {exc}") from None
+        raise Refused(_("cannot replay this log: %(error)s", error=exc)) from None
     view = snapshot_view(state, Role.ORGANISER, state.organiser)
     print(json.dumps({"seq": state.seq, **view}, ensure_ascii=False, indent=2))
     return 0

@@ -22,8 +22,8 @@ from typing import Any
 
 from rooms import RoomState, apply, new_room
 from rooms.chain import GENESIS, entry_hash
-from rooms.evaluation import record_from_dict
 from rooms.render import poll_results
+from rooms.transcript import record_from_dict
 
 __all__ = ["Verification", "parse_receipt", "render_text", "verify_lines"]
 

@@ -1,9 +1,9 @@
 // The attendee page: forms go over the socket (or wait offline), the room re-renders from frames.
 import { LiveRoom, pageConfig } from "./live.js";
-import { h, keyed, results, translator } from "./dom.js";
+import { h, keyed, results, staffBadge, translator } from "./dom.js";
 
 const cfg = pageConfig();
-const t = translator(cfg.strings);
+const t = translator(cfg.strings, cfg.i18n);
 const $ = (id) => document.getElementById(id);
 let lastAnnounce = 0;
 
@@ -28,7 +28,7 @@ function voteFields(poll, mine) {
     case "rating":
       return h("fieldset", { class: "rating" }, h("legend", { class: "sr-only", text: poll.question }),
         Array.from({ length: poll.scale }, (_, i) => h("label", { class: "choice" },
-          h("input", { type: "radio", name: "choice", value: String(i + 1), required: true, checked: picked(i + 1) }), " ", String(i + 1))));
+          h("input", { type: "radio", name: "choice", value: String(i + 1), required: true, checked: picked(i + 1) }), " ", t.num(i + 1))));
     case "wordcloud":
       return [h("label", { for: `${p}-text`, text: t("Your words") }),
         h("input", { id: `${p}-text`, name: "choice", required: true, maxlength: "200" })];
@@ -36,12 +36,12 @@ function voteFields(poll, mine) {
       return [h("label", { for: `${p}-text`, text: t("Your answer") }),
         h("textarea", { id: `${p}-text`, name: "choice", required: true, rows: "3" })];
     case "ranking":
-      return h("fieldset", {}, h("legend", { text: t("Rank") }),
+      return h("fieldset", {}, h("legend", { text: t("Rank (1 = best)") }),
         poll.options.map((option, i) => h("label", { class: "rank" },
           h("select", { name: `rank_${i}` }, Array.from({ length: n }, (_, r) =>
-            h("option", { selected: r === i, text: String(r + 1) }))), " ", option)));
+            h("option", { value: String(r + 1), selected: r === i, text: t.num(r + 1) }))), " ", option)));
     case "budget":
-      return h("fieldset", {}, h("legend", { text: `${t("Amount")} (${poll.total})` }),
+      return h("fieldset", {}, h("legend", { text: t.n("share", poll.total) }),
         poll.options.map((option, i) => h("label", { class: "amount" },
           h("input", { type: "number", name: `amount_${i}`, min: "0", value: "0", inputmode: "numeric",
             max: String(poll.caps ? poll.caps[i] : poll.total) }), " ", option)));
@@ -79,7 +79,7 @@ function pollCard(poll, you) {
   const voted = mine !== undefined && mine !== null;
   const card = h("article", { class: "card poll", id: `poll-${poll.poll_id}`, "aria-labelledby": `poll-${poll.poll_id}-q` },
     h("h3", { id: `poll-${poll.poll_id}-q`, text: poll.question }),
-    h("p", { class: "poll-state" }, t(poll.state[0].toUpperCase() + poll.state.slice(1)),
+    h("p", { class: "poll-state" }, t.word("poll_states", poll.state),
       voted ? [" · ", h("strong", { text: t("Your vote") }), " ✓"] : []));
   if (poll.state === "open" && (!voted || poll.allow_changes)) {
     const form = opForm("vote", "vote", hidden("poll_id", poll.poll_id), voteFields(poll, mine),
@@ -99,7 +99,7 @@ function renderPolls(room, you) {
     build: (p) => pollCard(p, you),
     update: (el, p) => { el.querySelector(".results").replaceWith(results(p, t)); },
   });
-  if (!polls.length) $("poll-list").append(h("p", { class: "muted", "data-key": "none", text: t("Nothing here yet.") }));
+  if (!polls.length) $("poll-list").append(h("p", { class: "muted", "data-key": "none", text: t("No polls yet.") }));
 }
 
 function renderQuestions(room, you) {
@@ -107,27 +107,27 @@ function renderQuestions(room, you) {
   const list = (room.questions || []).slice().sort((a, b) => b.upvotes - a.upvotes || a.question_id - b.question_id);
   keyed($("question-list"), list, {
     key: (q) => `q-${q.question_id}`,
-    sig: (q) => JSON.stringify([q.text, q.upvotes, q.pinned, q.state, q.answer, upvoted.has(q.question_id)]),
+    sig: (q) => JSON.stringify([q.text, q.author, q.upvotes, q.pinned, q.state, q.answer, q.answered_by, upvoted.has(q.question_id)]),
     build: (q) => {
       const voted = upvoted.has(q.question_id);
       const op = voted ? "question.unvote" : "question.upvote";
       return h("li", { class: `card question${q.pinned ? " pinned" : ""}`, id: `q-${q.question_id}` },
         q.pinned ? h("strong", { class: "badge", text: t("Pinned") }) : null,
         h("p", { class: "q-text", text: q.text }),
-        h("p", { class: "q-meta", text: (q.author || "—") + (q.state === "answered" ? ` · ${t("Answered")}` : "") }),
-        q.answer ? h("p", { class: "q-answer", text: `${t("Reply")}: ${q.answer}` }) : null,
+        h("p", { class: "q-meta", text: (q.author || t("Anonymous")) + (q.state === "answered" ? ` · ${t.word("question_states", "answered")}` : "") }),
+        q.answer ? h("p", { class: "q-answer" }, `${t("Reply")} `, staffBadge(q.answered_by), `: ${q.answer}`) : null,
         opForm(op, "inline", hidden("question_id", q.question_id),
           h("button", { type: "submit", class: "upvote", "aria-pressed": voted ? "true" : "false" },
-            `▲ ${q.upvotes} `, h("span", { class: "sr-only", text: t("upvotes") }))));
+            `▲ ${t.num(q.upvotes)} `, h("span", { class: "sr-only", text: t.n("upvotes", q.upvotes) }))));
     },
   });
   const own = (you.questions || []).filter((q) => q.state === "pending" || q.state === "rejected");
   const box = $("my-questions");
   box.replaceChildren();
   if (own.length) {
-    box.append(h("h3", { text: t("Pending review") }), h("ul", { class: "mine" }, own.map((q) =>
+    box.append(h("h3", { text: t("Your questions") }), h("ul", { class: "mine" }, own.map((q) =>
       h("li", { class: `q-${q.state}` }, h("span", { text: q.text }), " ",
-        h("em", { text: q.state === "pending" ? t("Pending review") : `${t("Rejected")}${q.reason ? ": " + t(q.reason) : ""}` }),
+        h("em", { text: t.word("question_states", q.state) + (q.reason ? `: ${t.word("reasons", q.reason)}` : "") }),
         q.state === "pending" ? opForm("question.withdraw", "inline", hidden("question_id", q.question_id),
           h("button", { type: "submit", text: t("Withdraw") })) : null))));
   }
@@ -141,15 +141,15 @@ function renderSpeaker(room, you) {
   if (body.dataset.sig === sig) return;
   body.dataset.sig = sig;
   const parts = [
-    h("p", {}, sp.current ? [`${t("On the floor")}: `, h("strong", { text: sp.current.name || "—" }), sp.current.topic ? ` — ${sp.current.topic}` : ""] : t("Nobody has the floor.")),
-    h("p", { text: `${sp.length} ${t("people waiting")}` }),
+    h("p", {}, sp.current ? [`${t("On the floor")}: `, h("strong", { text: sp.current.name || t("Anonymous") }), sp.current.topic ? ` — ${sp.current.topic}` : ""] : t("Nobody has the floor.")),
+    h("p", { text: t.n("waiting", sp.length) }),
   ];
   if (me.speaking) parts.push(h("p", { class: "flash done", text: t("You have the floor") }));
   else if (me.position) {
-    parts.push(h("p", {}, h("strong", { text: `${t("Your place in the queue")}: ${me.position}` })),
+    parts.push(h("p", {}, h("strong", { text: `${t("Your place in the queue")}: ${t.num(me.position)}` })),
       opForm("speaker.withdraw", "", h("button", { type: "submit", text: t("Withdraw") })));
   } else {
-    parts.push(opForm("speaker.request", "stack", h("label", { for: "topic", text: t("Request to speak") }),
+    parts.push(opForm("speaker.request", "stack", h("label", { for: "topic", text: t("Topic") }),
       h("input", { id: "topic", name: "topic", maxlength: "200" }),
       h("button", { type: "submit", text: t("Request to speak") })));
   }
@@ -159,7 +159,7 @@ function renderSpeaker(room, you) {
 function renderReactions(room) {
   const counts = (room.reactions && room.reactions.counts) || {};
   for (const el of document.querySelectorAll(".reactions .count")) {
-    el.textContent = String(counts[el.dataset.emoji] || 0);
+    el.textContent = t.num(counts[el.dataset.emoji] || 0);
   }
 }
 
@@ -171,7 +171,7 @@ function announce(room, frames) {
   lastAnnounce = now;
   const id = tally[tally.length - 1].poll_id ?? tally[tally.length - 1].poll?.poll_id;
   const poll = (room.polls || []).find((p) => p.poll_id === id);
-  if (poll && poll.results) $("announce").textContent = `${poll.question}: ${poll.results.voters} ${t("voters")}`;
+  if (poll && poll.results) $("announce").textContent = `${poll.question}: ${t.n("voters", poll.results.voters)}`;
 }
 
 function render(model, frames) {
@@ -181,7 +181,7 @@ function render(model, frames) {
   renderSpeaker(room, you);
   renderReactions(room);
   announce(room, frames);
-  if (you.banned) status(t("Error"), true);
+  if (you.banned) status(t.error("auth.banned"), true);
 }
 
 function status(text, alert) {
@@ -199,8 +199,13 @@ const live = new LiveRoom({
     status(s === "online" ? t("Connected") : s === "offline" ? t("Offline: your actions will be sent when you reconnect.") : t("Reconnecting…"), s === "offline");
   },
   onAnswer: (frame) => {
-    if (frame.type === "error") status(`${t("Error")}: ${frame.message || frame.code}`, true);
+    if (frame.type === "error") status(`${t("Error")}: ${t.error(frame.code, frame.message)}`, true);
     else if (frame.op_id) status(t("Sent."));
+  },
+  onPending: (count) => {
+    // The words are the template's (#pending); this only shows or hides them.
+    document.body.dataset.pending = String(count);
+    $("pending").hidden = count === 0;
   },
 });
 

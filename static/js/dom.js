@@ -46,8 +46,6 @@ export function keyed(container, items, { key, sig, build, update }) {
   for (const el of existing.values()) el.remove();
 }
 
-function pct(v, total) { return total ? Math.round((100 * v) / total) : 0; }
-
 // The same markup as server/templates/results.html.
 export function results(poll, t) {
   const r = poll.results;
@@ -68,26 +66,57 @@ export function results(poll, t) {
     box.append(h("ul", { class: "bars" }, labels.map((label, i) => {
       const v = values[i] || 0;
       return h("li", {},
-        h("span", { class: "bar-label", text: label }),
+        h("span", { class: "bar-label", text: kind === "rating" ? t.num(Number(label)) : label }),
         h("progress", { max: String(share ? total : top), value: String(v), "aria-hidden": "true" }),
-        h("span", { class: "bar-value", text: share ? `${v} · ${pct(v, total)}%` : String(v) }));
+        h("span", { class: "bar-value", text: share ? `${t.num(v)} · ${t.pct(v / total)}` : t.num(v) }));
     })));
     if (kind === "rating" && r.average !== null && r.average !== undefined) {
-      box.append(h("p", { class: "avg", text: `${t("Average")}: ${r.average}` }));
+      box.append(h("p", { class: "avg", text: `${t("Average")}: ${t.num(r.average)}` }));
     }
   } else if (kind === "wordcloud") {
     const words = Object.entries(r.words || {});
     const top = Math.max(1, ...words.map(([, n]) => n));
     box.append(h("ul", { class: "cloud" }, words.map(([word, n]) =>
       h("li", { class: `w${Math.round((4 * n) / top) + 1}` }, word, " ",
-        h("span", { class: "sr-only", text: `(${n})` })))));
+        h("span", { class: "sr-only", text: `(${t.num(n)})` })))));
   } else {
     box.append(h("ul", { class: "answers" }, (r.answers || []).map((a) => h("li", { text: a.text }))));
   }
-  box.append(h("p", { class: "voters", text: `${r.voters} ${t("voters")}` }));
+  box.append(h("p", { class: "voters", text: t.n("voters", r.voters) }));
   return box;
 }
 
-export function translator(strings) {
-  return (s) => (strings && strings[s]) || s;
+function fill(text, values) {
+  return values ? text.replace(/%\((\w+)\)s/g, (m, k) => (k in values ? String(values[k]) : m)) : text;
+}
+
+// `t("Vote")`, and from the server's table (server/edge/i18n.py js_table): `t.n(key, count)`
+// plural forms by the browser's CLDR plural category, `t.word(group, code)` words for the
+// engine's codes, `t.error(code, message)`, numbers and percentages as the server formats them.
+export function translator(strings, table) {
+  const tb = table || {};
+  const lang = tb.lang || document.documentElement.lang || "en";
+  const rules = new Intl.PluralRules(lang);
+  const num = new Intl.NumberFormat(lang, { numberingSystem: "latn" });
+  const pct = new Intl.NumberFormat(lang, { style: "percent", numberingSystem: "latn" });
+  const t = (s, values) => fill((strings && strings[s]) || s, values);
+  t.n = (key, count) => {
+    const forms = (tb.plurals || {})[key] || {};
+    return fill(forms[rules.select(count)] ?? forms.other ?? String(count), { num: num.format(count) });
+  };
+  t.num = (x) => num.format(x);
+  t.pct = (x) => pct.format(x);
+  t.word = (group, code) => ((tb[group] || {})[code]) || code;
+  t.error = (code, message) => ((tb.errors || {})[code]) || message || code;
+  return t;
+}
+
+// A staff badge for `by` ({role, name} from the server's view, i.e. role data), cloned from
+// the page's <template id="staff-badges">: the markup is the template's, never built from text.
+export function staffBadge(by) {
+  const box = document.getElementById("staff-badges");
+  if (!by || !box) return null;
+  const badge = Array.from(box.content.children).find((el) => el.dataset.role === by.role);
+  if (!badge) return null;
+  return h("span", { class: "by" }, badge.cloneNode(true), by.name ? ` ${by.name}` : null);
 }

@@ -1,14 +1,25 @@
 // One room over one WebSocket: the snapshot, frames folded into a local copy, resume with
 // ?since=<seq>, reconnect with backoff, and an offline queue of operations in localStorage.
 // Rendering is the page's job: `onChange` is called at most once per animation frame.
+//
+// An op leaves the queue only with its answer. An answer that says "not now" (the room is
+// busy, the store is unavailable, too many frames) is not an answer: the op stays queued
+// and is sent again, the same op_id so it can never count twice, after a growing delay;
+// `onPending` tells the page how many ops are waiting like that.
 
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
+const NOT_NOW = new Set(["server.busy", "server.unavailable", "rate.limited"]);
+
+function jittered(attempt) {
+  const base = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)];
+  return base / 2 + Math.random() * base / 2;
+}
 
 export function pageConfig() {
   const data = document.body.dataset;
-  let strings = {};
-  try { strings = JSON.parse(data.strings || "{}"); } catch { strings = {}; }
-  return { code: data.code, role: data.role, token: data.token || "", strings };
+  const parse = (text) => { try { return JSON.parse(text || "{}"); } catch { return {}; } };
+  // strings: plain translations; i18n: plural forms, words for codes, the page's language.
+  return { code: data.code, role: data.role, token: data.token || "", strings: parse(data.strings), i18n: parse(data.i18n) };
 }
 
 export function newOpId() {
@@ -107,12 +118,14 @@ function applyAck(model, sent, ack) {
 }
 
 export class LiveRoom {
-  constructor({ code, token, onChange, onStatus, onAnswer }) {
+  constructor({ code, token, onChange, onStatus, onAnswer, onPending }) {
     this.code = code;
     this.token = token;
     this.onChange = onChange || (() => {});
     this.onStatus = onStatus || (() => {});
     this.onAnswer = onAnswer || (() => {});
+    this.onPending = onPending || (() => {});
+    this.retries = new Map();  // op_id -> {attempt, timer} for ops told "not now"
     this.model = { room: null, you: null, seq: 0 };
     this.ws = null;
     this.attempt = 0;
@@ -159,9 +172,8 @@ export class LiveRoom {
       this.ws = null;
       this.onStatus(navigator.onLine ? "connecting" : "offline");
       if (!navigator.onLine) return;  // the "online" event reconnects
-      const base = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
+      this.timer = setTimeout(() => this.connect(), jittered(this.attempt));
       this.attempt += 1;
-      this.timer = setTimeout(() => this.connect(), base / 2 + Math.random() * base / 2);
     };
   }
 
@@ -189,9 +201,37 @@ export class LiveRoom {
   answered(frame) {
     const items = this.queue;
     const sent = items.find((item) => item.op_id === frame.op_id);
-    if (frame.op_id !== undefined) this.queue = items.filter((item) => item.op_id !== frame.op_id);
+    if (sent && frame.type === "error" && NOT_NOW.has(frame.code)) {
+      this.retryLater(sent);  // still queued: the same op_id again, later
+      return;
+    }
+    if (frame.op_id !== undefined) {
+      this.queue = items.filter((item) => item.op_id !== frame.op_id);
+      this.settled(frame.op_id);
+    }
     if (frame.type === "ack") applyAck(this.model, sent, frame);
     this.onAnswer(frame, sent);
+  }
+
+  retryLater(item) {
+    const retry = this.retries.get(item.op_id) || { attempt: 0, timer: null };
+    clearTimeout(retry.timer);
+    retry.timer = setTimeout(() => {
+      retry.timer = null;
+      const still = this.queue.find((queued) => queued.op_id === item.op_id);
+      if (still) this.transmit(still);  // if the socket is down meanwhile, onopen sends it
+    }, jittered(retry.attempt));
+    retry.attempt += 1;
+    this.retries.set(item.op_id, retry);
+    this.onPending(this.retries.size);
+  }
+
+  settled(opId) {
+    const retry = this.retries.get(opId);
+    if (!retry) return;
+    clearTimeout(retry.timer);
+    this.retries.delete(opId);
+    this.onPending(this.retries.size);
   }
 
   schedule(frame) {

@@ -1,9 +1,10 @@
 // The control panel: the panel is server-rendered (moderators are few, and the controls are
 // many), so on each change it is fetched again through htmx, never while someone is typing in it.
 import { LiveRoom, pageConfig } from "./live.js";
+import { translator } from "./dom.js";
 
 const cfg = pageConfig();
-const t = (s) => cfg.strings[s] || s;
+const t = translator(cfg.strings, cfg.i18n);
 const panel = document.getElementById("panel");
 let stale = false;
 let timer = null;
@@ -17,7 +18,8 @@ function refresh() {
   if (typing()) { stale = true; return; }
   stale = false;
   if (window.htmx) {
-    window.htmx.ajax("GET", `/r/${cfg.code}/moderate/panel`, { target: "#panel", swap: "innerHTML" });
+    // The query keeps the queue's language filter (?qlang=) across live refreshes.
+    window.htmx.ajax("GET", `/r/${cfg.code}/moderate/panel${window.location.search}`, { target: "#panel", swap: "innerHTML" });
   }
 }
 

@@ -1,10 +1,10 @@
 // Big screen and overlay: read-only; show the current poll's results, the pinned question
 // and who has the floor, re-rendered from the live room.
 import { LiveRoom, pageConfig } from "./live.js";
-import { h, results, translator } from "./dom.js";
+import { h, results, staffBadge, translator } from "./dom.js";
 
 const cfg = pageConfig();
-const t = translator(cfg.strings);
+const t = translator(cfg.strings, cfg.i18n);
 const onlyPoll = Number(document.body.dataset.poll || 0);
 const $ = (id) => document.getElementById(id);
 
@@ -28,13 +28,16 @@ function render({ room }) {
   if (pinnedBox) {
     const q = (room.questions || []).find((x) => x.pinned);
     pinnedBox.replaceChildren(...(q ? [h("h2", { text: t("Pinned") }), h("p", { class: "q-text", text: q.text }),
-      h("p", { class: "q-meta", text: q.author || "—" })] : []));
+      h("p", { class: "q-meta", text: q.author || t("Anonymous") })] : []));
+    if (q && q.answer) {
+      pinnedBox.append(h("p", { class: "q-answer" }, `${t("Reply")} `, staffBadge(q.answered_by), `: ${q.answer}`));
+    }
   }
   const floor = $("floor");
   if (floor) {
     const cur = room.speaker && room.speaker.current;
     floor.replaceChildren(...(cur ? [h("h2", { text: t("On the floor") }),
-      h("p", { class: "q-text", text: (cur.name || "—") + (cur.topic ? ` — ${cur.topic}` : "") })] : []));
+      h("p", { class: "q-text", text: (cur.name || t("Anonymous")) + (cur.topic ? ` — ${cur.topic}` : "") })] : []));
   }
 }
 

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from moderation.filters import DEFAULT_FILTERS, TextFilters, normalise, words
+from moderation.filters import (
+    DEFAULT_FILTERS,
+    NO_LISTS,
+    TextFilters,
+    Verdict,
+    holds,
+    normalise,
+    room_lists,
+    words,
+)
 
 
 def test_normalise() -> None:
@@ -38,3 +47,32 @@ def test_profanity_per_language_and_phrases() -> None:
 
 def test_default_has_no_words() -> None:
     assert DEFAULT_FILTERS.flags("darn") == ()
+
+
+FILTERS = TextFilters(
+    profanity={"en": frozenset({"shit"}), "es": frozenset({"mierda"})},
+    mild={"en": frozenset({"crap"})},
+    ordinary={"es": frozenset({"con"})},
+)
+
+
+def test_severity_decides_what_holds() -> None:
+    severe = FILTERS.check("What a shit plan")
+    mild = FILTERS.check("What a crap plan")
+    assert (severe.flags, severe.terms, severe.holds) == (("profanity",), ("shit",), True)
+    assert (mild.flags, mild.terms, mild.holds) == (("profanity.mild",), ("crap",), False)
+    assert holds(("link",)) and holds(("deny",)) and not holds(("profanity.mild",))
+
+
+def test_language_picks_the_lists() -> None:
+    assert FILTERS.flags("mierda", "en") == ()  # declared English, and nothing says otherwise
+    assert FILTERS.flags("Es una mierda", "en") == ("profanity",)  # detected Spanish applies too
+    assert FILTERS.flags("mierda") == ("profanity",)  # unknown: every list
+    assert FILTERS.flags("shit", "es") == ("profanity",)  # English always applies
+
+
+def test_room_lists_override_the_shipped_ones() -> None:
+    lists = room_lists(("Shit",), ("Potato   head", "baked beans"))
+    assert FILTERS.check("shit happens", lists=lists).flags == ()
+    assert FILTERS.check("You POTATO-HEAD", lists=lists) == Verdict(("deny",), ("potato head",))
+    assert room_lists((), ()) is NO_LISTS

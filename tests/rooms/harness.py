@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from moderation.filters import DEFAULT_FILTERS, TextFilters
-from moderation.roles import Role
+from moderation.roles import OPS, Role
 from rooms import (
     Applied,
     CommandError,
@@ -18,6 +18,7 @@ from rooms import (
     new_room,
     to_snapshot,
 )
+from rooms.poll_kinds import KINDS
 
 ORG = "org"
 T0 = 1_700_000_000_000
@@ -57,7 +58,9 @@ class Room:
         return Context(actor, role or role_of(actor), self.now, op_id or f"op{self._ops}")
 
     def decide(self, actor: str, op: str, role: Role | None = None, **fields: Any) -> Event:
-        return decide(self.state, op, fields, self.ctx(actor, role=role), self.filters)
+        event = decide(self.state, op, fields, self.ctx(actor, role=role), self.filters)
+        assert OPS[op].event == event.TYPE
+        return event
 
     def commit(self, actor: str, event: Event, op_id: str | None = None) -> Applied:
         """Append `event` as the store would (next seq) and apply it."""
@@ -78,6 +81,7 @@ class Room:
         """decide + commit; the ack result. Raises CommandError on refusal or a lost race."""
         ctx = self.ctx(actor, op_id, role)
         event = decide(self.state, op, fields, ctx, self.filters)
+        assert OPS[op].event == event.TYPE  # the op table names the event each op produces
         record = Record(self.state.seq + 1, ctx.at, actor, ctx.op_id, event)
         self.records.append(record)
         applied = apply(self.state, record)
@@ -100,7 +104,7 @@ class Room:
             self.do(who, "participant.join", name=who.title(), **fields)
 
     def poll(self, kind: str = "single", *, open_: bool = True, **fields: Any) -> int:
-        if kind in ("single", "multiple", "ranking", "budget"):
+        if kind in KINDS and KINDS[kind].options:
             fields.setdefault("options", ["Red", "Green", "Blue"])
         poll_id = int(
             self.do(ORG, "poll.create", kind=kind, question=f"A {kind}?", **fields)["poll_id"]

@@ -195,7 +195,7 @@ def test_choice_refusals(kind: str, extra: dict[str, Any], choice: Any, code: st
     assert room.refuse("alice", "vote", poll_id=poll_id, choice=choice) == code
 
 
-def test_wordcloud_drops_profanity_and_flags_it() -> None:
+def test_wordcloud_holds_profanity_for_review_and_flags_it() -> None:
     room = Room(filters=TextFilters(profanity={"en": frozenset({"darn"})}))
     room.join("alice", "bob")
     poll_id = room.poll("wordcloud")
@@ -203,6 +203,8 @@ def test_wordcloud_drops_profanity_and_flags_it() -> None:
     room.do("bob", "vote", poll_id=poll_id, choice="DARN")
     assert results(room, poll_id) == {"voters": 2, "words": {"sun": 1}}
     assert room.records[-1].event.flags == ("profanity",)  # type: ignore[attr-defined]
+    assert room.records[-1].event.held == ("darn",)  # type: ignore[attr-defined]
+    assert [a.text for a in room.state.answers.values()] == ["darn", "darn"]  # for review
 
 
 @pytest.mark.parametrize(

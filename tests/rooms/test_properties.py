@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from moderation.audit import REJECT_REASONS
 from moderation.filters import TextFilters
-from moderation.roles import Role
+from moderation.roles import OPS, Role
 from rooms import (
     Change,
     CommandError,
@@ -23,14 +23,15 @@ from rooms import (
     apply,
     decide,
     from_snapshot,
-    new_room,
     personal_frames,
     snapshot_view,
     to_snapshot,
     view_frames,
 )
 from rooms.floor_ops import REACTIONS
-from rooms.polls import KINDS, recount
+from rooms.poll_kinds import KINDS
+from rooms.polls import recount
+from rooms.transcript import replay
 from tests.rooms.harness import ORG, T0, Room, role_of
 
 PEOPLE = ["a1", "a2", "a3", "a4", "a5", "a6"]
@@ -215,13 +216,6 @@ def check_invariants(state: RoomState) -> None:
         assert not state.participants[who].banned
 
 
-def replay(records: list[Record], start: RoomState | None = None) -> RoomState:
-    state = start or new_room()
-    for r in records:
-        apply(state, r)
-    return state
-
-
 @settings(
     max_examples=40,
     deadline=None,
@@ -261,6 +255,7 @@ def test_random_streams_keep_invariants(data: st.DataObject) -> None:
             except CommandError:
                 assert to_snapshot(state) == before  # refused: nothing changed
                 continue
+            assert OPS[op].event == event.TYPE  # the op table names the event it produces
             batch.append(Record(0, ctx.at, actor, ctx.op_id, event))
         if batch and data.draw(st.booleans()):
             old = data.draw(st.sampled_from(room.records))

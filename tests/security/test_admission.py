@@ -62,7 +62,11 @@ def test_a_chamber_of_300_on_one_address_gets_in_and_a_script_is_slowed_and_flag
 
 
 def test_the_join_form_has_the_same_budget(tmp_path: Path) -> None:
-    env = {**PRODUCTION_LIMITS, "TOWNHALL_LIMIT_JOINS_BURST_PER_ROOM_IP": "3"}
+    env = {
+        **PRODUCTION_LIMITS,
+        "TOWNHALL_LIMIT_JOINS_BURST_PER_ROOM_IP": "3",
+        "TOWNHALL_LIMIT_JOINS_PER_MINUTE_PER_ROOM_IP": "1",  # no refill while the test runs
+    }
     strict = LiveServer(tmp_path, env=env).start()
     try:
         _form_join_after_the_api_spent_the_budget(strict)
@@ -110,7 +114,11 @@ def test_wrong_access_codes_back_off_per_address_and_are_recorded(strict: LiveSe
 
 
 def test_forwarded_addresses_count_only_behind_a_trusted_proxy(tmp_path: Path) -> None:
-    strict = {**PRODUCTION_LIMITS, "TOWNHALL_LIMIT_JOINS_BURST_PER_ROOM_IP": "3"}
+    strict = {
+        **PRODUCTION_LIMITS,
+        "TOWNHALL_LIMIT_JOINS_BURST_PER_ROOM_IP": "3",
+        "TOWNHALL_LIMIT_JOINS_PER_MINUTE_PER_ROOM_IP": "1",
+    }
     for trusted, expect_separate in (("", False), ("127.0.0.1", True)):
         server = LiveServer(
             tmp_path / (trusted or "none"), env={**strict, "TOWNHALL_TRUSTED_PROXIES": trusted}

@@ -97,7 +97,7 @@ def _decode(text: str | None, data: bytes | None, encoding: Encoding) -> None:
     try:
         frame = decode_frame(text, data, encoding)
     except FrameError as error:
-        assert error.code in ("frame.invalid", "field.missing", "field.invalid")
+        assert error.code in ("frame.invalid", "field.missing", "field.invalid", "text.invalid")
         assert error.close_code in (None, 1003)
         return
     assert isinstance(frame, dict) and isinstance(frame["op"], str)

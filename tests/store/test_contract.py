@@ -8,7 +8,7 @@ import math
 import pytest
 
 from rooms.chain import GENESIS
-from server.store import Entry, StoreUnavailable
+from server.store import Entry, EntryRefused, StoreUnavailable
 
 from .conftest import StoreFactory
 from .helpers import entry, opened, verify_chain
@@ -200,7 +200,8 @@ def test_a_bad_entry_fails_only_its_own_caller(make_store: StoreFactory) -> None
                 *(store.append("ROOM", [entry(n)]) for n in range(5)),
                 return_exceptions=True,
             )
-            assert all(isinstance(o, TypeError | ValueError) for o in outcomes[: len(bad)])
+            assert all(isinstance(o, EntryRefused) for o in outcomes[: len(bad)])
+            assert all(o.index == 0 for o in outcomes[: len(bad)])  # type: ignore[union-attr]
             assert all(isinstance(o, list) for o in outcomes[len(bad) :])
             assert await store.head("ROOM") == 5
             with pytest.raises(ValueError):
@@ -317,3 +318,42 @@ def test_find_op(make_store: StoreFactory) -> None:
             assert await store.find_op("ROOM", "alice", "") is None  # blanks are not ops
 
     asyncio.run(body())
+
+
+# Beyond BIGINT / SQLite INTEGER: every check before the commit passes it (an int is an int),
+# and the database itself refuses the row. What any value the database cannot take would do.
+REFUSED_AT = 2**63
+
+
+def test_an_entry_the_database_refuses_fails_alone_and_its_batch_commits(
+    make_store: StoreFactory,
+) -> None:
+    rooms = [f"R{i}" for i in range(5)]
+
+    async def body() -> None:
+        async with opened(make_store) as store:
+            honest = [store.append(rooms[n % 5], [entry(n), entry(n + 1000)]) for n in range(40)]
+            bad = store.append("R2", [entry(7, at=REFUSED_AT, op_id="bad")])
+            # Submitted in one go: they queue together behind the first and share its batch.
+            outcomes = await asyncio.gather(*honest[:20], bad, *honest[20:], return_exceptions=True)
+            refused = outcomes.pop(20)
+            assert isinstance(refused, EntryRefused), refused
+            assert all(isinstance(o, list) and len(o) == 2 for o in outcomes), outcomes
+            # Group commit still did its job around the bad entry (2·log2 n extra at most).
+            assert store.transactions < 20  # type: ignore[attr-defined]
+            for room in rooms:
+                stored = await store.read(room)
+                verify_chain(room, stored)
+                assert len(stored) == 16 and "bad" not in {c.op_id for c in stored}
+            acked = {(c.room, c.seq, c.hash) for o in outcomes for c in o}  # type: ignore[union-attr]
+            assert acked == {(c.room, c.seq, c.hash) for r in rooms for c in await store.read(r)}
+            # One caller's entries stand or fall together; the caller (a room) splits them.
+            with pytest.raises(EntryRefused):
+                await store.append("R0", [entry(1, op_id="a"), entry(2, at=REFUSED_AT, op_id="b")])
+            assert await store.head("R0") == 16
+            [after] = await store.append("R0", [entry(3, op_id="c")])
+            assert after.seq == 17
+            verify_chain("R0", await store.read("R0"))
+
+    asyncio.run(body())
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.support.live_server import LiveServer
@@ -165,3 +166,24 @@ def _poll_state(frame: dict[str, Any], poll_id: int) -> str | None:
         if poll.get("poll_id") == poll_id:
             return str(poll.get("state"))
     return None
+
+
+def test_ops_only_the_server_sends_are_refused_from_clients(server: LiveServer) -> None:
+    """participant.join over the socket would dodge the join budget; room.create likewise."""
+    room = create_room(server.http)
+    person = join(server.http, room["code"])
+
+    async def scenario() -> None:
+        phone = await Client.open(server.ws, room["code"], person["participant_token"])
+        for op in ("participant.join", "room.create"):
+            answer = await phone.op(op, name="Sybil")
+            assert answer["type"] == "error" and answer["code"] == "op.unknown", answer
+        await phone.close()
+
+    asyncio.run(scenario())
+    over_http = httpx.post(
+        f"{server.http}/api/rooms/{room['code']}/ops",
+        json={"op": "participant.join", "op_id": "j1"},
+        headers={"authorization": f"Bearer {person['participant_token']}"},
+    )
+    assert over_http.status_code == 400 and over_http.json()["error"]["code"] == "op.unknown"

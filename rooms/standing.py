@@ -1,0 +1,39 @@
+"""Whether an actor still stands in a room: the one check `decide`, `apply` and the edge share.
+
+A token's signature proves who issued it, not that its holder is still welcome: bans and
+moderator revocations live in the room's log, so standing is read from the room's state.
+"""
+
+from __future__ import annotations
+
+from moderation.roles import STAFF, Op, Role
+from rooms.errors import CommandError
+from rooms.state import RoomState
+
+__all__ = ["SYSTEM", "refusal"]
+
+# The server's own actor, e.g. for closing timed polls (sent with role ORGANISER).
+SYSTEM = "system"
+
+
+def refusal(state: RoomState, actor: str, role: Role, op: Op | None = None) -> CommandError | None:
+    """None when `actor`, holding `role`, may act in the room; otherwise the error that says why.
+
+    With `op`, for sending that op (`decide`) or for its event to take effect (`apply`, which
+    passes the op's own least role): a newcomer op needs no known actor, and a `system` op
+    may come from the server's own actor. Screen and embed are read-only and always stand.
+    """
+    if role is Role.ATTENDEE:
+        person = state.participants.get(actor)
+        if person is None:
+            if op is not None and op.newcomer:
+                return None
+            return CommandError("participant.not_found")
+        return CommandError("auth.banned") if person.banned else None
+    if role not in STAFF or (op is not None and op.newcomer):
+        return None
+    if actor == SYSTEM and op is not None and op.system:
+        return None
+    # A moderator token stands unless revoked (the organiser is a moderator too).
+    stands = actor == state.organiser if role is Role.ORGANISER else state.is_moderator(actor)
+    return None if stands else CommandError("auth.forbidden")
