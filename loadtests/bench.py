@@ -7,15 +7,18 @@
 One JSON object per scenario on stdout (progress goes to stderr). The server under test is
 `python -m server.tools.cli serve` in a subprocess with the per-address limits raised (every load
 process is one address); the load comes from `--workers` processes, each on its own
-127.0.0.x source address, each far below its open-file limit. Ops are offered at a fixed,
-open-loop rate. Server CPU is utime+stime from /proc/<pid>/stat over the measured window.
-Loopback only; everything stops by itself.
+127.0.0.x source address, each far below its open-file limit. The `abuse` scenario is the
+exception: production limits, one attacking address, bystanders on another
+(loadtests/abuse.py), and the server run through loadtests/probe.py to measure loop stalls.
+Ops are offered at a fixed, open-loop rate. Server CPU is utime+stime from /proc/<pid>/stat
+over the measured window. Loopback only; everything stops by itself.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import math
 import multiprocessing
@@ -28,13 +31,16 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection as PipeEnd
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from loadtests.abuse import ATTACKER, BYSTANDER, Phase, SidePlan, side_main
 from loadtests.worker import RoomPlan, WorkerPlan, worker_main
 
 __all__ = ["main"]
@@ -46,9 +52,12 @@ MAX_SOCKETS_PER_WORKER = 18_000  # each process stays under 19,000 open files
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
-BASE_ENV = {
+SERVER_ENV = {
     "TOWNHALL_SECRET": "bench-secret-not-for-production",
     "TOWNHALL_LOG_LEVEL": "warning",
+}
+BASE_ENV = {
+    **SERVER_ENV,
     # One load process is one address: lift the per-address limits, keep the per-socket ones.
     "TOWNHALL_LIMIT_CREATES_PER_MINUTE_PER_IP": "1000000",
     "TOWNHALL_LIMIT_JOINS_PER_MINUTE_PER_IP": "10000000",
@@ -91,10 +100,16 @@ def pct(values: list[float], q: float) -> float | None:
 class Server:
     """`python -m server.tools.cli serve` (or any command) on a free port, stopped on exit."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str], argv: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        env: dict[str, str],
+        argv: list[str] | None = None,
+        base: dict[str, str] = BASE_ENV,
+    ) -> None:
         self.port = free_port()
         self.data_dir = data_dir
-        self.env = {**os.environ, **BASE_ENV, "TOWNHALL_DATA_DIR": str(data_dir), **env}
+        self.env = {**os.environ, **base, "TOWNHALL_DATA_DIR": str(data_dir), **env}
         self.argv = argv or [sys.executable, "-m", "server.tools.cli", "serve"]
         self.argv = [*self.argv, "--port", str(self.port)]
         if argv is None:
@@ -236,6 +251,22 @@ def split_rooms(load: Load) -> list[list[RoomPlan]]:
     return shares
 
 
+def gather_phase(
+    pipes: Sequence[PipeEnd], procs: Sequence[BaseProcess], phase: str, timeout: float
+) -> list[Any]:
+    """Each load process's answer for `phase`, in order; fails if one dies or is too slow."""
+    answers = []
+    for pipe, proc in zip(pipes, procs, strict=True):
+        deadline = time.monotonic() + timeout
+        while not pipe.poll(0.2):
+            if not proc.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"load process {proc.pid} failed in phase {phase}")
+        name, body = pipe.recv()
+        assert name == phase, (name, phase)
+        answers.append(body)
+    return answers
+
+
 def run_load(servers: list[Server], load: Load) -> Measured:
     ctx = multiprocessing.get_context("fork")
     shares = split_rooms(load)
@@ -265,16 +296,7 @@ def run_load(servers: list[Server], load: Load) -> Measured:
         procs.append(proc)
 
     def gather(phase: str, timeout: float) -> list[Any]:
-        answers = []
-        for pipe, proc in zip(pipes, procs, strict=True):
-            deadline = time.monotonic() + timeout
-            while not pipe.poll(0.2):
-                if not proc.is_alive() or time.monotonic() > deadline:
-                    raise RuntimeError(f"load process {proc.pid} failed in phase {phase}")
-            name, body = pipe.recv()
-            assert name == phase, (name, phase)
-            answers.append(body)
-        return answers
+        return gather_phase(pipes, procs, phase, timeout)
 
     try:
         for pipe in pipes:
@@ -580,6 +602,256 @@ def scenario_redis(opts: Opts) -> dict[str, Any]:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+# (name, frame size, pad shape, seconds at full scale, seconds with --quick)
+ATTACK_PHASES = (
+    ("quiet", 0, "zeros", 10, 3),
+    ("frames_62k", 62 * 1024, "zeros", 30, 8),  # over the attendee cap: refused unread
+    ("frames_7k", 7 * 1024, "zeros", 30, 8),  # under it: decoded while the budgets last
+    ("frames_7k_lists", 7 * 1024, "lists", 20, 6),  # the same, in the costliest shape
+)
+ACK_TARGET_MS = 100.0
+SLICE_S = 5
+ATTACKER_SOURCE, BYSTANDER_SOURCE = "127.0.0.3", "127.0.0.2"
+# Setting up the attack needs this many joins, sockets and connections from one address.
+SETUP_LIMITS = (
+    "joins_burst_per_room_ip",
+    "joins_burst_per_ip",
+    "sockets_per_ip",
+    "connections_per_ip",
+)
+
+
+def _setup_env(people: int) -> dict[str, str]:
+    """Production defaults, raised only where the harness could not set up `people` sockets
+    from one address otherwise (never the budgets under test)."""
+    from server.config import Limits
+
+    defaults = Limits()
+    return {
+        f"TOWNHALL_LIMIT_{name.upper()}": str(people + 16)
+        for name in SETUP_LIMITS
+        if people + 16 > getattr(defaults, name)
+    }
+
+
+BUDGETS = (
+    "max_attendee_frame_bytes",
+    "ops_per_second",
+    "ops_burst",
+    "bytes_per_second_per_participant",
+    "bytes_burst_per_participant",
+    "ops_per_second_per_ip",
+    "ops_burst_per_ip",
+    "bytes_per_second_per_ip",
+    "bytes_burst_per_ip",
+    "flood_close_after",
+)
+
+
+def _limits(server: Server) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The budgets as the server under test has them (from its own environment), and every
+    limit it has that is not the production default."""
+    from server.config import Limits
+
+    limits = httpx.get(server.url + "/__probe/limits", timeout=30).json()
+    defaults = dataclasses.asdict(Limits())
+    changed = {name: value for name, value in limits.items() if value != defaults.get(name)}
+    return {name: limits[name] for name in BUDGETS}, changed
+
+
+# The server's own histograms, per phase: where an ack's time goes on the server's side.
+SERVER_HISTOGRAMS = {
+    "server_ack_ms": "townhall_ack_latency_seconds",  # op received to ack, every sender's
+    "store_append_ms": "townhall_store_append_seconds",  # one group commit
+}
+
+
+def _histograms(http: httpx.Client) -> dict[str, dict[str, float]]:
+    """Cumulative bucket counts (by upper bound, "sum" and "count") from /metrics."""
+    found: dict[str, dict[str, float]] = {name: {} for name in SERVER_HISTOGRAMS.values()}
+    for line in http.get("/metrics").text.splitlines():
+        metric, _, value = line.rpartition(" ")
+        for name, counts in found.items():
+            if metric.startswith(name + "_bucket{"):
+                counts[metric.split('le="', 1)[1].split('"', 1)[0]] = float(value)
+            elif metric in (name + "_sum", name + "_count"):
+                counts[metric.rsplit("_", 1)[1]] = float(value)
+    return found
+
+
+def _histogram_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
+    """Count, mean and the bucket holding the 99th percentile, of what happened in between."""
+    count = after.get("count", 0) - before.get("count", 0)
+    if count <= 0:
+        return {"count": 0, "mean": None, "p99_at_most": None}
+    bounds = sorted((b for b in after if b not in ("sum", "count")), key=float)
+    p99 = next(b for b in bounds if after[b] - before.get(b, 0) >= 0.99 * count)
+    return {
+        "count": int(count),
+        "mean": round(1000 * (after["sum"] - before.get("sum", 0)) / count, 1),
+        "p99_at_most": None if p99 == "+Inf" else round(1000 * float(p99), 1),
+    }
+
+
+def _p99_per_slice(phase: Phase, at: list[float], ack_ms: list[float]) -> list[float | None]:
+    """Bystander ack p99 per SLICE_S of the phase: an attack's opening burst apart from its
+    steady state."""
+    slices: list[list[float]] = [[] for _ in range(math.ceil((phase.end - phase.start) / SLICE_S))]
+    for offset, ms in zip(at, ack_ms, strict=True):
+        slices[min(len(slices) - 1, int((offset - phase.start) / SLICE_S))].append(ms)
+    return [pct(values, 0.99) for values in slices]
+
+
+def _abuse_phase(
+    phase: Phase, attack: dict[str, Any], calm: dict[str, Any], cpu_s: float, server: Any
+) -> dict[str, Any]:
+    seconds = phase.end - phase.start
+    answered = sum(attack["refused"].values())
+    ack_ms = calm["ack_ms"]
+    return {
+        "duration_s": round(seconds, 1),
+        "frame_bytes": phase.frame_bytes,
+        "pad": phase.pad,
+        "bystander_ack_ms": {
+            "p50": pct(ack_ms, 0.5),
+            "p99": pct(ack_ms, 0.99),
+            "max": pct(ack_ms, 1),
+        },
+        f"bystander_ack_p99_ms_per_{SLICE_S}s": _p99_per_slice(phase, calm["ack_at"], ack_ms),
+        "bystander_acks": calm["acked"],
+        "bystander_refused": calm["refused"],
+        "attacker": {
+            "frames_sent": attack["sent"],
+            "mb_sent": round(attack["bytes"] / 2**20, 1),
+            "acked": attack["acked"],
+            "refused_answered": attack["refused"],
+            # The server answers the first 5 refusals in a row and every 20th after.
+            "unanswered": max(0, attack["sent"] - attack["acked"] - answered),
+            "not_sent": attack["not_sent"],
+            "closed_by_server": attack["closed"],
+            "reconnects": attack["reconnects"],
+            "handshakes_refused": attack["handshakes_refused"],
+        },
+        "server_cpu_pct": round(100 * cpu_s / seconds, 1),
+        **server,
+    }
+
+
+def _abuse_timeline(opts: Opts) -> list[Phase]:
+    """Quiet, then each attack, with a gap between so one phase's backlog is not the next's."""
+    gap = 1.0 if opts.duration > 0 else opts.t(3, 2)
+    phases, at = [], 0.0
+    for name, size, pad, full, quick in ATTACK_PHASES:
+        length = opts.t(full, quick)
+        phases.append(Phase(name, at, at + length, size, pad))
+        at += length + gap
+    return phases
+
+
+def _run_sides(
+    server: Server, sides: list[SidePlan]
+) -> tuple[list[dict[str, Any]], list[float], list[Any]]:
+    """Both sides through join, connect and the timeline; server CPU and stall per phase."""
+    ctx = multiprocessing.get_context("fork")
+    pipes, procs = [], []
+    for plan in sides:
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=side_main, args=(plan, child), daemon=True)
+        proc.start()
+        pipes.append(parent)
+        procs.append(proc)
+    phases = sides[0].phases
+    try:
+        for step, answer in (("join", "joined"), ("connect", "ready")):
+            for pipe in pipes:
+                pipe.send(step)
+            log(f"abuse: {answer} {gather_phase(pipes, procs, answer, 120)}")
+        start = time.time() + 1.0
+        for pipe in pipes:
+            pipe.send(("go", start))
+        cpu: list[float] = []
+        seen: list[Any] = []  # per phase: what the server itself measured
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            for phase in phases:
+                time.sleep(max(0.0, start + phase.start - time.time()))
+                http.get("/__probe/start").raise_for_status()
+                cpu0, before = proc_cpu_s(server.pid), _histograms(http)
+                time.sleep(max(0.0, start + phase.end - time.time()))
+                cpu.append(proc_cpu_s(server.pid) - cpu0)
+                stall = http.get(f"/__probe/stop?name=abuse-{phase.name}").json()
+                after = _histograms(http)
+                seen.append(
+                    {"loop_stall_ms": stall}
+                    | {
+                        key: _histogram_delta(before[name], after[name])
+                        for key, name in SERVER_HISTOGRAMS.items()
+                    }
+                )
+        return gather_phase(pipes, procs, "done", 120), cpu, seen
+    finally:
+        for worker in procs:
+            worker.join(10)
+            if worker.is_alive():
+                worker.kill()
+
+
+def scenario_abuse(opts: Opts) -> dict[str, Any]:
+    """Many sockets from one address send big frames, then frames just under the attendee
+    cap; bystanders on another address vote every 100-200 ms: their ack latency, per phase.
+    The budgets are the production defaults (the probe wrapper adds the loop-stall figures)."""
+    attackers, bystanders = opts.n(60, 20), opts.n(4, 2)
+    phases = _abuse_timeline(opts)
+    data = opts.tmp / "abuse"
+    store = f"sqlite:///{data}/townhall.db"
+    raised = _setup_env(attackers)
+    argv = [sys.executable, "-m", "loadtests.probe", "serve", "--host", "127.0.0.1"]
+    env = {"TOWNHALL_STORE_URL": store, **raised}
+    server = Server(data, env, argv, base=SERVER_ENV).start()
+    try:
+        budgets, not_default = _limits(server)
+        code, _, poll_id = create_room(server)
+        room = (server.url, code, poll_id)
+        sides = [
+            SidePlan(ATTACKER, ATTACKER_SOURCE, *room, attackers, phases, (0.1, 0.1), seed=1),
+            SidePlan(BYSTANDER, BYSTANDER_SOURCE, *room, bystanders, phases, (0.1, 0.2), seed=2),
+        ]
+        (attack, calm), cpu, seen = _run_sides(server, sides)
+        rss_kb = proc_rss_kb(server.pid)
+    finally:
+        server.stop()
+    under_attack = [
+        ms
+        for phase, counts in zip(phases, calm["phases"], strict=True)
+        if phase.frame_bytes
+        for ms in counts["ack_ms"]
+    ]
+    p99 = pct(under_attack, 0.99)
+    per_phase = zip(phases, attack["phases"], calm["phases"], cpu, seen, strict=True)
+    return {
+        "scenario": "abuse",
+        "attacker_sockets": attackers,
+        "attacker_address": ATTACKER_SOURCE,
+        "attackers_connected": attack["connected"],
+        "bystanders": bystanders,
+        "bystander_address": BYSTANDER_SOURCE,
+        "budgets": budgets,
+        "limits_not_default": not_default,
+        "phases": {p.name: _abuse_phase(p, a, b, c, st) for p, a, b, c, st in per_phase},
+        "bystander_ack_ms": {
+            "p50": pct(under_attack, 0.5),
+            "p99": p99,
+            "max": pct(under_attack, 1),
+        },
+        "target_ack_p99_ms": ACK_TARGET_MS,
+        "target_met": p99 is not None and p99 <= ACK_TARGET_MS,
+        "server_rss_mb": round(rss_kb / 1024, 1),
+        "attacker_setup_errors": attack["errors"],
+        "errors": sum(calm["errors"].values()),
+        "error_kinds": calm["errors"],
+        "lost_votes": lost_votes(store, [code], calm["acked_votes"] + attack["acked_votes"]),
+    }
+
+
 SCENARIOS: dict[str, Callable[[Opts], dict[str, Any]]] = {
     "fanout": scenario_fanout,
     "headline": scenario_headline,
@@ -588,6 +860,7 @@ SCENARIOS: dict[str, Callable[[Opts], dict[str, Any]]] = {
     "slow_readers": scenario_slow_readers,
     "reconnect_storm": scenario_reconnect,
     "redis_multiprocess": scenario_redis,
+    "abuse": scenario_abuse,
 }
 
 

@@ -71,6 +71,7 @@ _ROWS = (
     Op("codes.issue", _O, "codes.issued"),
     Op("moderator.add", _O, "moderator.added"),
     Op("moderator.revoke", _O, "moderator.revoked"),
+    Op("links.rotate", _O, "links.rotated"),
     # -- polls -------------------------------------------------------------------------------
     Op("poll.create", _M, "poll.created"),
     Op("poll.edit", _M, "poll.edited"),

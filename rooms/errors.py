@@ -16,6 +16,7 @@ CODES: dict[str, str] = {
     "auth.access_code": "this room needs its access code",
     "auth.attendee_code": "this room needs a one-time attendee code from the organiser",
     "auth.token": "a valid link or token for this room is needed",
+    "auth.revoked": "this link was replaced by a new one; ask the organiser for it",
     "auth.origin": "this page's origin may not connect or post here",
     "auth.csrf": "this form came from another site or has expired; reload the page and try again",
     "frame.invalid": "the frame is not a valid operation",

@@ -20,6 +20,7 @@ __all__ = [
     "Choice",
     "CodesIssued",
     "Event",
+    "LinksRotated",
     "ModeratorAdded",
     "ModeratorRevoked",
     "ParticipantBanned",
@@ -167,6 +168,17 @@ class ModeratorAdded(Event):
 class ModeratorRevoked(Event):
     TYPE = "moderator.revoked"
     moderator_id: str
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class LinksRotated(Event):
+    """The organiser's, the big screen's or the overlay's link is re-issued: tokens of an
+    earlier generation stop working (their sockets are closed)."""
+
+    TYPE = "links.rotated"
+    link: str  # "organiser", "screen" or "embed"
+    generation: int
 
 
 # -- polls -----------------------------------------------------------------------------------

@@ -56,10 +56,16 @@ def _moving(state: RoomState, question_id: int, move: type[Event]) -> Question:
 # -- rules shared by decide and apply (state that can change in between) --------------------
 
 
+def repeat_key(text: str) -> str:
+    """What makes two questions of one person "the same": the words, compared loosely; for a
+    text without words (emoji only), the text itself, or every such question would repeat."""
+    return normalise(text) or "\0" + text.strip()
+
+
 def _check_ask(state: RoomState, actor: str, text: str, anonymous: bool) -> None:
     if anonymous and not state.settings.anonymous_questions:
         raise CommandError("question.anonymous_disabled")
-    if normalise(text) in state.participants[actor].asked:
+    if repeat_key(text) in state.participants[actor].asked:
         raise CommandError("text.repeated")
 
 
@@ -268,7 +274,7 @@ def apply_asked(state: RoomState, rec: Record, ev: QuestionAsked, fx: Effects) -
     state.questions[q.id] = q
     person = state.participants[rec.actor]
     person.questions.append(q.id)
-    person.asked.add(normalise(ev.text))
+    person.asked.add(repeat_key(ev.text))
     _done(fx, q, ev)
 
 

@@ -10,10 +10,28 @@ from moderation.roles import STAFF, Op, Role
 from rooms.errors import CommandError
 from rooms.state import RoomState
 
-__all__ = ["SYSTEM", "refusal"]
+__all__ = ["SYSTEM", "link_generation", "refusal", "token_refusal"]
 
 # The server's own actor, e.g. for closing timed polls (sent with role ORGANISER).
 SYSTEM = "system"
+
+
+# Which shared link each role's token is (its generation is checked); co-moderators hold
+# links of their own, revoked one by one.
+_LINK_OF_ROLE = {Role.ORGANISER: "organiser", Role.SCREEN: "screen", Role.EMBED: "embed"}
+
+
+def link_generation(state: RoomState, role: Role) -> int:
+    """The generation a token of `role` must carry (0 for roles without a shared link)."""
+    link = _LINK_OF_ROLE.get(role)
+    return state.link_generations.get(link, 0) if link is not None else 0
+
+
+def token_refusal(state: RoomState, actor: str, role: Role, generation: int) -> CommandError | None:
+    """`refusal`, for a token: also refused when its link was re-issued since it was made."""
+    if generation != link_generation(state, role):
+        return CommandError("auth.revoked")
+    return refusal(state, actor, role)
 
 
 def refusal(state: RoomState, actor: str, role: Role, op: Op | None = None) -> CommandError | None:

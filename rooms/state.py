@@ -162,6 +162,9 @@ class RoomState:
     created: bool = False
     closed: bool = False
     transcript_public: bool = False  # the organiser published the log (op room.publish)
+    # Generation of each shared link (organiser, screen, embed): a token of another
+    # generation no longer stands (op links.rotate).
+    link_generations: dict[str, int] = field(default_factory=dict)
     code: str = ""
     title: str = ""
     organiser: str = ""

@@ -27,11 +27,11 @@ class Limits:
     # Per person across all their sockets, and per address across everyone behind it (a
     # venue's Wi-Fi: hundreds of people), counted before a frame is decoded.
     bytes_per_second_per_participant: float = 16 * 1024
-    bytes_burst_per_participant: int = 64 * 1024
+    bytes_burst_per_participant: int = 32 * 1024
     ops_per_second_per_ip: float = 500.0
     ops_burst_per_ip: int = 1000
     bytes_per_second_per_ip: float = 1024 * 1024
-    bytes_burst_per_ip: int = 4 * 1024 * 1024
+    bytes_burst_per_ip: int = 1024 * 1024  # bounds the opening burst many sockets can send
     flood_close_after: int = 100  # refused frames in a row before the socket is closed (1008)
     # New participants from one address (IPv6: one /64), shared by every process through
     # Redis at scale: a chamber of 300 on one guest Wi-Fi gets into its room within a minute;

@@ -30,6 +30,7 @@ ANSWERS: dict[str, Answer] = {
     "auth.token": Answer(401, CLOSE_POLICY, record=True),
     "auth.forbidden": Answer(403, CLOSE_BANNED, record=True),
     "auth.banned": Answer(403, CLOSE_BANNED, record=True),
+    "auth.revoked": Answer(403, CLOSE_BANNED, record=True),
     "auth.origin": Answer(403, CLOSE_POLICY, record=True),
     "auth.csrf": Answer(403),
     "auth.access_code": Answer(403, record=True),

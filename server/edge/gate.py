@@ -123,7 +123,7 @@ async def admit(
         raise refused(conn, CommandError("auth.forbidden"), where, claims.role)
     host = await room_of(conn)
     try:
-        await check_standing(host, claims.participant_id, claims.role)
+        await check_standing(host, claims)
     except CommandError as error:
         raise refused(conn, error, where, claims.role) from None
     return Caller(runtime_of(conn), host, claims, client_ip(conn))

@@ -11,7 +11,7 @@ from rooms.room_ops import CODES_PER_ISSUE
 from server.edge.membership import CODE_ALPHABET
 from server.edge.tokens import Claims, issue
 
-__all__ = ["attendee_codes", "with_codes", "with_credentials"]
+__all__ = ["attendee_codes", "link_path", "link_token", "with_codes", "with_credentials"]
 
 CODE_LENGTH = 10  # 50 bits each; guessing is also held back by the join rate limit
 
@@ -60,7 +60,30 @@ def with_credentials(
     if op == "moderator.add" and frame.get("type") == "ack" and "moderator_id" in frame:
         token = issue(secret, Claims(room, str(frame["moderator_id"]), Role.MODERATOR, 0))
         return {**frame, "token": token, "url": f"/r/{room}/moderate?token={token}"}
+    if op == "links.rotate" and frame.get("type") == "ack" and "generation" in frame:
+        link = str(frame["link"])
+        token = link_token(secret, room, link, actor, int(frame["generation"]))
+        return {**frame, "token": token, "url": link_path(room, link, token)}
     if op == "codes.issue" and frame.get("type") == "ack" and isinstance(frame.get("count"), int):
         op_id = str(frame.get("op_id", ""))
         return {**frame, "codes": attendee_codes(secret, room, actor, op_id, frame["count"])}
     return frame
+
+
+# Each shared link: who holds it, with which role, and which page it opens.
+_LINKS = {
+    "organiser": (Role.ORGANISER, "moderate"),
+    "screen": (Role.SCREEN, "screen"),
+    "embed": (Role.EMBED, "embed"),
+}
+
+
+def link_token(secret: bytes, room: str, link: str, organiser: str, generation: int) -> str:
+    """The token of a shared link at `generation` (deterministic: shown again, not stored)."""
+    role, _page = _LINKS[link]
+    holder = organiser if link == "organiser" else link
+    return issue(secret, Claims(room, holder, role, 0, generation))
+
+
+def link_path(room: str, link: str, token: str) -> str:
+    return f"/r/{room}/{_LINKS[link][1]}?token={token}"

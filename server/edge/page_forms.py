@@ -33,7 +33,7 @@ _INTS = (
     "total",
     "duration_s",
 )
-_TEXTS = ("text", "topic", "emoji", "reason", "question", "kind", "participant_id", "name")
+_TEXTS = ("text", "topic", "emoji", "reason", "question", "kind", "participant_id", "name", "link")
 
 
 def _choice(form: FormData, state: RoomState, poll_id: object) -> Any:

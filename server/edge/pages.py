@@ -34,6 +34,7 @@ from moderation.audit import REJECT_REASONS
 from moderation.language import parse_tag
 from moderation.roles import Role
 from rooms import CommandError, snapshot_view
+from rooms.standing import link_generation
 from rooms.views import moderation_queue
 from server.edge import membership, ops
 from server.edge.addresses import address_bucket
@@ -50,6 +51,7 @@ from server.edge.gate import (
 )
 from server.edge.http_api import public_base
 from server.edge.i18n import LANG_COOKIE, LANGUAGES, choose, room_language, translator
+from server.edge.invites import link_path, link_token
 from server.edge.page_forms import ATTENDEE_OPS, STAFF_OPS, op_fields
 from server.edge.page_security import CSRF_FIELD, csrf_ok, csrf_token, remember_csrf, secure_headers
 from server.edge.runtime import client_ip, runtime_of
@@ -344,6 +346,18 @@ async def _act(
         return render(
             request, "invite_fragment.html" if hx else "invite.html", link=link, code=host.code
         )
+    if op == "links.rotate" and failed is None:
+        which = str(frame["link"])
+        response = render(
+            request,
+            "link_fragment.html" if hx else "link_rotated.html",
+            link=public_base(request) + str(frame["url"]),
+            which=which,
+            code=host.code,
+        )
+        if which == "organiser":  # this browser keeps working with the new link
+            _keep_staff_token(response, request, "moderate", host.code, str(frame["token"]))
+        return response
     if hx:
         return render(request, "status.html", error=failed, op=op)
     if failed is not None:
@@ -375,6 +389,21 @@ _STAFF_ROLES = {
 }
 
 
+def _keep_staff_token(
+    response: Response, request: Request, kind: str, code: str, token: str
+) -> None:
+    """The staff link's token in a cookie of its own, scoped to the room's pages."""
+    response.set_cookie(
+        _STAFF_COOKIE[kind] + code,
+        token,
+        max_age=7 * 86400,
+        httponly=True,
+        samesite="lax",
+        path=f"/r/{code}",
+        secure=request.url.scheme == "https",
+    )
+
+
 def staff_page(kind: str) -> Callable[[StaffHandler], Page]:
     """A page for a staff link. `?token=` is checked, moved into the page kind's cookie, and
     the browser redirected to the clean address; the handler then gets the admitted caller
@@ -394,15 +423,7 @@ def staff_page(kind: str) -> Callable[[StaffHandler], Page]:
                 response = _redirect(
                     request.url.path + (f"?lang={lang}" if lang in LANGUAGES else "")
                 )
-                response.set_cookie(
-                    cookie_prefix + code,
-                    given,
-                    max_age=7 * 86400,
-                    httponly=True,
-                    samesite="lax",
-                    path=f"/r/{code}",
-                    secure=request.url.scheme == "https",
-                )
+                _keep_staff_token(response, request, kind, code, given)
                 return secure_headers(response)
             kept = request.cookies.get(cookie_prefix + code, "") if cookie_prefix else ""
             token = given or kept
@@ -431,6 +452,7 @@ def _moderate_context(request: Request, caller: Caller, token: str) -> dict[str,
         "asked": len(host.state.questions),
         "organiser": caller.role is Role.ORGANISER,
         "attend_url": f"{public_base(request)}/r/{host.code}",
+        "links": _shared_links(request, caller) if caller.role is Role.ORGANISER else {},
         # the moderation queue's language filter (?qlang=es; ?lang is the interface's)
         "queue_lang": queue_lang,
         # one page of it (?qpage=2): the panel renders a page, whatever the queue's length
@@ -441,6 +463,17 @@ def _moderate_context(request: Request, caller: Caller, token: str) -> dict[str,
 def _page_number(request: Request) -> int:
     raw = request.query_params.get("qpage", "")
     return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 6 else 1
+
+
+def _shared_links(request: Request, caller: Caller) -> dict[str, str]:
+    """The big screen's and the overlay's current links, for the organiser to hand out."""
+    state, code = caller.host.state, caller.host.code
+    secret = caller.runtime.settings.secret
+    links = {}
+    for which, role in (("screen", Role.SCREEN), ("embed", Role.EMBED)):
+        token = link_token(secret, code, which, state.organiser, link_generation(state, role))
+        links[which] = public_base(request) + link_path(code, which, token)
+    return links
 
 
 @staff_page("moderate")

@@ -33,6 +33,7 @@ class Claims:
     participant_id: str
     role: Role
     expires_at: int  # ms since the epoch; 0 = never
+    generation: int = 0  # of a shared link (organiser, screen, embed): links.rotate bumps it
 
 
 def key_id(secret: bytes) -> str:
@@ -75,6 +76,7 @@ def issue(keys: bytes | Keyring, claims: Claims) -> str:
             "o": claims.role.value,
             "x": claims.expires_at,
             "k": key_id(secret),
+            **({"g": claims.generation} if claims.generation else {}),
         },
         separators=(",", ":"),
     ).encode()
@@ -114,6 +116,7 @@ def verify(keys: bytes | Keyring, token: str, *, room: str, now_ms: int) -> Clai
             participant_id=sys.intern(str(raw["p"])),
             role=Role(raw["o"]),
             expires_at=int(raw["x"]),
+            generation=int(raw.get("g", 0)),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise TokenError("malformed claims") from exc

@@ -139,7 +139,7 @@ async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) 
         if message["type"] == "websocket.disconnect":
             return
         text, data = message.get("text"), message.get("bytes")
-        size = len(text) if text is not None else len(data) if data is not None else 0
+        size = _size(text, data)
         refused = budgets.refusal(conn, size, time.monotonic())
         if refused is not None:
             conn.refused_in_a_row += 1
@@ -180,3 +180,12 @@ async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) 
             )
             continue
         ops.start(caller, op, op_id, frame, conn.send)
+
+
+def _size(text: str | None, data: bytes | None) -> int:
+    """A frame's size in bytes on the wire: a text frame's characters may be 4 bytes each."""
+    if data is not None:
+        return len(data)
+    if text is None:
+        return 0
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -61,14 +62,32 @@ def wire_frame(payload: bytes, encoding: Encoding) -> bytes:
     return text_frame(payload) if encoding is Encoding.JSON else binary_frame(payload)
 
 
-def _depth(value: Any, level: int = 0) -> int:
-    if level > MAX_DEPTH:
-        return level
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level + 1)
-    return level
+# No op needs more than a handful of lists and objects (a ballot, a list of options), but a
+# frame padded with thousands of empty ones costs milliseconds to walk in Python: count them
+# first, the text cheaply before decoding (a bracket inside a string counts too, hence the
+# slack), then exactly, stopping at the first one too many.
+MAX_CONTAINERS = 64
+_BRACKETS_BEFORE_DECODING = 4 * MAX_CONTAINERS
+
+
+def _shape_error(obj: object) -> str | None:
+    """Why `obj` nests too deep or holds too many containers, or None."""
+    stack: list[tuple[object, int]] = [(obj, 1)]
+    seen = 0
+    while stack:
+        value, level = stack.pop()
+        seen += 1
+        if seen > MAX_CONTAINERS:
+            return f"a frame may hold at most {MAX_CONTAINERS} lists and objects"
+        if level > MAX_DEPTH:
+            return f"a frame may nest at most {MAX_DEPTH} levels"
+        children: Iterable[object] = (
+            value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        )
+        for child in children:
+            if isinstance(child, dict | list):
+                stack.append((child, level + 1))
+    return None
 
 
 def decode_frame(text: str | None, data: bytes | None, encoding: Encoding) -> dict[str, Any]:
@@ -79,6 +98,8 @@ def decode_frame(text: str | None, data: bytes | None, encoding: Encoding) -> di
     if encoding is Encoding.JSON:
         if text is None:
             raise FrameError("frame.invalid", "binary frame on a JSON connection", 1003)
+        if text.count("[") + text.count("{") > _BRACKETS_BEFORE_DECODING:
+            raise FrameError("frame.invalid", "a frame with that many lists and objects")
         try:
             obj = json.loads(text)
         except (ValueError, RecursionError) as exc:
@@ -110,8 +131,11 @@ def decode_frame(text: str | None, data: bytes | None, encoding: Encoding) -> di
             raise FrameError("frame.invalid", f"not msgpack: {exc.__class__.__name__}") from exc
     if not isinstance(obj, dict):
         raise FrameError("frame.invalid", "a frame must be an object")
-    if _depth(obj) > MAX_DEPTH:
-        raise FrameError("frame.invalid", "a frame may nest at most 8 levels")
+    shape = _shape_error(obj)
+    if shape is not None:
+        op_id = obj.get("op_id")
+        named = isinstance(op_id, str) and 1 <= len(op_id) <= 64 and _sound(op_id)
+        raise FrameError("frame.invalid", shape, op_id=op_id if named else None)
     op = obj.get("op")
     if not isinstance(op, str) or not op or len(op) > 64:
         raise FrameError("frame.invalid", "a frame needs an `op` string")

@@ -62,7 +62,7 @@ VIEW_OF = {
     Role.EMBED: Role.EMBED,
 }
 VIEWS = (Role.MODERATOR, Role.ATTENDEE, Role.SCREEN, Role.EMBED)
-_SHUT_OUT = frozenset({"participant.banned", "moderator.revoked"})
+_SHUT_OUT = frozenset({"participant.banned", "moderator.revoked", "links.rotated"})
 # Refusals about the op itself, not the room's state: no point re-checking at the store.
 # Reaction op_ids answered from memory after their window committed (they are not in the
 # log: the window's entry does not list them). Bounded; see docs/PROTOCOL.md "Reactions".

@@ -5,12 +5,15 @@ Figures are not asserted: this machine is shared and a benchmark reports, it doe
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from server.config import Limits
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,3 +65,51 @@ def test_headline_at_toy_scale_prints_one_complete_json_line() -> None:
     assert result["votes_acked_per_s"] > 0
     assert result["lost_votes"] == 0
     assert result["errors"] == 0, result["error_kinds"]
+
+
+def test_abuse_at_toy_scale_reports_each_phase_with_the_production_budgets() -> None:
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "loadtests.bench",
+            "--quick",
+            "--scenario",
+            "abuse",
+            "--duration",
+            "2",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = [line for line in run.stdout.splitlines() if line.strip()]
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    assert len(lines) == 1, run.stdout
+    result = json.loads(lines[0])
+    assert result["scenario"] == "abuse"
+    assert result["attackers_connected"] == result["attacker_sockets"] == 20
+    assert result["limits_not_default"] == {}  # 20 sockets from one address need nothing raised
+    defaults = dataclasses.asdict(Limits())
+    assert result["budgets"] == {name: defaults[name] for name in result["budgets"]}
+    assert "bytes_per_second_per_ip" in result["budgets"]
+    assert set(result["phases"]) == {"quiet", "frames_62k", "frames_7k", "frames_7k_lists"}
+    for phase in result["phases"].values():
+        assert set(phase["bystander_ack_ms"]) == {"p50", "p99", "max"}
+        assert phase["bystander_acks"] > 0
+        assert phase["loop_stall_ms"]["samples"] > 0
+        assert "server_cpu_pct" in phase
+    quiet, big, small = (
+        result["phases"][n]["attacker"] for n in ("quiet", "frames_62k", "frames_7k")
+    )
+    assert quiet["frames_sent"] == 0
+    # Over the attendee cap: every frame refused, none decoded into an op.
+    assert big["frames_sent"] > 0 and big["acked"] == 0
+    assert set(big["refused_answered"]) == {"frame.too_large"}
+    # Under the cap: decoded while the person's and the address's budgets last, then refused.
+    assert small["acked"] > 0 and small["refused_answered"].get("rate.limited", 0) > 0
+    assert set(result["bystander_ack_ms"]) == {"p50", "p99", "max"}
+    assert result["target_ack_p99_ms"] == 100
+    assert result["errors"] == 0, result["error_kinds"]
+    assert result["lost_votes"] == 0

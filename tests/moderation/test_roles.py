@@ -44,7 +44,14 @@ MODERATOR = {
     "participant.unban",
     "room.update",
 }
-ORGANISER_ONLY = {"moderator.add", "moderator.revoke", "room.close", "codes.issue", "room.publish"}
+ORGANISER_ONLY = {
+    "moderator.add",
+    "moderator.revoke",
+    "room.close",
+    "codes.issue",
+    "room.publish",
+    "links.rotate",
+}
 
 
 def test_the_role_table_is_what_each_role_may_send() -> None:

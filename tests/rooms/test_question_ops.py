@@ -69,6 +69,12 @@ def test_repeated_text_is_refused_also_in_a_race(room: Room) -> None:
     assert applied.error is not None and applied.error.code == "text.repeated"
 
 
+def test_emoji_only_questions_are_not_all_the_same_question(room: Room) -> None:
+    room.do("alice", "question.ask", text="🚲🚲")
+    room.do("alice", "question.ask", text="🌳")  # another one, not a repeat
+    assert room.refuse("alice", "question.ask", text="🚲🚲") == "text.repeated"
+
+
 def test_upvote_unvote_downvote() -> None:
     room = Room(downvotes=True)
     room.join("alice", "bob", "carol")

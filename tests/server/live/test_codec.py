@@ -100,3 +100,20 @@ def test_a_raw_c1_control_in_json_without_any_escape_is_text_invalid(bad: str) -
     with pytest.raises(FrameError) as err:
         decode_frame(raw, None, Encoding.JSON)
     assert err.value.code == "text.invalid"
+
+
+def test_a_frame_padded_with_containers_is_refused_before_it_is_walked() -> None:
+    """[[],[],...] costs milliseconds to walk in Python; no op needs more than a few."""
+    padded = json.dumps({"op": "vote", "op_id": "v1", "pad": [[] for _ in range(100)]})
+    with pytest.raises(FrameError) as refused:
+        decode_frame(padded, None, Encoding.JSON)
+    assert refused.value.code == "frame.invalid" and refused.value.op_id == "v1"
+    heavy = json.dumps({"op": "vote", "op_id": "v2", "pad": [[] for _ in range(3000)]})
+    with pytest.raises(FrameError, match="lists and objects"):
+        decode_frame(heavy, None, Encoding.JSON)  # refused by counting, not decoded
+    packed = msgpack.packb({"op": "vote", "op_id": "v3", "pad": [[] for _ in range(100)]})
+    with pytest.raises(FrameError) as refused:
+        decode_frame(None, packed, Encoding.MSGPACK)
+    assert refused.value.op_id == "v3"
+    ballot = {"op": "vote", "op_id": "v4", "poll_id": 3, "choice": {"0": 40, "1": 60}}
+    assert decode_frame(json.dumps(ballot), None, Encoding.JSON)["choice"] == {"0": 40, "1": 60}
