@@ -109,7 +109,15 @@ async def soak(minutes: float, clients: int, max_slope: float, trace: Path | Non
         try:
             assert server.proc is not None
             pid = server.proc.pid
-            room = create_room(server.http, "Soak", moderation="post")
+            # Each of the 40 clients asks far faster than a person would (5 a minute is the
+            # room default): the soak measures memory under churn, not the flood caps.
+            room = create_room(
+                server.http,
+                "Soak",
+                moderation="post",
+                questions_per_minute=1000,
+                questions_pending_max=10000,
+            )
             code = room["code"]
             mod = await Client.open(server.ws, code, room["moderator_token"])
             poll = await mod.op(
