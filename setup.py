@@ -32,6 +32,8 @@ class BuildWithAssets(build_py):
         super().run()
         if self.editable_mode:  # an editable install reads the checkout's own files
             return
+        for kind in {target.split("/")[0] for _, _, target in COPIES}:  # no stale copies
+            shutil.rmtree(Path(self.build_lib) / "server" / kind, ignore_errors=True)
         for source, pattern, target in COPIES:
             found = sorted((HERE / source).glob(pattern))
             if not found:
