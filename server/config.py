@@ -21,6 +21,7 @@ __all__ = [
     "KNOBS",
     "ConfigError",
     "Settings",
+    "check_setting",
     "check_signing_key",
     "default_data_dir",
     "default_store_url",
@@ -411,6 +412,14 @@ def mask_url(url: str) -> str:
     user, _, host = parts.netloc.rpartition("@")
     name = user.split(":", 1)[0]
     return urlunsplit(parts._replace(netloc=f"{name}:****@{host}"))
+
+
+def check_setting(name: str, env: Mapping[str, str] | None = None) -> None:
+    """Check one variable now (logging is set up before the rest is read)."""
+    env = os.environ if env is None else env
+    for knob in KNOBS:
+        if knob.env == name and name in env:
+            knob.read(name, env[name])
 
 
 def _read_knobs(env: Mapping[str, str]) -> dict[str, object]:

@@ -8,7 +8,14 @@ import os
 import sys
 from importlib import metadata
 
-from server.config import ConfigError, Settings, describe, load_settings, unknown_names
+from server.config import (
+    ConfigError,
+    Settings,
+    check_setting,
+    describe,
+    load_settings,
+    unknown_names,
+)
 
 __all__ = ["main", "serve", "show_config"]
 
@@ -91,8 +98,10 @@ def main(argv: list[str] | None = None) -> int:
 
     log = logging.getLogger("townhall")
     try:
-        settings = load_settings()
+        for name in ("TOWNHALL_LOG_LEVEL", "TOWNHALL_LOG_FORMAT"):  # before anything logs
+            check_setting(name)
         configure_logging(os.environ.get("TOWNHALL_LOG_LEVEL", "info"))
+        settings = load_settings()
         for warning in unknown_names():
             log.warning("%s", warning)
         if args.command == "config":
