@@ -42,7 +42,7 @@ $(STAMP): pyproject.toml
 
 # The embedded default: one process, in-memory broker, SQLite under data/.
 run: setup
-	$(VENV)/bin/townhall serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+	TOWNHALL_DATA_DIR=$${TOWNHALL_DATA_DIR:-data} $(VENV)/bin/townhall serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
 # Local Redis and PostgreSQL for the integration tests: start them if installed but stopped.
 services:

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from rooms.op_memory import RECENT_OPS
+from server.edge.addresses import parse_networks
 from server.edge.tokens import Keyring, key_id
+from server.store import sqlite_path
 from server.store.files import FILE_MODE, private_dir, private_file
 
-__all__ = ["ConfigError", "Settings", "check_signing_key", "default_store_url", "load_settings"]
+__all__ = [
+    "KNOBS",
+    "ConfigError",
+    "Settings",
+    "check_setting",
+    "check_signing_key",
+    "default_data_dir",
+    "default_store_url",
+    "describe",
+    "load_settings",
+    "mask_url",
+    "unknown_names",
+]
 
 
 class ConfigError(Exception):
@@ -79,7 +97,7 @@ class Limits:
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
-    store_url: str = "sqlite:///data/townhall.db"
+    store_url: str = "sqlite:///data/townhall.db"  # load_settings: under data_dir
     broker_url: str = "memory://"
     secret: bytes = b""  # signs new tokens
     old_secrets: tuple[bytes, ...] = ()  # still verify tokens they signed (key rotation)
@@ -133,64 +151,337 @@ def _secret(data_dir: Path, configured: str) -> bytes:
     return key
 
 
-def _limits_from(env: dict[str, str]) -> Limits:
+# -- reading and checking the environment ----------------------------------------------------
+# Each setting is one row: its variable, the Settings field it fills and how its text is read.
+# A reader returns the value or raises ConfigError naming the variable and what it accepts;
+# `townhall serve` prints that and exits with status 2 before anything starts.
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    """An int or float within [low, high] (or above low, when `above`); finite."""
+
+    kind: type[int] | type[float]
+    low: float
+    high: float = math.inf
+    above: bool = False
+
+    @property
+    def rule(self) -> str:
+        noun = "an integer" if self.kind is int else "a number"
+        low = int(self.low) if self.kind is int else self.low
+        if self.high != math.inf:
+            return f"{noun} from {low} to {int(self.high) if self.kind is int else self.high}"
+        return f"{noun} above {low}" if self.above else f"{noun} of at least {low}"
+
+    def __call__(self, name: str, raw: str) -> int | float:
+        try:
+            value = self.kind(raw.strip())
+        except ValueError:
+            raise ConfigError(f"{name} must be {self.rule}, not {raw!r}") from None
+        low_ok = value > self.low if self.above else value >= self.low
+        if not (math.isfinite(value) and low_ok and value <= self.high):
+            raise ConfigError(f"{name} must be {self.rule}, not {raw!r}")
+        return value
+
+
+Reader = Callable[[str, str], object]
+
+COUNT = Number(int, 1)  # a size, a burst, a number of things: at least one
+ZERO_OK = Number(int, 0)
+RATE = Number(float, 0, above=True)  # a rate or a duration: above zero
+MIN_SECRET = 16  # characters; `secrets.token_urlsafe(48)` (the generated key) has 64
+
+
+def _text(name: str, raw: str) -> str:
+    if not raw.strip():
+        raise ConfigError(f"{name} must not be empty")
+    return raw.strip()
+
+
+def _items(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _key(name: str, raw: str) -> str:
+    if len(raw.strip()) < MIN_SECRET:
+        raise ConfigError(f"{name} must be at least {MIN_SECRET} characters long")
+    return raw.strip()
+
+
+def _optional_key(name: str, raw: str) -> str:
+    """Empty: off; otherwise a key long enough not to be guessed."""
+    return _key(name, raw) if raw.strip() else ""
+
+
+def _metrics_token(name: str, raw: str) -> str:
+    return raw.strip() if raw.strip() in ("", "public") else _key(name, raw)
+
+
+def _old_secrets(name: str, raw: str) -> tuple[bytes, ...]:
+    return tuple(_key(name, part).encode() for part in _items(raw))
+
+
+def _web_url(name: str, raw: str) -> str:
+    url = raw.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name} must be an http:// or https:// URL, not {raw!r}")
+    return url
+
+
+def _public_url(name: str, raw: str) -> str:
+    return _web_url(name, raw) if raw.strip() else ""
+
+
+def _origins(name: str, raw: str) -> tuple[str, ...]:
+    return tuple(_web_url(name, part) for part in _items(raw))
+
+
+def _hosts(name: str, raw: str) -> tuple[str, ...]:
+    hosts = _items(raw)
+    for host in hosts:
+        if "/" in host or " " in host:
+            raise ConfigError(f"{name} must list host names (example.org), not {host!r}")
+    return hosts
+
+
+def _proxies(name: str, raw: str) -> tuple[str, ...]:
+    try:
+        parse_networks(raw)
+    except ValueError as error:
+        raise ConfigError(f"{name} must list addresses or networks: {error}") from None
+    return _items(raw)
+
+
+def _scheme_url(*schemes: str) -> Reader:
+    def read(name: str, raw: str) -> str:
+        if urlsplit(raw.strip()).scheme.lower() not in schemes:
+            allowed = ", ".join(f"{s}://" for s in schemes)
+            raise ConfigError(f"{name} must be a URL starting with {allowed}: {mask_url(raw)!r}")
+        if raw.startswith("sqlite:"):
+            try:
+                sqlite_path(raw.strip())
+            except ValueError as error:
+                raise ConfigError(f"{name}: {error}") from None
+        return raw.strip()
+
+    return read
+
+
+def _choice(*choices: str) -> Reader:
+    def read(name: str, raw: str) -> str:
+        if raw.strip().lower() not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+        return raw.strip().lower()
+
+    return read
+
+
+@dataclass(frozen=True, slots=True)
+class Knob:
+    env: str
+    field: str | None  # None: read elsewhere (logging), checked here all the same
+    read: Reader
+    secret: bool = False  # `townhall config` masks it
+
+
+KNOBS: tuple[Knob, ...] = (
+    Knob("HOST", "host", _text),
+    Knob("PORT", "port", Number(int, 1, 65535)),
+    Knob("TOWNHALL_DATA_DIR", None, _text),  # read first: the store and the key live there
+    Knob("TOWNHALL_STORE_URL", "store_url", _scheme_url("sqlite", "postgresql", "postgres")),
+    Knob(
+        "TOWNHALL_BROKER_URL",
+        "broker_url",
+        _scheme_url("memory", "redis", "rediss", "redis+cluster", "rediss+cluster"),
+    ),
+    Knob("TOWNHALL_SECRET", None, _key, secret=True),  # or the generated data/secret.key
+    Knob("TOWNHALL_OLD_SECRETS", "old_secrets", _old_secrets, secret=True),
+    Knob("TOWNHALL_ALLOWED_ORIGINS", "allowed_origins", _origins),
+    Knob("TOWNHALL_PUBLIC_URL", "public_url", _public_url),
+    Knob("TOWNHALL_TICK_MIN_MS", "tick_min_ms", Number(int, 1, 60_000)),
+    Knob("TOWNHALL_TICK_MAX_MS", "tick_max_ms", Number(int, 1, 60_000)),
+    Knob("TOWNHALL_SNAPSHOT_EVERY", "snapshot_every", COUNT),
+    Knob("TOWNHALL_ACTIVE_DAYS", "active_days", ZERO_OK),
+    Knob("TOWNHALL_ROOM_CREATION_KEY", "room_creation_key", _optional_key, secret=True),
+    Knob("TOWNHALL_MIN_FREE_DISK_MB", "min_free_disk_mb", ZERO_OK),
+    Knob("TOWNHALL_CHAIN_CHECK_ENTRIES", "chain_check_entries", COUNT),
+    Knob("TOWNHALL_CHAIN_CHECK_INTERVAL_S", "chain_check_interval_s", RATE),
+    Knob("TOWNHALL_TRUSTED_PROXIES", "trusted_proxies", _proxies),
+    Knob("TOWNHALL_ALLOWED_HOSTS", "allowed_hosts", _hosts),
+    Knob("TOWNHALL_METRICS_TOKEN", "metrics_token", _metrics_token, secret=True),
+    Knob("TOWNHALL_LOG_LEVEL", None, _choice("debug", "info", "warning", "error", "critical")),
+    Knob("TOWNHALL_LOG_FORMAT", None, _choice("text", "json")),
+    Knob("TOWNHALL_TRACEMALLOC", None, _text),
+)
+# Limits whose floor is not "at least one" (ints) or "above zero" (floats).
+LIMIT_READERS: Mapping[str, Number] = {
+    "socket_sndbuf": ZERO_OK,  # 0: the OS default
+    "code_failures_free": ZERO_OK,
+}
+# Pairs that must be ordered (smaller, larger), in Settings or in Limits.
+ORDERED: tuple[tuple[str, str], ...] = (("tick_min_ms", "tick_max_ms"),)
+ORDERED_LIMITS: tuple[tuple[str, str], ...] = (
+    ("max_attendee_frame_bytes", "max_frame_bytes"),
+    ("socket_soft_buffer", "socket_hard_buffer"),
+)
+LIMIT_PREFIX = "TOWNHALL_LIMIT_"
+# Names other parts of the project read (the load test, the test suite): known, not typos.
+OTHER_NAMES = frozenset(
+    {
+        "TOWNHALL_ROOM",
+        "TOWNHALL_MODERATOR_TOKEN",
+        "TOWNHALL_SCREEN_TOKEN",
+        "TOWNHALL_TEST_REDIS_URL",
+        "TOWNHALL_TEST_POSTGRES",
+    }
+)
+
+
+def limit_env(name: str) -> str:
+    return f"{LIMIT_PREFIX}{name.upper()}"
+
+
+def _limit_reader(name: str) -> Number:
+    default = getattr(Limits(), name)
+    return LIMIT_READERS.get(name, COUNT if isinstance(default, int) else RATE)
+
+
+def _check_order(
+    values: object, pairs: tuple[tuple[str, str], ...], env: Callable[[str], str]
+) -> None:
+    for low, high in pairs:
+        if getattr(values, low) > getattr(values, high):
+            raise ConfigError(
+                f"{env(low)} ({getattr(values, low)}) must not be above "
+                f"{env(high)} ({getattr(values, high)})"
+            )
+
+
+def _limits_from(env: Mapping[str, str]) -> Limits:
     """Every limit can be tuned as TOWNHALL_LIMIT_<NAME>, e.g. TOWNHALL_LIMIT_OPS_PER_SECOND=20."""
-    limits = Limits()
-    changes: dict[str, float | int] = {}
-    for name in Limits.__dataclass_fields__:
-        raw = env.get(f"TOWNHALL_LIMIT_{name.upper()}")
-        if raw is not None:
-            kind = type(getattr(limits, name))
-            changes[name] = kind(raw)
-    return replace(limits, **changes)  # type: ignore[arg-type]
+    changes = {
+        name: _limit_reader(name)(limit_env(name), env[limit_env(name)])
+        for name in Limits.__dataclass_fields__
+        if limit_env(name) in env
+    }
+    limits = replace(Limits(), **changes)  # type: ignore[arg-type]
+    _check_order(limits, ORDERED_LIMITS, limit_env)
+    return limits
 
 
-def _list(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
+def known_names() -> frozenset[str]:
+    limits = {limit_env(name) for name in Limits.__dataclass_fields__}
+    return frozenset({k.env for k in KNOBS if k.env.startswith("TOWNHALL_")} | limits | OTHER_NAMES)
 
 
-def default_store_url(env: dict[str, str] | None = None) -> str:
+def unknown_names(env: Mapping[str, str] | None = None) -> list[str]:
+    """A sentence for each TOWNHALL_* variable nothing reads (a typo, most likely)."""
+    env = os.environ if env is None else env
+    known = known_names()
+    found = []
+    for name in sorted(n for n in env if n.startswith("TOWNHALL_") and n not in known):
+        near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+        hint = f"; did you mean {near[0]}?" if near else ""
+        found.append(f"{name} is not a townhall setting and is ignored{hint}")
+    return found
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    """TOWNHALL_DATA_DIR, else the user's data folder (XDG): never the working folder, so
+    `townhall report CODE` finds the store from anywhere. Made absolute once, at start."""
+    given = env.get("TOWNHALL_DATA_DIR", "").strip()
+    if given:
+        return Path(given).expanduser().absolute()
+    base = env.get("XDG_DATA_HOME", "").strip() or str(Path.home() / ".local" / "share")
+    return Path(base) / "townhall"
+
+
+def default_store_url(env: Mapping[str, str] | None = None) -> str:
     """TOWNHALL_STORE_URL, else the SQLite file `serve` uses (without touching the secret)."""
-    env = dict(os.environ) if env is None else env
-    data_dir = env.get("TOWNHALL_DATA_DIR", "data")
-    return env.get("TOWNHALL_STORE_URL", f"sqlite:///{data_dir}/townhall.db")
+    env = os.environ if env is None else env
+    return env.get("TOWNHALL_STORE_URL") or f"sqlite:///{default_data_dir(env)}/townhall.db"
 
 
-def load_settings(env: dict[str, str] | None = None) -> Settings:
+def mask_url(url: str) -> str:
+    """`redis://:hunter2@host/0` -> `redis://:****@host/0`: for logs and `townhall config`."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    name = user.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{name}:****@{host}"))
+
+
+def check_setting(name: str, env: Mapping[str, str] | None = None) -> None:
+    """Check one variable now (logging is set up before the rest is read)."""
+    env = os.environ if env is None else env
+    for knob in KNOBS:
+        if knob.env == name and name in env:
+            knob.read(name, env[name])
+
+
+def _read_knobs(env: Mapping[str, str]) -> dict[str, object]:
+    """Every row whose variable is set, read and checked; the fields they fill."""
+    fields: dict[str, object] = {}
+    for knob in KNOBS:
+        if knob.env in env:
+            value = knob.read(knob.env, env[knob.env])
+            if knob.field is not None:
+                fields[knob.field] = value
+    return fields
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings from the environment, each checked; ConfigError names the first bad one."""
     env = dict(os.environ if env is None else env)
-    data_dir = Path(env.get("TOWNHALL_DATA_DIR", "data"))
+    fields = _read_knobs(env)
+    limits = _limits_from(env)
+    data_dir = default_data_dir(env)
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ConfigError(f"TOWNHALL_DATA_DIR must be a folder: {data_dir} is a file")
     if data_dir.is_dir():
         private_dir(data_dir)  # ours: the transcript, the key, snapshots (0700)
-    limits = _limits_from(env)
-    origins = tuple(
-        o.strip().rstrip("/")
-        for o in env.get("TOWNHALL_ALLOWED_ORIGINS", "").split(",")
-        if o.strip()
-    )
-    return Settings(
-        host=env.get("HOST", "127.0.0.1"),
-        port=int(env.get("PORT", "8000")),
-        store_url=default_store_url(env),
-        broker_url=env.get("TOWNHALL_BROKER_URL", "memory://"),
-        secret=_secret(data_dir, env.get("TOWNHALL_SECRET", "")),
-        old_secrets=tuple(
-            s.strip().encode() for s in env.get("TOWNHALL_OLD_SECRETS", "").split(",") if s.strip()
-        ),
-        allowed_origins=origins,
+    fields.setdefault("store_url", default_store_url(env))
+    settings = Settings(
+        **fields,  # type: ignore[arg-type]
+        secret=_secret(data_dir, env.get("TOWNHALL_SECRET", "").strip()),
         data_dir=data_dir,
-        public_url=env.get("TOWNHALL_PUBLIC_URL", "").rstrip("/"),
-        tick_min_ms=int(env.get("TOWNHALL_TICK_MIN_MS", "50")),
-        tick_max_ms=int(env.get("TOWNHALL_TICK_MAX_MS", "200")),
-        snapshot_every=int(env.get("TOWNHALL_SNAPSHOT_EVERY", "20000")),
-        room_creation_key=env.get("TOWNHALL_ROOM_CREATION_KEY", ""),
-        min_free_disk_mb=int(env.get("TOWNHALL_MIN_FREE_DISK_MB", "200")),
-        chain_check_entries=int(env.get("TOWNHALL_CHAIN_CHECK_ENTRIES", "200")),
-        chain_check_interval_s=float(env.get("TOWNHALL_CHAIN_CHECK_INTERVAL_S", "300")),
-        trusted_proxies=_list(env.get("TOWNHALL_TRUSTED_PROXIES", "")),
-        allowed_hosts=_list(env.get("TOWNHALL_ALLOWED_HOSTS", "")),
-        metrics_token=env.get("TOWNHALL_METRICS_TOKEN", ""),
         limits=limits,
     )
+    _check_order(settings, ORDERED, lambda field: f"TOWNHALL_{field.upper()}")
+    return settings
+
+
+def _shown(knob: Knob, env: Mapping[str, str], settings: Settings) -> str:
+    if knob.field is None:
+        if knob.env == "TOWNHALL_DATA_DIR":
+            return str(settings.data_dir)
+        if knob.env == "TOWNHALL_SECRET":
+            return "**** (set)" if env.get(knob.env) else f"**** ({settings.data_dir}/secret.key)"
+        return env.get(knob.env, "(not set)")
+    value = getattr(settings, knob.field)
+    if knob.secret:
+        return (
+            f"**** ({len(value)} set)"
+            if isinstance(value, tuple)
+            else ("**** (set)" if value else "(not set)")
+        )
+    if isinstance(value, tuple):
+        return ",".join(value) or "(none)"
+    return (mask_url(value) if knob.field.endswith("_url") else str(value)) or "(not set)"
+
+
+def describe(settings: Settings, env: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """(variable, effective value) for `townhall config`, secrets and URL passwords masked."""
+    env = os.environ if env is None else env
+    rows = [(knob.env, _shown(knob, env, settings)) for knob in KNOBS]
+    rows += [
+        (limit_env(name), str(getattr(settings.limits, name)))
+        for name in Limits.__dataclass_fields__
+    ]
+    return rows
 
 
 KEY_ID_FILE = "signing-key.id"

@@ -2,7 +2,8 @@
 
 Two packages, pinned by the project's own install files (see docs/MODERATION.md):
 
-* cuss (npm, MIT), installed into node_modules/ by `make setup` (`npm ci`): per language a
+* cuss (npm, MIT), installed into node_modules/ by `make setup` (`npm ci`), and copied
+  into a built wheel as server/wordlists/cuss/ (server/assets.py finds either): per language a
   JavaScript module holding one object literal, `term: rating`. We read the data, never run
   it: each line must be one `key: 0|1|2,` entry, and anything else is logged and skipped.
 * badwords-py (PyPI, MIT; lists CC BY 4.0 / MIT): plain text lists inside the package.
@@ -22,12 +23,13 @@ from pathlib import Path
 
 from moderation.filters import TextFilters
 from moderation.sources import Lists, combine
+from server.assets import cuss_dir, places
 
 __all__ = ["CUSS_DIR", "load_filters", "load_lists", "read_badwords", "read_cuss"]
 
 log = logging.getLogger("townhall.filters")
 
-CUSS_DIR = Path(__file__).resolve().parents[1] / "node_modules" / "cuss"
+CUSS_DIR = cuss_dir()
 # cuss module -> our language code (European Portuguese joins Portuguese; Arabizi is "ar").
 CUSS_FILES: Mapping[str, str] = {
     "index.js": "en",
@@ -65,7 +67,12 @@ def read_cuss(directory: Path = CUSS_DIR) -> dict[str, dict[str, int]]:
         try:
             source = path.read_text("utf-8")
         except OSError:
-            log.error("cuss word list %s not found (run `make setup`)", path)
+            log.error(
+                "cuss word list %s not found (installed: reinstall a wheel built after `make "
+                "setup`; checkout: run `make setup`; looked in %s)",
+                path,
+                " and ".join(str(p) for p in places("cuss")),
+            )
             continue
         ratings = rated.setdefault(lang, {})
         for term, rating in parse_cuss(source, name).items():  # two files for "pt": keep the higher

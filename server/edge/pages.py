@@ -36,6 +36,7 @@ from moderation.roles import Role
 from rooms import CommandError, snapshot_view
 from rooms.standing import link_generation
 from rooms.views import moderation_queue
+from server.assets import static_dir
 from server.edge import membership, ops
 from server.edge.addresses import address_bucket
 from server.edge.answers import answer_of
@@ -58,9 +59,7 @@ from server.edge.runtime import client_ip, runtime_of
 
 __all__ = ["N_", "page", "page_routes", "render", "staff_page"]
 
-ROOT = Path(__file__).resolve().parents[2]
-STATIC = ROOT / "static"
-TEMPLATES = ROOT / "server" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 env = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -548,7 +547,8 @@ async def embed(request: Request, caller: Caller, token: str) -> Response:
 
 def page_routes() -> list[BaseRoute]:
     # Static files are small and text: gzip them (this is what the page-weight budget counts).
-    static = GZipMiddleware(StaticFiles(directory=STATIC, check_dir=False), minimum_size=500)
+    # The installed package's copy or the checkout's (server/assets.py); missing: refused here.
+    static = GZipMiddleware(StaticFiles(directory=static_dir()), minimum_size=500)
     return [
         Route("/", home),
         Route("/join", find_room),

@@ -11,13 +11,13 @@ Who may see it: the room's moderators and organiser, through the moderator link'
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from server.assets import static_file
 from server.edge import pages
 from server.edge.gate import Caller
 from server.edge.i18n import DEFAULT, LANGUAGES, match, translator
@@ -25,7 +25,7 @@ from server.tools.exports import load_report
 
 __all__ = ["bar_chart", "hbar_chart", "render_report_html", "report_context", "report_routes"]
 
-CSS = Path(__file__).resolve().parents[2] / "static" / "css" / "report.css"
+CSS = "css/report.css"  # under static/, wherever server/assets.py finds it
 WIDTH = 720
 
 
@@ -115,7 +115,7 @@ def render_report_html(report: dict[str, Any], lang: str = "en") -> str:
         lang=lang,
         languages=LANGUAGES,
         request_path="",
-        standalone_css=CSS.read_text(encoding="utf-8"),
+        standalone_css=static_file(CSS).read_text(encoding="utf-8"),
         **report_context(report),
     )
 

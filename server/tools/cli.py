@@ -1,4 +1,4 @@
-"""`townhall`: serve, and the transcript tools (export, verify, report, replay)."""
+"""`townhall`: serve, config, and the transcript tools (export, verify, report, replay)."""
 
 from __future__ import annotations
 
@@ -6,27 +6,49 @@ import argparse
 import logging
 import os
 import sys
+from importlib import metadata
 
-__all__ = ["main", "serve"]
+from server.config import (
+    ConfigError,
+    Settings,
+    check_setting,
+    describe,
+    load_settings,
+    unknown_names,
+)
+
+__all__ = ["main", "serve", "show_config"]
+
+CONFIG_ERROR = 2  # exit status of a refused setting, as for a bad command line
 
 
-def serve(host: str, port: int) -> None:
+def version() -> str:
+    try:
+        return metadata.version("townhall")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def show_config(settings: Settings) -> None:
+    """The effective settings, one `NAME=value` a line, secrets masked."""
+    for name, value in describe(settings):
+        print(f"{name}={value}")
+
+
+def serve(settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from server.app import create_app
-    from server.config import ConfigError, load_settings
     from server.edge.addresses import AddressPolicy
     from server.edge.connection_guard import guarded_http_protocol
 
-    settings = load_settings()
+    host = host or settings.host
+    port = port or settings.port
     if os.environ.get("TOWNHALL_TRACEMALLOC"):
         from server.tools.memtrace import install
 
         install(os.environ["TOWNHALL_TRACEMALLOC"])
-    try:
-        app = create_app(settings.with_(host=host, port=port))
-    except ConfigError as error:
-        raise SystemExit(f"townhall: {error}") from None
+    app = create_app(settings.with_(host=host, port=port))
     addresses = AddressPolicy.trusting(settings.trusted_proxies)
     if host not in ("127.0.0.1", "::1", "localhost") and not (
         settings.public_url or settings.allowed_hosts
@@ -60,20 +82,35 @@ def serve(host: str, port: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="townhall", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"townhall {version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("serve", help="serve HTTP and WebSockets")
-    run.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    run.add_argument("--host", help="default: HOST, else 127.0.0.1")
+    run.add_argument("--port", type=int, help="default: PORT, else 8000")
+    commands.add_parser("config", help="print the effective settings (secrets masked)")
     from server.tools import transcript_cli
 
     transcript_cli.add_commands(commands)
     args = parser.parse_args(argv)
-    if args.command != "serve":
+    if args.command not in ("serve", "config"):
         return transcript_cli.run(args)
     from server.logs import configure_logging
 
-    configure_logging(os.environ.get("TOWNHALL_LOG_LEVEL", "info"))
-    serve(args.host, args.port)
+    log = logging.getLogger("townhall")
+    try:
+        for name in ("TOWNHALL_LOG_LEVEL", "TOWNHALL_LOG_FORMAT"):  # before anything logs
+            check_setting(name)
+        configure_logging(os.environ.get("TOWNHALL_LOG_LEVEL", "info"))
+        settings = load_settings()
+        for warning in unknown_names():
+            log.warning("%s", warning)
+        if args.command == "config":
+            show_config(settings)
+        else:
+            serve(settings, args.host, args.port)
+    except ConfigError as error:
+        print(f"townhall: {error}", file=sys.stderr)
+        return CONFIG_ERROR
     return 0
 
 

@@ -59,12 +59,12 @@ def test_metrics_answer_only_this_machine_unless_a_token_is_set() -> None:
         {
             "TOWNHALL_SECRET": "x" * 24,
             "TOWNHALL_DATA_DIR": "/nonexistent",
-            "TOWNHALL_METRICS_TOKEN": "scrape-me",
+            "TOWNHALL_METRICS_TOKEN": "scrape-me-0123456789",
         }
     )
     assert not _may_scrape(_with_settings("127.0.0.1", "", with_token))
     assert not _may_scrape(_with_settings("203.0.113.9", "Bearer wrong", with_token))
-    assert _may_scrape(_with_settings("203.0.113.9", "Bearer scrape-me", with_token))
+    assert _may_scrape(_with_settings("203.0.113.9", "Bearer scrape-me-0123456789", with_token))
 
 
 def test_the_host_header_cannot_choose_links_or_qr_codes(tmp_path: Path) -> None:
