@@ -296,7 +296,7 @@ KNOBS: tuple[Knob, ...] = (
         "broker_url",
         _scheme_url("memory", "redis", "rediss", "redis+cluster", "rediss+cluster"),
     ),
-    Knob("TOWNHALL_SECRET", None, _key, secret=True),  # or the generated data/secret.key
+    Knob("TOWNHALL_SECRET", None, _optional_key, secret=True),  # empty: data/secret.key
     Knob("TOWNHALL_OLD_SECRETS", "old_secrets", _old_secrets, secret=True),
     Knob("TOWNHALL_ALLOWED_ORIGINS", "allowed_origins", _origins),
     Knob("TOWNHALL_PUBLIC_URL", "public_url", _public_url),

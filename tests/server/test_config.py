@@ -143,6 +143,11 @@ def test_the_store_follows_the_data_dir_and_never_the_working_folder(tmp_path: P
     assert default_data_dir({}).is_absolute()
 
 
+def test_an_empty_secret_means_the_generated_one(tmp_path: Path) -> None:
+    settings = load_settings(env(tmp_path, TOWNHALL_SECRET=""))
+    assert settings.secret == (tmp_path / "secret.key").read_bytes().strip()
+
+
 def test_unknown_names_are_warned_with_a_guess() -> None:
     found = unknown_names(
         {"TOWNHALL_SECRT": "x", "TOWNHALL_LIMIT_OPS_PER_SECOND": "1", "HOME": "/"}
