@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
@@ -31,6 +32,11 @@ class RoomSettings:
     downvotes: bool = False
     access_code: str | None = None
     districts: tuple[str, ...] = ()
+    # No breakdown by district shows a group of fewer people than this (rooms/districts.py).
+    min_cell_size: int = 5
+    # Population share of each district, for weighted results beside the raw ones: every
+    # district and a share each, summing to 1 (empty: no weighting).
+    district_weights: tuple[tuple[str, float], ...] = ()
     question_max_length: int = 280
     name_max_length: int = 60
     speaker_time_limit_s: int = 120
@@ -49,6 +55,7 @@ class RoomSettings:
         d = asdict(self)
         for name in _LISTS:
             d[name] = list(getattr(self, name))
+        d["district_weights"] = dict(self.district_weights)
         return d
 
     @classmethod
@@ -58,6 +65,8 @@ class RoomSettings:
         for name in _LISTS:
             if name in known:
                 known[name] = tuple(known[name])
+        if "district_weights" in known:
+            known["district_weights"] = tuple(known["district_weights"].items())
         return cls(**known)
 
     def public(self) -> dict[str, Any]:
@@ -88,7 +97,10 @@ _INTS = {
     "speaker_time_limit_s": (10, 3600),
     "questions_pending_max": (1, 10_000),
     "questions_per_minute": (1, 1_000),
+    # Below 3, two people in a district would each read the other's ballot off the table.
+    "min_cell_size": (3, 1_000),
 }
+SHARE_SUM_TOLERANCE = 0.01  # population shares are rounded census figures
 
 
 def _bad(name: str, why: str) -> CommandError:
@@ -146,10 +158,39 @@ def parse_settings(raw: object, base: RoomSettings) -> RoomSettings:
     for name in _FILTER_LISTS:
         if name in raw:
             changes[name] = _filter_list(name, raw[name])
+    if "district_weights" in raw:
+        changes["district_weights"] = _weights(raw["district_weights"])
     merged = replace(base, **changes)
     if _folded(merged.filter_allow) & _folded(merged.filter_deny):
         raise _bad("filter_deny", "must not repeat a term of filter_allow")
+    weights = merged.district_weights
+    if weights and {d for d, _share in weights} != set(merged.districts):
+        raise _bad("district_weights", "must give one share for each of the room's districts")
     return merged
+
+
+def _weights(value: object) -> tuple[tuple[str, float], ...]:
+    """District -> population share: positive numbers summing to 1 (within 0.01); an empty
+    object or null removes the weighting. Each district's name as the districts list has it."""
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping) or len(value) > 200:
+        raise _bad("district_weights", "must be an object of at most 200 district: share pairs")
+    pairs: list[tuple[str, float]] = []
+    for district, share in value.items():
+        if (
+            not isinstance(share, int | float)
+            or isinstance(share, bool)
+            or not math.isfinite(share)
+            or not 0 < share <= 1
+        ):
+            raise _bad("district_weights", "shares must be numbers above 0 and at most 1")
+        pairs.append((str(district).strip(), float(share)))
+    if len({d for d, _share in pairs}) != len(pairs):
+        raise _bad("district_weights", "must not repeat a district")
+    if pairs and abs(sum(share for _d, share in pairs) - 1) > SHARE_SUM_TOLERANCE:
+        raise _bad("district_weights", "shares must sum to 1")
+    return tuple(pairs)
 
 
 def _folded(terms: tuple[str, ...]) -> set[str]:

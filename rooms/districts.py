@@ -1,0 +1,110 @@
+"""Districts without exposure: a breakdown never shows a group smaller than the room's
+minimum cell size `k` (`settings.min_cell_size`, 5 by default).
+
+    grouping = cells({"North": 9, "South": 2, None: 6}, k=5)
+    grouping.rows   # ("North", None, OTHER): South is counted in "other"
+
+The rules, in order:
+
+1. A breakdown of fewer than `k` people in all is not shown at all (`cells` returns None).
+2. A group (a district, or the people who gave none) of fewer than `k` is merged into
+   "other" (an empty one is left out: it has nobody to show or to hide).
+3. "Other" is shown only with at least `k` people in it. While it has between 1 and k-1, the
+   smallest group still shown joins it: otherwise the total minus the groups shown would give
+   a lone district away (the differencing attack).
+4. A breakdown where every group ended in "other" is no breakdown: None as well.
+
+Weighting (`weighted`) works on the rows a breakdown shows, never on the groups inside
+"other", so a weighted figure is a function of what is published and of the population
+shares the organiser entered, and cannot be solved back into a merged group either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+__all__ = ["OTHER", "Grouping", "Row", "cells", "row_shares", "weighted"]
+
+
+class _Other:
+    """The row of the merged groups; a district may be called "other", this is not a name."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "OTHER"
+
+
+OTHER: Final = _Other()
+Key = str | None  # a district, or None: the people who gave none
+Row = Key | _Other
+
+
+@dataclass(frozen=True, slots=True)
+class Grouping:
+    """Which groups a breakdown shows on their own (`shown`, in the input's order), and
+    which it counts together as "other" (`merged`, possibly empty)."""
+
+    shown: tuple[Key, ...]
+    merged: frozenset[Key]
+
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        return (*self.shown, OTHER) if self.merged else self.shown
+
+    def row_of(self, key: Key) -> Row:
+        return OTHER if key in self.merged else key
+
+    def totals(self, counts: Mapping[Key, int]) -> dict[Row, int]:
+        out: dict[Row, int] = {row: 0 for row in self.rows}
+        for key, n in counts.items():
+            if n:  # an empty group is in no row
+                out[self.row_of(key)] += n
+        return out
+
+
+def cells(counts: Mapping[Key, int], k: int) -> Grouping | None:
+    """The grouping of `counts` (people per group) that shows no group of fewer than `k`,
+    or None when no breakdown can be shown (see the module docstring)."""
+    if k < 1:
+        raise ValueError("the minimum cell size is at least 1")
+    total = sum(counts.values())
+    if total < k:
+        return None
+    shown = [key for key, n in counts.items() if n >= k]
+    other = total - sum(counts[key] for key in shown)
+    while 0 < other < k and shown:
+        # The smallest, and of equals the last listed: which one is a rule, not an accident.
+        smallest = min(reversed(shown), key=lambda key: counts[key])
+        shown.remove(smallest)
+        other += counts[smallest]
+    if not shown:
+        return None
+    merged = frozenset(key for key, n in counts.items() if n and key not in shown)
+    return Grouping(shown=tuple(shown), merged=merged)
+
+
+def row_shares(grouping: Grouping, shares: Mapping[str, float]) -> dict[Row, float]:
+    """The population share each row stands for: a district's own, "other" the sum of its
+    districts'. People who gave no district stand for no share of the population, and the
+    share of a district nobody in the breakdown gave is left out (`weighted` rescales)."""
+    out: dict[Row, float] = {row: 0.0 for row in grouping.rows}
+    for district, share in shares.items():
+        row = grouping.row_of(district)
+        if row in out:
+            out[row] += share
+    return out
+
+
+def weighted(rows: Sequence[tuple[float, int, Sequence[int]]]) -> list[float] | None:
+    """Post-stratified means: for rows of (population share, voters, totals per item), the
+    mean per voter of each item within each row, averaged with the rows' shares as weights
+    (rows with no voters or no share take no part). None if no row can take part."""
+    taking = [(share, n, totals) for share, n, totals in rows if share > 0 and n > 0]
+    weight = sum(share for share, _n, _totals in taking)
+    if not taking or weight <= 0:
+        return None
+    size = len(taking[0][2])
+    return [sum(share * totals[i] / n for share, n, totals in taking) / weight for i in range(size)]
