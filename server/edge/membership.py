@@ -9,6 +9,7 @@ from typing import Any
 from moderation.roles import Role
 from rooms import CommandError, Context
 from server.edge.answers import answer_of
+from server.edge.code_keys import candidates
 from server.edge.runtime import Runtime
 from server.edge.tokens import Claims, issue
 from server.live.hub import now_ms
@@ -104,7 +105,12 @@ async def join_room(
 ) -> Joined:
     """Join (or re-join, keeping the same person for a returning attendee's cookie)."""
     code, admission = host.code, runtime.admission
-    given = {k: v for k, v in fields.items() if k in JOIN_FIELDS}
+    given: dict[str, Any] = {k: v for k, v in fields.items() if k in JOIN_FIELDS}
+    if isinstance(given.get("attendee_code"), str):
+        # The room compares hashes only (server/edge/code_keys.py); the edge makes them.
+        given["attendee_code_hashes"] = candidates(
+            runtime.settings.keyring, code, given["attendee_code"]
+        )
     if returning is not None and returning.role is Role.ATTENDEE:
         participant = returning.participant_id
     else:
