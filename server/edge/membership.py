@@ -68,6 +68,7 @@ async def create_room(
     ):
         raise CommandError("auth.forbidden", "creating rooms needs the organiser key")
     await runtime.admission.before_create(ip)
+    fields = _with_default_cell_size(fields, settings.min_cell_size)
     organiser = new_id("o")
     for _attempt in range(5):
         code = new_code()
@@ -86,6 +87,15 @@ async def create_room(
             embed_token=issue(secret, Claims(code, "embed", Role.EMBED, 0)),
         )
     raise CommandError("server.unavailable", "could not allocate a room code")
+
+
+def _with_default_cell_size(fields: dict[str, Any], cell: int) -> dict[str, Any]:
+    """The server's TOWNHALL_MIN_CELL_SIZE for a room whose organiser gave none (settings
+    come nested under "settings" or flat beside the title)."""
+    nested = fields.get("settings")
+    if isinstance(nested, dict):
+        return {**fields, "settings": {"min_cell_size": cell, **nested}}
+    return {"min_cell_size": cell, **fields}
 
 
 @dataclass(frozen=True, slots=True)

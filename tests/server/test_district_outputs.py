@@ -199,3 +199,37 @@ def test_the_files_the_cli_writes(
     html = _cli("report", code, "--format", "html", server=server)
     assert html.returncode == 0 and "Northfield" in html.stdout
     assert LONE not in html.stdout
+
+
+# -- the server-wide default -------------------------------------------------------------------
+
+
+def test_the_servers_default_cell_size_applies_to_rooms_created_without_one(
+    tmp_path: Path,
+) -> None:
+    from server.config import ConfigError, load_settings
+    from server.edge.membership import _with_default_cell_size
+
+    base = {"TOWNHALL_DATA_DIR": str(tmp_path), "TOWNHALL_SECRET": "s" * 32}
+    assert load_settings(base).min_cell_size == 5
+    assert load_settings({**base, "TOWNHALL_MIN_CELL_SIZE": "8"}).min_cell_size == 8
+    with pytest.raises(ConfigError, match="TOWNHALL_MIN_CELL_SIZE must be an integer from 3"):
+        load_settings({**base, "TOWNHALL_MIN_CELL_SIZE": "2"})
+    # What create_room hands the room: the default beside the title, or inside "settings",
+    # and never over the organiser's own value.
+    assert _with_default_cell_size({"title": "T"}, 8) == {"min_cell_size": 8, "title": "T"}
+    nested = _with_default_cell_size({"title": "T", "settings": {"districts": ["N"]}}, 8)
+    assert nested["settings"] == {"min_cell_size": 8, "districts": ["N"]}
+    assert _with_default_cell_size({"title": "T", "min_cell_size": 4}, 8)["min_cell_size"] == 4
+    own = _with_default_cell_size({"settings": {"min_cell_size": 4}}, 8)
+    assert own["settings"]["min_cell_size"] == 4
+
+
+def test_a_room_created_over_http_gets_the_default(server: LiveServer) -> None:
+    room = create_room(server.http, "Defaults", districts=["N"])
+    snapshot = httpx.get(
+        f"{server.http}/api/rooms/{room['code']}", headers=_auth(room["moderator_token"])
+    ).json()
+    assert snapshot["room"]["settings"]["min_cell_size"] == 5
+    refused = httpx.post(f"{server.http}/api/rooms", json={"title": "x", "min_cell_size": 1})
+    assert refused.status_code == 400 and "min_cell_size" in refused.json()["error"]["message"]
