@@ -273,3 +273,37 @@ def test_changing_the_districts_needs_new_weights() -> None:
         parse_settings({"districts": ["North", "South", "East"]}, s)
     both = {"districts": ["North"], "district_weights": {"North": 1}}
     assert parse_settings(both, s).district_weights == (("North", 1.0),)
+
+
+shares = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-3, 3),
+    st.booleans(),
+    st.text(max_size=3),
+    st.none(),
+)
+near_valid = st.tuples(st.floats(0, 1), st.floats(-0.05, 0.05)).map(
+    lambda t: {"North": t[0], "South": 1 - t[0] + t[1]}
+)
+any_weights = st.one_of(
+    st.none(),
+    near_valid,
+    st.dictionaries(st.sampled_from(["North", "South", "East", " North", ""]), shares, max_size=4),
+    st.lists(shares, max_size=3),
+    shares,
+)
+
+
+@given(any_weights)
+def test_any_weights_are_refused_cleanly_or_kept_valid(raw: object) -> None:
+    try:
+        s = _settings(district_weights=raw)
+    except CommandError as e:
+        assert e.code == "field.invalid" and "district_weights" in str(e)
+        return
+    weights = dict(s.district_weights)
+    if weights:
+        assert set(weights) == {"North", "South"} and len(s.district_weights) == 2
+        assert all(isinstance(v, float) and 0 < v <= 1 for v in weights.values())
+        assert abs(sum(weights.values()) - 1) <= 0.01
+    assert RoomSettings.from_dict(s.to_dict()) == s
