@@ -84,8 +84,8 @@ DEFINITIONS = {
         "smallest group joins it), and with fewer people in all there is no breakdown"
     ),
     "weighted": (
-        "each shown group's results per voter, weighted by the population share the "
-        "organiser entered for its districts ('other' takes the sum of its districts'); people "
+        "each shown group's results per voter, weighted by its districts' share of the "
+        "population the organiser entered ('other' takes the sum of its districts'); people "
         "who gave no district, when shown on their own, stand for no share and count only in "
         "the raw figures"
     ),
@@ -276,9 +276,10 @@ def _by_district(state: RoomState, poll: Poll) -> dict[str, Any] | None:
         apply_ballot(parts[grouping.row_of(district[voter])], voter, choice)
     rows = [{**_row_label(row), "results": results(part)} for row, part in parts.items()]
     out: dict[str, Any] = {"items": items, "rows": rows, "raw": _raw(poll, items)}
-    weights = dict(state.settings.district_weights)
-    if weights:
-        shares = row_shares(grouping, weights)
+    populations = dict(state.settings.district_weights)
+    if populations:
+        whole = sum(populations.values())
+        shares = row_shares(grouping, {d: n / whole for d, n in populations.items()})
         taking = [
             (shares[row], part.tally.voters, getattr(part.tally, items))
             for row, part in parts.items()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
@@ -34,9 +33,11 @@ class RoomSettings:
     districts: tuple[str, ...] = ()
     # No breakdown by district shows a group of fewer people than this (rooms/districts.py).
     min_cell_size: int = 5
-    # Population share of each district, for weighted results beside the raw ones: every
-    # district and a share each, summing to 1 (empty: no weighting).
-    district_weights: tuple[tuple[str, float], ...] = ()
+    # The population of each district, for results weighted by population beside the raw
+    # ones: every district, a whole number each (people, or shares in any whole unit: per
+    # mille, basis points). Whole numbers: the log holds no float a verifier could spell
+    # differently. Empty: no weighting.
+    district_weights: tuple[tuple[str, int], ...] = ()
     question_max_length: int = 280
     name_max_length: int = 60
     speaker_time_limit_s: int = 120
@@ -100,7 +101,7 @@ _INTS = {
     # Below 3, two people in a district would each read the other's ballot off the table.
     "min_cell_size": (3, 1_000),
 }
-SHARE_SUM_TOLERANCE = 0.01  # population shares are rounded census figures
+WEIGHT_MAX = 10**9  # a district's population; the sum stays far below 2**53 (exact in JS)
 
 
 def _bad(name: str, why: str) -> CommandError:
@@ -165,31 +166,26 @@ def parse_settings(raw: object, base: RoomSettings) -> RoomSettings:
         raise _bad("filter_deny", "must not repeat a term of filter_allow")
     weights = merged.district_weights
     if weights and {d for d, _share in weights} != set(merged.districts):
-        raise _bad("district_weights", "must give one share for each of the room's districts")
+        raise _bad("district_weights", "must give a population for each of the room's districts")
     return merged
 
 
-def _weights(value: object) -> tuple[tuple[str, float], ...]:
-    """District -> population share: positive numbers summing to 1 (within 0.01); an empty
-    object or null removes the weighting. Each district's name as the districts list has it."""
+def _weights(value: object) -> tuple[tuple[str, int], ...]:
+    """District -> population: whole numbers from 1 to 10**9 (their sum is checked against
+    the districts by `parse_settings`: one each). An empty object or null removes it."""
     if value is None:
         return ()
     if not isinstance(value, Mapping) or len(value) > 200:
-        raise _bad("district_weights", "must be an object of at most 200 district: share pairs")
-    pairs: list[tuple[str, float]] = []
-    for district, share in value.items():
-        if (
-            not isinstance(share, int | float)
-            or isinstance(share, bool)
-            or not math.isfinite(share)
-            or not 0 < share <= 1
-        ):
-            raise _bad("district_weights", "shares must be numbers above 0 and at most 1")
-        pairs.append((str(district).strip(), float(share)))
-    if len({d for d, _share in pairs}) != len(pairs):
+        raise _bad(
+            "district_weights", "must be an object of at most 200 district: population pairs"
+        )
+    pairs: list[tuple[str, int]] = []
+    for district, population in value.items():
+        if not is_int(population) or not 1 <= population <= WEIGHT_MAX:
+            raise _bad("district_weights", f"populations must be whole numbers in 1..{WEIGHT_MAX}")
+        pairs.append((str(district).strip(), population))
+    if len({d for d, _n in pairs}) != len(pairs):
         raise _bad("district_weights", "must not repeat a district")
-    if pairs and abs(sum(share for _d, share in pairs) - 1) > SHARE_SUM_TOLERANCE:
-        raise _bad("district_weights", "shares must sum to 1")
     return tuple(pairs)
 
 

@@ -166,7 +166,7 @@ def test_weighted_beside_raw_written_out() -> None:
     # raw yes = 7/11; weighted (North 0.25, South 0.75, East 0 voters: its share left out)
     #   yes = (0.25 * 3/4 + 0.7 * 1/4) / (0.25 + 0.7) = 0.3625 / 0.95 = 0.38158
     #   no  = (0.25 * 1/4 + 0.7 * 3/4) / 0.95 = 0.5875 / 0.95 = 0.61842
-    weights = {"North": 0.25, "South": 0.7, "East": 0.05}
+    weights = {"North": 2_500, "South": 7_000, "East": 500}  # 25 %, 70 %, 5 %
     room, _ = _room(
         {"North": [0, 0, 0, 1], "South": [0, 1, 1, 1], None: [0, 0, 0]},
         district_weights=weights,
@@ -184,7 +184,7 @@ def test_other_stands_for_the_sum_of_its_districts_shares() -> None:
     # yes = 0.5 * 4/5 + 0.5 * 1/3 = 0.56667
     room, _ = _room(
         {"North": [0, 0, 0, 0, 1], "South": [0], "East": [1, 1]},
-        district_weights={"North": 0.5, "South": 0.3, "East": 0.2},
+        district_weights={"North": 50_000, "South": 30_000, "East": 20_000},
     )
     b = evaluate(room.records)["polls"][0]["by_district"]
     assert _rows(b["rows"]) == [("North", False), (None, True)]
@@ -196,7 +196,7 @@ def test_a_rating_polls_weighted_average() -> None:
     room = Room(
         districts=["North", "South"],
         min_cell_size=3,
-        district_weights={"North": 0.2, "South": 0.8},
+        district_weights={"North": 1, "South": 4},
     )
     poll = room.poll("rating", scale=5)
     votes = {"North": [5, 5, 5], "South": [1, 1, 4]}
@@ -239,10 +239,10 @@ def test_min_cell_size_is_5_by_default_and_at_least_3() -> None:
 
 
 def test_weights_round_trip_through_the_events_json() -> None:
-    s = _settings(district_weights={"North": 0.4, "South": 0.6})
-    assert s.district_weights == (("North", 0.4), ("South", 0.6))
+    s = _settings(district_weights={"North": 40_312, "South": 60_001})
+    assert s.district_weights == (("North", 40_312), ("South", 60_001))
     assert RoomSettings.from_dict(s.to_dict()) == s
-    assert s.to_dict()["district_weights"] == {"North": 0.4, "South": 0.6}
+    assert s.to_dict()["district_weights"] == {"North": 40_312, "South": 60_001}
     assert _settings(district_weights=None).district_weights == ()
     assert parse_settings({"district_weights": {}}, s).district_weights == ()
 
@@ -250,15 +250,16 @@ def test_weights_round_trip_through_the_events_json() -> None:
 @pytest.mark.parametrize(
     ("weights", "why"),
     [
-        ({"North": 0.5, "South": 0.4}, "sum to 1"),
-        ({"North": 0.0, "South": 1.0}, "above 0"),
-        ({"North": -0.5, "South": 1.5}, "above 0"),
-        ({"North": "0.5", "South": 0.5}, "above 0"),
-        ({"North": float("nan"), "South": 0.5}, "above 0"),
-        ({"North": 1.0}, "each of the room's districts"),
-        ({"North": 0.5, "South": 0.25, "East": 0.25}, "each of the room's districts"),
-        ({"North": 0.5, " North": 0.5}, "repeat"),
-        ([0.5, 0.5], "object"),
+        ({"North": 0, "South": 10}, "whole numbers"),
+        ({"North": -5, "South": 10}, "whole numbers"),
+        ({"North": 0.5, "South": 0.5}, "whole numbers"),  # no float enters the log
+        ({"North": "5", "South": 5}, "whole numbers"),
+        ({"North": True, "South": 5}, "whole numbers"),
+        ({"North": 10**9 + 1, "South": 5}, "whole numbers"),
+        ({"North": 10}, "each of the room's districts"),
+        ({"North": 5, "South": 2, "East": 2}, "each of the room's districts"),
+        ({"North": 5, " North": 5}, "repeat"),
+        ([5, 5], "object"),
     ],
 )
 def test_bad_weights_are_refused(weights: object, why: str) -> None:
@@ -268,11 +269,11 @@ def test_bad_weights_are_refused(weights: object, why: str) -> None:
 
 
 def test_changing_the_districts_needs_new_weights() -> None:
-    s = _settings(district_weights={"North": 0.4, "South": 0.6})
+    s = _settings(district_weights={"North": 4, "South": 6})
     with pytest.raises(CommandError):
         parse_settings({"districts": ["North", "South", "East"]}, s)
     both = {"districts": ["North"], "district_weights": {"North": 1}}
-    assert parse_settings(both, s).district_weights == (("North", 1.0),)
+    assert parse_settings(both, s).district_weights == (("North", 1),)
 
 
 shares = st.one_of(
@@ -282,8 +283,8 @@ shares = st.one_of(
     st.text(max_size=3),
     st.none(),
 )
-near_valid = st.tuples(st.floats(0, 1), st.floats(-0.05, 0.05)).map(
-    lambda t: {"North": t[0], "South": 1 - t[0] + t[1]}
+near_valid = st.tuples(st.integers(-2, 10**9 + 2), st.integers(-2, 10**9 + 2)).map(
+    lambda t: {"North": t[0], "South": t[1]}
 )
 any_weights = st.one_of(
     st.none(),
@@ -304,6 +305,5 @@ def test_any_weights_are_refused_cleanly_or_kept_valid(raw: object) -> None:
     weights = dict(s.district_weights)
     if weights:
         assert set(weights) == {"North", "South"} and len(s.district_weights) == 2
-        assert all(isinstance(v, float) and 0 < v <= 1 for v in weights.values())
-        assert abs(sum(weights.values()) - 1) <= 0.01
+        assert all(type(v) is int and 1 <= v <= 10**9 for v in weights.values())
     assert RoomSettings.from_dict(s.to_dict()) == s
