@@ -6,8 +6,10 @@ as the edge does: `issue(...)` for `codes.issue`, `joining(...)` for a join.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +19,8 @@ from rooms import CommandError, event_to_dict, from_snapshot, to_snapshot
 from rooms.events import CodesIssued
 from server.edge.code_keys import candidates, code_hash, legacy_hash
 from server.edge.tokens import Keyring
+from server.store import Entry
+from server.store.sqlite import SqliteStore
 from tests.rooms.harness import ORG, Room
 from tests.security.helpers import post_op, security_report
 from tests.support.live_server import LiveServer
@@ -183,3 +187,37 @@ def test_live_verified_room_codes_come_from_the_server(server: LiveServer) -> No
     report = security_report(server.http, code, org)
     assert report["codes"] == {"issued": 3, "used": 2}
     assert report["refused"]["auth.attendee_code"] >= 3
+
+
+def test_a_stored_room_from_before_keyed_hashes_admits_its_codes_after_an_upgrade(
+    tmp_path: Path,
+) -> None:
+    """A real store holding a room whose codes were issued as bare SHA-256 (the old log),
+    served by this version: the code handed out then still admits, once."""
+    room = Room(verified=True)
+    room.commit(ORG, CodesIssued(hashes=(legacy_hash(CODES[0]),)))
+    data = tmp_path / "data"
+    data.mkdir()
+
+    async def store_it() -> None:
+        store = SqliteStore(data / "townhall.db")
+        await store.open()
+        try:
+            entries = []
+            for rec in room.records:
+                wire = event_to_dict(rec.event)
+                entries.append(Entry(rec.at, rec.actor, rec.op_id, wire["type"], wire["data"]))
+            await store.append("TOWN", entries)
+        finally:
+            await store.close()
+
+    asyncio.run(store_it())
+    server = LiveServer(data).start()
+    try:
+        join = f"{server.http}/api/rooms/TOWN/join"
+        assert httpx.post(join, json={"attendee_code": CODES[1]}).status_code == 403
+        assert httpx.post(join, json={"attendee_code": CODES[0]}).status_code == 200
+        again = httpx.post(join, json={"attendee_code": CODES[0]})
+        assert again.status_code == 403 and again.json()["error"]["code"] == "auth.attendee_code"
+    finally:
+        server.stop()
