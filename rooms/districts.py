@@ -14,18 +14,32 @@ The rules, in order:
    a lone district away (the differencing attack).
 4. A breakdown where every group ended in "other" is no breakdown: None as well.
 
-Weighting (`weighted`) works on the rows a breakdown shows, never on the groups inside
-"other", so a weighted figure is a function of what is published and of the population
-shares the organiser entered, and cannot be solved back into a merged group either.
+The report's tables (`joined_breakdown`, `poll_breakdown`) are cut from their own counts:
+people who joined, and each poll's voters. Weighting (`weighted`) works on the rows a
+breakdown shows, never on the groups inside "other", so a weighted figure is a function of
+what is published and of the populations the organiser entered, and cannot be solved back
+into a merged group either.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
-__all__ = ["OTHER", "Grouping", "Row", "cells", "row_shares", "weighted"]
+from rooms.polls import apply_ballot, reset_tally, results
+from rooms.state import Poll, RoomState
+
+__all__ = [
+    "OTHER",
+    "Grouping",
+    "Row",
+    "cells",
+    "joined_breakdown",
+    "poll_breakdown",
+    "row_shares",
+    "weighted",
+]
 
 
 class _Other:
@@ -108,3 +122,91 @@ def weighted(rows: Sequence[tuple[float, int, Sequence[int]]]) -> list[float] | 
         return None
     size = len(taking[0][2])
     return [sum(share * totals[i] / n for share, n, totals in taking) / weight for i in range(size)]
+
+
+# -- the report's breakdowns -------------------------------------------------------------
+
+# What a breakdown by district counts per kind: the totals a row's results list per item.
+_ITEMS = {
+    "single": "counts",
+    "multiple": "counts",
+    "rating": "counts",
+    "ranking": "points",
+    "budget": "points",
+}
+
+
+def _row_label(row: Row) -> dict[str, Any]:
+    if row is OTHER:
+        return {"district": None, "other": True}
+    return {"district": row, "other": False}
+
+
+def _groups(state: RoomState, people: Iterable[str | None]) -> dict[str | None, int]:
+    """People per group, every district of the settings listed (with 0) in their order."""
+    counts: dict[str | None, int] = dict.fromkeys((*state.settings.districts, None), 0)
+    for district in people:
+        counts[district] = counts.get(district, 0) + 1
+    return counts
+
+
+def joined_breakdown(state: RoomState) -> list[dict[str, Any]] | None:
+    """The report's people who joined, per group: rows of {district, other, joined}."""
+    counts = _groups(state, (p.district for p in state.participants.values()))
+    grouping = cells(counts, state.settings.min_cell_size)
+    if grouping is None:
+        return None
+    return [{**_row_label(row), "joined": n} for row, n in grouping.totals(counts).items()]
+
+
+def poll_breakdown(state: RoomState, poll: Poll) -> dict[str, Any] | None:
+    """A poll's results per group of its voters (rows of {district, other, results}), the
+    raw figures per voter, and weighted ones beside them when the room has populations."""
+    items = _ITEMS.get(poll.defn.kind)
+    if items is None:  # words and open answers are text: no breakdown of them
+        return None
+    district = {
+        voter: (person.district if person is not None else None)
+        for voter, person in ((v, state.participants.get(v)) for v in poll.ballots)
+    }
+    grouping = cells(_groups(state, district.values()), state.settings.min_cell_size)
+    if grouping is None:
+        return None
+    parts: dict[Row, Poll] = {}
+    for row in grouping.rows:
+        parts[row] = Poll(id=poll.id, defn=poll.defn, created_at=poll.created_at)
+        reset_tally(parts[row])
+    for voter, choice in poll.ballots.items():
+        apply_ballot(parts[grouping.row_of(district[voter])], voter, choice)
+    rows = [{**_row_label(row), "results": results(part)} for row, part in parts.items()]
+    out: dict[str, Any] = {"items": items, "rows": rows, "raw": _raw(poll, items)}
+    populations = dict(state.settings.district_weights)
+    if populations:
+        whole = sum(populations.values())
+        shares = row_shares(grouping, {d: n / whole for d, n in populations.items()})
+        taking = [
+            (shares[row], part.tally.voters, getattr(part.tally, items))
+            for row, part in parts.items()
+        ]
+        mean = weighted(taking)
+        out["weighted"] = None if mean is None else [round(v, 4) for v in mean]
+        out["coverage"] = round(sum(s for s, n, _t in taking if n and s > 0), 4)
+        for row_out, row in zip(rows, parts, strict=True):
+            row_out["share"] = round(shares[row], 4)
+    if poll.defn.kind == "rating":  # the mean value, from the per-value shares
+        out["average"] = {k: _mean_value(out.get(k)) for k in ("raw", "weighted")}
+    return out
+
+
+def _mean_value(per_value: list[float] | None) -> float | None:
+    if per_value is None:
+        return None
+    return round(sum((i + 1) * share for i, share in enumerate(per_value)), 2)
+
+
+def _raw(poll: Poll, items: str) -> list[float] | None:
+    """Per voter, each item's total over every voter: the unweighted figure."""
+    voters = poll.tally.voters
+    if not voters:
+        return None
+    return [round(v / voters, 4) for v in getattr(poll.tally, items)]

@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from moderation.roles import OP_BY_EVENT, Role
-from rooms.districts import OTHER, Row, cells, row_shares, weighted
+from rooms.districts import joined_breakdown, poll_breakdown
 from rooms.events import (
     BallotCast,
     ParticipantBanned,
@@ -52,11 +52,10 @@ from rooms.events import (
     SpeakerWithdrawn,
 )
 from rooms.floor_ops import REACTIONS
-from rooms.polls import apply_ballot, reset_tally, results
 from rooms.records import Record
 from rooms.reducer import apply, new_room
 from rooms.render import poll_results
-from rooms.state import Floor, Poll, RoomState
+from rooms.state import Floor, RoomState
 
 __all__ = ["DEFINITIONS", "evaluate"]
 
@@ -223,91 +222,6 @@ def _buckets(times: list[int], start: int, size: int, n: int) -> list[int]:
     return out
 
 
-# What a breakdown by district counts per kind: the totals a row's results list per item.
-_ITEMS = {
-    "single": "counts",
-    "multiple": "counts",
-    "rating": "counts",
-    "ranking": "points",
-    "budget": "points",
-}
-
-
-def _row_label(row: Row) -> dict[str, Any]:
-    if row is OTHER:
-        return {"district": None, "other": True}
-    return {"district": row, "other": False}
-
-
-def _groups(state: RoomState, people: Iterable[str | None]) -> dict[str | None, int]:
-    """People per group, every district of the settings listed (with 0) in their order."""
-    counts: dict[str | None, int] = dict.fromkeys((*state.settings.districts, None), 0)
-    for district in people:
-        counts[district] = counts.get(district, 0) + 1
-    return counts
-
-
-def _joined_by_district(state: RoomState) -> list[dict[str, Any]] | None:
-    counts = _groups(state, (p.district for p in state.participants.values()))
-    grouping = cells(counts, state.settings.min_cell_size)
-    if grouping is None:
-        return None
-    return [{**_row_label(row), "joined": n} for row, n in grouping.totals(counts).items()]
-
-
-def _by_district(state: RoomState, poll: Poll) -> dict[str, Any] | None:
-    """A poll's results per group of voters, no group smaller than the room's minimum cell
-    size (rooms/districts.py); with weighted figures when the room has population shares."""
-    items = _ITEMS.get(poll.defn.kind)
-    if items is None:  # words and open answers are text: no breakdown of them
-        return None
-    district = {
-        voter: (person.district if person is not None else None)
-        for voter, person in ((v, state.participants.get(v)) for v in poll.ballots)
-    }
-    grouping = cells(_groups(state, district.values()), state.settings.min_cell_size)
-    if grouping is None:
-        return None
-    parts: dict[Row, Poll] = {}
-    for row in grouping.rows:
-        parts[row] = Poll(id=poll.id, defn=poll.defn, created_at=poll.created_at)
-        reset_tally(parts[row])
-    for voter, choice in poll.ballots.items():
-        apply_ballot(parts[grouping.row_of(district[voter])], voter, choice)
-    rows = [{**_row_label(row), "results": results(part)} for row, part in parts.items()]
-    out: dict[str, Any] = {"items": items, "rows": rows, "raw": _raw(poll, items)}
-    populations = dict(state.settings.district_weights)
-    if populations:
-        whole = sum(populations.values())
-        shares = row_shares(grouping, {d: n / whole for d, n in populations.items()})
-        taking = [
-            (shares[row], part.tally.voters, getattr(part.tally, items))
-            for row, part in parts.items()
-        ]
-        mean = weighted(taking)
-        out["weighted"] = None if mean is None else [round(v, 4) for v in mean]
-        out["coverage"] = round(sum(s for s, n, _t in taking if n and s > 0), 4)
-        for row_out, row in zip(rows, parts, strict=True):
-            row_out["share"] = round(shares[row], 4)
-    if poll.defn.kind == "rating":  # the mean value, from the per-value shares
-        out["average"] = {k: _mean_value(out.get(k)) for k in ("raw", "weighted")}
-    return out
-
-
-def _mean_value(per_value: list[float] | None) -> float | None:
-    if per_value is None:
-        return None
-    return round(sum((i + 1) * share for i, share in enumerate(per_value)), 2)
-
-
-def _raw(poll: Poll, items: str) -> list[float] | None:
-    """Per voter, each item's total over every voter: the unweighted figure."""
-    voters = poll.tally.voters
-    if not voters:
-        return None
-    return [round(v / voters, 4) for v in getattr(poll.tally, items)]
-
-
 def _polls(state: RoomState, t: _Tracker, end: int, districts: bool) -> list[dict[str, Any]]:
     out = []
     for poll in state.polls.values():
@@ -330,7 +244,7 @@ def _polls(state: RoomState, t: _Tracker, end: int, districts: bool) -> list[dic
             "results": poll_results(state, poll),
         }
         if districts:
-            entry["by_district"] = _by_district(state, poll)
+            entry["by_district"] = poll_breakdown(state, poll)
         out.append(entry)
     return out
 
@@ -412,7 +326,7 @@ def evaluate(
             "peak_active": peak,
             "peak_window_s": window_ms // 1000,
             "peak_window_from": peak_from,
-            "by_district": _joined_by_district(state) if districts else None,
+            "by_district": joined_breakdown(state) if districts else None,
         },
         "polls": _polls(state, t, end, districts),
         "timeline": {
