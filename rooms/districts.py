@@ -101,12 +101,14 @@ def cells(counts: Mapping[Key, int], k: int) -> Grouping | None:
 
 
 def row_shares(grouping: Grouping, shares: Mapping[str, float]) -> dict[Row, float]:
-    """The population share each row stands for: a district's own, "other" the sum of its
-    districts'. People who gave no district stand for no share of the population, and the
-    share of a district nobody in the breakdown gave is left out (`weighted` rescales)."""
+    """The population share each row stands for: a district's own, and "other" the sum of
+    every district not shown on its own (those with nobody in the breakdown too: its share
+    then says nothing about which small district had anyone). People who gave no district
+    stand for no share. Without an "other" row, the unshown districts had nobody: their
+    share is left out (`weighted` rescales)."""
     out: dict[Row, float] = {row: 0.0 for row in grouping.rows}
     for district, share in shares.items():
-        row = grouping.row_of(district)
+        row: Row = district if district in grouping.shown else OTHER
         if row in out:
             out[row] += share
     return out

@@ -216,10 +216,13 @@ def test_weighting_functions_directly() -> None:
     assert weighted([(0.0, 2, [2, 0]), (0.3, 0, [0, 0])]) is None  # nobody takes part
     g = cells({"A": 5, "B": 1, "C": 4, "D": 0}, k=5)
     assert g is not None
+    # D had nobody: its share still goes to "other", which names no small district.
     assert row_shares(g, {"A": 0.4, "B": 0.1, "C": 0.3, "D": 0.2}) == {
         "A": 0.4,
-        OTHER: pytest.approx(0.4),
+        OTHER: pytest.approx(0.6),
     }
+    bare = cells({"A": 5, "B": 0}, k=5)  # no "other": B's share is left out
+    assert bare is not None and row_shares(bare, {"A": 0.7, "B": 0.3}) == {"A": 0.7}
 
 
 # -- the settings ------------------------------------------------------------------------------
