@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 
 from server.edge.tokens import Keyring
 
-__all__ = ["KEYED", "candidates", "code_hash", "legacy_hash", "room_key"]
+__all__ = ["candidates", "code_hash", "legacy_hash", "room_key"]
 
-KEYED = re.compile(r"^k1:[0-9a-f]{64}$")  # what `codes.issue` accepts: keyed hashes only
 _LABEL = b"townhall room code key\0"
 
 
