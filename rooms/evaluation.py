@@ -33,6 +33,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from moderation.roles import OP_BY_EVENT, Role
+from rooms.districts import joined_breakdown, poll_breakdown
 from rooms.events import (
     BallotCast,
     ParticipantBanned,
@@ -51,11 +52,10 @@ from rooms.events import (
     SpeakerWithdrawn,
 )
 from rooms.floor_ops import REACTIONS
-from rooms.polls import apply_ballot, reset_tally, results
 from rooms.records import Record
 from rooms.reducer import apply, new_room
 from rooms.render import poll_results
-from rooms.state import Floor, Poll, RoomState
+from rooms.state import Floor, RoomState
 
 __all__ = ["DEFINITIONS", "evaluate"]
 
@@ -77,6 +77,17 @@ DEFINITIONS = {
     "median_answer_s": "asking to the first answer",
     "top_answered_share": "share of the ten most upvoted published questions that were answered",
     "speaking_time_s": "from being called until the floor ended (finish, next call or ban)",
+    "by_district": (
+        "no district is shown with fewer people than the room's minimum cell size: smaller "
+        "groups are counted together as 'other', 'other' itself is never smaller (the next "
+        "smallest group joins it), and with fewer people in all there is no breakdown"
+    ),
+    "weighted": (
+        "each shown group's results per voter, weighted by its districts' share of the "
+        "population the organiser entered ('other' takes the sum of its districts'); people "
+        "who gave no district, when shown on their own, stand for no share and count only in "
+        "the raw figures"
+    ),
 }
 
 
@@ -211,26 +222,6 @@ def _buckets(times: list[int], start: int, size: int, n: int) -> list[int]:
     return out
 
 
-def _by_district(state: RoomState, poll: Poll) -> list[dict[str, Any]]:
-    groups: dict[str | None, Poll] = {}
-    for district in (*state.settings.districts, None):
-        part = Poll(id=poll.id, defn=poll.defn, created_at=poll.created_at)
-        reset_tally(part)
-        groups[district] = part
-    for voter, choice in poll.ballots.items():
-        person = state.participants.get(voter)
-        district = person.district if person is not None else None
-        if district not in groups:  # a district since removed from the settings
-            groups[district] = Poll(id=poll.id, defn=poll.defn, created_at=poll.created_at)
-            reset_tally(groups[district])
-        apply_ballot(groups[district], voter, choice)
-    joined = Counter(p.district for p in state.participants.values())
-    return [
-        {"district": d, "joined": joined.get(d, 0), "results": results(part)}
-        for d, part in groups.items()
-    ]
-
-
 def _polls(state: RoomState, t: _Tracker, end: int, districts: bool) -> list[dict[str, Any]]:
     out = []
     for poll in state.polls.values():
@@ -253,7 +244,7 @@ def _polls(state: RoomState, t: _Tracker, end: int, districts: bool) -> list[dic
             "results": poll_results(state, poll),
         }
         if districts:
-            entry["by_district"] = _by_district(state, poll)
+            entry["by_district"] = poll_breakdown(state, poll)
         out.append(entry)
     return out
 
@@ -323,6 +314,8 @@ def evaluate(
             "last_at": end,
             "duration_s": round((end - start) / 1000, 1),
             "districts": list(state.settings.districts),
+            "min_cell_size": state.settings.min_cell_size,
+            "district_weights": dict(state.settings.district_weights) or None,
             "transcript_public": state.transcript_public,
         },
         "log": {"entries": t.entries, "head_seq": state.seq, "ineffective": t.ineffective},
@@ -333,11 +326,7 @@ def evaluate(
             "peak_active": peak,
             "peak_window_s": window_ms // 1000,
             "peak_window_from": peak_from,
-            "by_district": (
-                dict(sorted(Counter(p.district or "" for p in joined.values()).items()))
-                if districts
-                else None
-            ),
+            "by_district": joined_breakdown(state) if districts else None,
         },
         "polls": _polls(state, t, end, districts),
         "timeline": {

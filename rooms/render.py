@@ -182,10 +182,11 @@ def answer_view(a: Answer) -> dict[str, Any]:
 
 
 def participant_view(p: Participant) -> dict[str, Any]:
+    # No district: staff ban people for what they did, and one person's district is a cell
+    # of one (districts appear only in breakdowns, rooms/districts.py).
     return {
         "participant_id": p.id,
         "name": p.name,
-        "district": p.district,
         "banned": p.banned,
         "ban_reason": p.ban_reason,
     }

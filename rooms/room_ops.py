@@ -6,7 +6,6 @@ their name) updates the name and district given and keeps everything else.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -47,9 +46,11 @@ CODES_PER_ROOM = 100_000
 _ATTENDEE_CODE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
-def code_hash(code: str) -> str:
-    """What a room keeps of a one-time attendee code: never the code itself."""
-    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+# What the edge hands in for one-time attendee codes (server/edge/code_keys.py): keyed
+# hashes when codes are issued; when someone joins, every hash their code may be kept under.
+_KEYED_HASH = re.compile(r"^k1:[0-9a-f]{64}$")
+_ANY_HASH = re.compile(r"^(?:k1:)?[0-9a-f]{64}$")
+CANDIDATES_MAX = 64  # the signing secret, the old secrets still listed, the legacy hash
 
 
 def decide_create(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
@@ -101,10 +102,18 @@ def decide_join(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> E
         raw = f.get("attendee_code")
         if not isinstance(raw, str) or not _ATTENDEE_CODE.match(raw):
             raise CommandError("auth.attendee_code")
-        hashed = code_hash(raw)
-        if hashed not in state.attendee_codes or state.attendee_codes[hashed] is not None:
-            raise CommandError("auth.attendee_code")
+        hashed = _unused(state, f.get("attendee_code_hashes"))
     return ParticipantJoined(name=name, district=district, code_hash=hashed)
+
+
+def _unused(state: RoomState, hashes: object) -> str:
+    """The first of the code's candidate hashes this room issued and nobody used yet."""
+    if not isinstance(hashes, list | tuple) or len(hashes) > CANDIDATES_MAX:
+        raise CommandError("auth.attendee_code")
+    for h in hashes:
+        if isinstance(h, str) and _ANY_HASH.match(h) and state.attendee_codes.get(h, "") is None:
+            return h
+    raise CommandError("auth.attendee_code")
 
 
 def decide_ban(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
@@ -136,21 +145,22 @@ def decide_revoke(state: RoomState, f: D, ctx: Context, filters: TextFilters) ->
 
 
 def decide_issue_codes(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    """`codes` are drawn by the server (the engine draws no randomness); only hashes are kept."""
+    """The codes are drawn by the server (the engine draws no randomness), which hands in
+    their keyed `hashes` only: the room never sees a code it issues."""
     count = req_int(f, "count", 1, CODES_PER_ISSUE)
-    codes = f.get("codes")
-    if codes is None:
-        raise CommandError("field.missing", "codes is required (the server adds them)")
+    given = f.get("hashes")
+    if given is None:
+        raise CommandError("field.missing", "hashes is required (the server adds them)")
     if (
-        not isinstance(codes, list | tuple)
-        or len(codes) != count
-        or not all(isinstance(c, str) and _ATTENDEE_CODE.match(c) for c in codes)
+        not isinstance(given, list | tuple)
+        or len(given) != count
+        or not all(isinstance(h, str) and _KEYED_HASH.match(h) for h in given)
     ):
         raise CommandError(
-            "field.invalid", f"codes must be 1-{CODES_PER_ISSUE} strings of 8-64 letters or digits"
+            "field.invalid", f"hashes must be 1-{CODES_PER_ISSUE} keyed code hashes (k1:...)"
         )
-    hashes = tuple(dict.fromkeys(code_hash(c) for c in codes))
-    if len(hashes) != len(codes) or any(h in state.attendee_codes for h in hashes):
+    hashes = tuple(dict.fromkeys(given))
+    if len(hashes) != len(given) or any(h in state.attendee_codes for h in hashes):
         raise CommandError("field.invalid", "codes must be new and distinct")
     if len(state.attendee_codes) + len(hashes) > CODES_PER_ROOM:
         raise CommandError("field.invalid", f"a room may have at most {CODES_PER_ROOM} codes")

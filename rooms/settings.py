@@ -31,6 +31,13 @@ class RoomSettings:
     downvotes: bool = False
     access_code: str | None = None
     districts: tuple[str, ...] = ()
+    # No breakdown by district shows a group of fewer people than this (rooms/districts.py).
+    min_cell_size: int = 5
+    # The population of each district, for results weighted by population beside the raw
+    # ones: every district, a whole number each (people, or shares in any whole unit: per
+    # mille, basis points). Whole numbers: the log holds no float a verifier could spell
+    # differently. Empty: no weighting.
+    district_weights: tuple[tuple[str, int], ...] = ()
     question_max_length: int = 280
     name_max_length: int = 60
     speaker_time_limit_s: int = 120
@@ -49,6 +56,7 @@ class RoomSettings:
         d = asdict(self)
         for name in _LISTS:
             d[name] = list(getattr(self, name))
+        d["district_weights"] = dict(self.district_weights)
         return d
 
     @classmethod
@@ -58,6 +66,8 @@ class RoomSettings:
         for name in _LISTS:
             if name in known:
                 known[name] = tuple(known[name])
+        if "district_weights" in known:
+            known["district_weights"] = tuple(known["district_weights"].items())
         return cls(**known)
 
     def public(self) -> dict[str, Any]:
@@ -88,7 +98,10 @@ _INTS = {
     "speaker_time_limit_s": (10, 3600),
     "questions_pending_max": (1, 10_000),
     "questions_per_minute": (1, 1_000),
+    # Below 3, two people in a district would each read the other's ballot off the table.
+    "min_cell_size": (3, 1_000),
 }
+WEIGHT_MAX = 10**9  # a district's population; the sum stays far below 2**53 (exact in JS)
 
 
 def _bad(name: str, why: str) -> CommandError:
@@ -146,10 +159,34 @@ def parse_settings(raw: object, base: RoomSettings) -> RoomSettings:
     for name in _FILTER_LISTS:
         if name in raw:
             changes[name] = _filter_list(name, raw[name])
+    if "district_weights" in raw:
+        changes["district_weights"] = _weights(raw["district_weights"])
     merged = replace(base, **changes)
     if _folded(merged.filter_allow) & _folded(merged.filter_deny):
         raise _bad("filter_deny", "must not repeat a term of filter_allow")
+    weights = merged.district_weights
+    if weights and {d for d, _share in weights} != set(merged.districts):
+        raise _bad("district_weights", "must give a population for each of the room's districts")
     return merged
+
+
+def _weights(value: object) -> tuple[tuple[str, int], ...]:
+    """District -> population: whole numbers from 1 to 10**9 (their sum is checked against
+    the districts by `parse_settings`: one each). An empty object or null removes it."""
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping) or len(value) > 200:
+        raise _bad(
+            "district_weights", "must be an object of at most 200 district: population pairs"
+        )
+    pairs: list[tuple[str, int]] = []
+    for district, population in value.items():
+        if not is_int(population) or not 1 <= population <= WEIGHT_MAX:
+            raise _bad("district_weights", f"populations must be whole numbers in 1..{WEIGHT_MAX}")
+        pairs.append((str(district).strip(), population))
+    if len({d for d, _n in pairs}) != len(pairs):
+        raise _bad("district_weights", "must not repeat a district")
+    return tuple(pairs)
 
 
 def _folded(terms: tuple[str, ...]) -> set[str]:

@@ -123,6 +123,9 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     # /metrics: loopback only unless a bearer token is set (or `public`).
     metrics_token: str = ""
+    # The minimum cell size of rooms created without one: no breakdown by district shows a
+    # smaller group (rooms/districts.py). Rooms keep theirs; organisers may set their own.
+    min_cell_size: int = 5
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -311,6 +314,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("TOWNHALL_TRUSTED_PROXIES", "trusted_proxies", _proxies),
     Knob("TOWNHALL_ALLOWED_HOSTS", "allowed_hosts", _hosts),
     Knob("TOWNHALL_METRICS_TOKEN", "metrics_token", _metrics_token, secret=True),
+    Knob("TOWNHALL_MIN_CELL_SIZE", "min_cell_size", Number(int, 3, 1000)),  # as the room setting
     Knob("TOWNHALL_LOG_LEVEL", None, _choice("debug", "info", "warning", "error", "critical")),
     Knob("TOWNHALL_LOG_FORMAT", None, _choice("text", "json")),
     Knob("TOWNHALL_TRACEMALLOC", None, _text),

@@ -8,6 +8,7 @@ from typing import Any
 
 from moderation.roles import Role
 from rooms.room_ops import CODES_PER_ISSUE
+from server.edge.code_keys import code_hash
 from server.edge.membership import CODE_ALPHABET
 from server.edge.tokens import Claims, issue
 
@@ -20,7 +21,7 @@ def attendee_codes(secret: bytes, room: str, actor: str, op_id: str, count: int)
     """The codes of one `codes.issue` op, drawn from the server's secret key.
 
     Keyed by (room, organiser, op_id), so a resent op (same op_id) gets the very same codes
-    back, while nobody without the key can predict one. The room log keeps only their hashes.
+    back, while nobody without the key can predict one. The room log keeps only their keyed hashes.
     """
     codes = []
     for i in range(count):
@@ -44,12 +45,14 @@ def _count(fields: dict[str, Any]) -> int | None:
 def with_codes(
     op: str, fields: dict[str, Any], room: str, actor: str, op_id: str, secret: bytes
 ) -> dict[str, Any]:
-    """Before `codes.issue` reaches the room: the server, never the client, picks the codes."""
+    """Before `codes.issue` reaches the room: the server, never the client, picks the codes,
+    and the room gets only their keyed hashes (server/edge/code_keys.py)."""
     if op != "codes.issue":
         return fields
     count = _count(fields)
     codes = attendee_codes(secret, room, actor, op_id, count) if count is not None else []
-    return {**fields, "codes": codes}
+    given = {k: v for k, v in fields.items() if k not in ("codes", "hashes")}
+    return {**given, "hashes": [code_hash(secret, room, c) for c in codes]}
 
 
 def with_credentials(

@@ -9,6 +9,7 @@ from typing import Any
 from moderation.roles import Role
 from rooms import CommandError, Context
 from server.edge.answers import answer_of
+from server.edge.code_keys import candidates
 from server.edge.runtime import Runtime
 from server.edge.tokens import Claims, issue
 from server.live.hub import now_ms
@@ -67,6 +68,7 @@ async def create_room(
     ):
         raise CommandError("auth.forbidden", "creating rooms needs the organiser key")
     await runtime.admission.before_create(ip)
+    fields = _with_default_cell_size(fields, settings.min_cell_size)
     organiser = new_id("o")
     for _attempt in range(5):
         code = new_code()
@@ -87,6 +89,15 @@ async def create_room(
     raise CommandError("server.unavailable", "could not allocate a room code")
 
 
+def _with_default_cell_size(fields: dict[str, Any], cell: int) -> dict[str, Any]:
+    """The server's TOWNHALL_MIN_CELL_SIZE for a room whose organiser gave none (settings
+    come nested under "settings" or flat beside the title)."""
+    nested = fields.get("settings")
+    if isinstance(nested, dict):
+        return {**fields, "settings": {"min_cell_size": cell, **nested}}
+    return {"min_cell_size": cell, **fields}
+
+
 @dataclass(frozen=True, slots=True)
 class Joined:
     participant_id: str
@@ -104,7 +115,12 @@ async def join_room(
 ) -> Joined:
     """Join (or re-join, keeping the same person for a returning attendee's cookie)."""
     code, admission = host.code, runtime.admission
-    given = {k: v for k, v in fields.items() if k in JOIN_FIELDS}
+    given: dict[str, Any] = {k: v for k, v in fields.items() if k in JOIN_FIELDS}
+    if isinstance(given.get("attendee_code"), str):
+        # The room compares hashes only (server/edge/code_keys.py); the edge makes them.
+        given["attendee_code_hashes"] = candidates(
+            runtime.settings.keyring, code, given["attendee_code"]
+        )
     if returning is not None and returning.role is Role.ATTENDEE:
         participant = returning.participant_id
     else:

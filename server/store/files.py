@@ -14,7 +14,14 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["DIR_MODE", "FILE_MODE", "create_private_file", "private_dir", "private_file"]
+__all__ = [
+    "DIR_MODE",
+    "FILE_MODE",
+    "create_private_file",
+    "private_dir",
+    "private_file",
+    "write_private_file",
+]
 
 log = logging.getLogger("townhall.files")
 
@@ -66,3 +73,13 @@ def create_private_file(path: Path) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
     os.close(fd)
     private_file(path)
+
+
+def write_private_file(path: Path, content: bytes) -> None:
+    """Write `content` to `path` (replacing it) as a file no one else can read: exports
+    hold names, questions and ballots. Mode 0600 from the start, whatever the umask, and a
+    looser file already there is tightened before anything is written into it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(handle.fileno(), FILE_MODE)
+        handle.write(content)

@@ -32,6 +32,7 @@ from rooms.poll_kinds import KINDS
 from rooms.state import Poll
 from rooms.transcript import records_of
 from server.store.base import Committed, Store
+from server.store.files import private_dir, write_private_file
 
 __all__ = [
     "ballots_csv",
@@ -173,14 +174,15 @@ def ballots_csv(state: RoomState, poll_id: int) -> str:
 
 def write_export(state: RoomState, entries: Sequence[Committed], out: Path) -> list[Path]:
     """What `townhall export` writes: the log, questions, each poll's results and ballots,
-    and the evaluation report as JSON."""
-    out.mkdir(parents=True, exist_ok=True)
+    and the evaluation report as JSON. The files are 0600, folders it creates 0700 (an
+    existing folder, such as the one you run it in, is left as it is)."""
+    private_dir(out, tighten=False)
     code = state.code or (entries[0].room if entries else "room")
     written: list[Path] = []
 
     def put(name: str, content: bytes) -> None:
         path = out / name
-        path.write_bytes(content)
+        write_private_file(path, content)
         written.append(path)
 
     put(f"{code}.jsonl", b"".join(transcript_lines(entries)))

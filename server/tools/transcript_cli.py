@@ -27,6 +27,7 @@ from rooms.transcript import BadLine, records_from_lines, records_of, replay
 from server.edge.i18n import cli_gettext as _
 from server.store import open_store, sqlite_path
 from server.store.base import Committed
+from server.store.files import write_private_file
 from server.tools.exports import read_entries, write_export
 from server.tools.verify import parse_receipt, render_text, verify_lines
 
@@ -173,7 +174,7 @@ def _report(args: argparse.Namespace) -> int:
     else:
         text = json.dumps(report, ensure_ascii=False, indent=2)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        write_private_file(Path(args.out), text.encode("utf-8"))  # 0600: names, questions
     else:
         print(text)
     return 0
