@@ -88,7 +88,10 @@ class Outcome:
         if self.duplicate:
             frame["duplicate"] = True
         if self.receipt is not None:
-            frame["receipt"] = {"seq": self.seq, "hash": self.receipt}
+            # `code` is what the phone shows and /r/{code}/check takes: seq and the first 16
+            # hex digits of the entry's hash (docs/TRANSCRIPT.md, "Receipts").
+            short = f"{self.seq}:{self.receipt[:16]}"
+            frame["receipt"] = {"seq": self.seq, "hash": self.receipt, "code": short}
         return frame
 
 
