@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -183,3 +184,59 @@ def test_the_record_is_refused_before_publication(server: LiveServer) -> None:
     assert r.status_code == 404 and r.json()["error"]["code"] == "transcript.not_published"
     r = httpx.get(url, headers=_auth(room["moderator_token"]))
     assert r.status_code == 409 and r.json()["error"]["code"] == "room.not_closed"
+
+
+def test_a_room_logged_before_sealing_replays_verifies_and_is_refused_publication(
+    tmp_path: Path,
+) -> None:
+    """An older room, as the store holds it (names and participant ids in the chain): it
+    still replays and recounts, but publishing it would publish who voted what."""
+    from moderation.roles import Role
+    from rooms import CommandError, Context, decide
+    from rooms.transcript import records_of, replay
+    from server.store import Entry
+    from server.store.sqlite import SqliteStore
+    from server.tools.exports import transcript_lines
+
+    def old(n: int, actor: str, type_: str, data: dict[str, Any]) -> Entry:
+        return Entry(1_700_000_000_000 + n, actor, f"op-{n}", type_, data)
+
+    async def body() -> None:
+        store = SqliteStore(tmp_path / "old.db")
+        await store.open()
+        try:
+            settings = {"vote_changes": True}
+            await store.append(
+                "OLD",
+                [
+                    old(
+                        1,
+                        "org",
+                        "room.created",
+                        {"code": "OLD", "title": "T", "settings": settings},
+                    ),
+                    old(2, "p1", "participant.joined", {"name": "Olga", "district": None}),
+                    old(
+                        3,
+                        "org",
+                        "poll.created",
+                        {"kind": "single", "question": "Q?", "options": ["a", "b"]},
+                    ),
+                    old(4, "org", "poll.opened", {"poll_id": 3}),
+                    old(5, "p1", "ballot.cast", {"poll_id": 3, "choice": 1}),
+                    old(6, "org", "room.closed", {}),
+                ],
+            )
+            entries = await store.read("OLD")
+        finally:
+            await store.close()
+        state = replay(records_of(entries))
+        assert state.log_format == 1 and state.participants["p1"].name == "Olga"
+        with pytest.raises(CommandError) as refused:
+            decide(state, "room.publish", {}, Context("org", Role.ORGANISER, 1, "pub"))
+        assert refused.value.code == "transcript.legacy"
+        lines = b"".join(transcript_lines(entries)).decode().splitlines()
+        result = verify_lines(lines)
+        assert result.ok and result.polls[0]["results"] == {"voters": 1, "counts": [0, 1]}
+
+    asyncio.run(body())
