@@ -36,8 +36,23 @@ def now_ms() -> int:
 
 
 def pack_entries(entries: Sequence[Committed]) -> bytes:
+    # The private records travel too: every process folds the room as it really happened
+    # (docs/TRANSCRIPT.md); the broker is inside the deployment, like the store.
     return msgpack.packb(  # type: ignore[no-any-return]
-        [[e.seq, e.at, e.actor, e.op_id, e.type, dict(e.data), e.prev, e.hash] for e in entries],
+        [
+            [
+                e.seq,
+                e.at,
+                e.actor,
+                e.op_id,
+                e.type,
+                dict(e.data),
+                e.prev,
+                e.hash,
+                None if e.private is None else dict(e.private),
+            ]
+            for e in entries
+        ],
         use_bin_type=True,
     )
 
