@@ -243,6 +243,8 @@ def apply_joined(state: RoomState, rec: Record, ev: ParticipantJoined, fx: Effec
             person.name = ev.name
         if ev.district is not None:
             person.district = ev.district
+        if ev.name is not None or ev.district is not None:
+            person.erased = False  # given again, after an erasure: theirs to give
     fx.result = {"participant_id": rec.actor}
     fx.touch("participant", rec.actor, ev.TYPE)
 

@@ -88,3 +88,30 @@ def test_the_flag_survives_a_snapshot() -> None:
     old = to_snapshot(Room().state)
     del old["transcript_public"]  # snapshots written before the flag existed
     assert from_snapshot(old).transcript_public is False
+
+
+def test_erasure_by_oneself_or_by_the_organiser_and_a_later_rejoin() -> None:
+    room = Room(districts=["North"])
+    room.join("alice", district="North")
+    room.join("bob")
+    assert room.do("alice", "participant.erase") == {"participant_id": "alice"}
+    alice = room.state.participants["alice"]
+    assert (alice.name, alice.district, alice.erased) == (None, None, True)
+    assert room.refuse("alice", "participant.forget", participant_id="bob") == "auth.forbidden"
+    room.do(ORG, "room.close")
+    room.do(ORG, "participant.forget", participant_id="bob")  # a closed room still erases
+    assert room.state.participants["bob"].erased
+    assert room.refuse(ORG, "participant.forget", participant_id="zed") == (
+        "participant.not_found"
+    )
+    again = from_snapshot(to_snapshot(room.state))
+    assert again.participants["alice"].erased and again.participants["alice"].name is None
+
+
+def test_a_name_given_again_after_an_erasure_stands() -> None:
+    room = Room()
+    room.join("alice")
+    room.do("alice", "participant.erase")
+    room.do("alice", "participant.join", name="Alice B")
+    person = room.state.participants["alice"]
+    assert person.name == "Alice B" and not person.erased

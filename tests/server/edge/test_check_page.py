@@ -3,12 +3,15 @@ says of it."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from server.edge.check_page import receipt_status
 from server.tools.verify import parse_receipt
+from tests.support.live_server import LiveServer
+from tests.support.wsclient import create_room
 
 HEX = "0123456789abcdef"
 
@@ -67,3 +70,15 @@ def test_what_the_chain_says_of_a_receipt() -> None:
     assert receipt_status(entries, 4, "05" * 8) == "missing"  # not that entry's hash
     assert receipt_status(entries, 9, "09" * 8) == "missing"
     assert receipt_status(entries, 4, "04" * 4) == "missing"  # too short to mean anything
+
+
+def test_the_page_escapes_what_was_pasted_and_answers_before_publication(
+    server: LiveServer,
+) -> None:
+    room = create_room(server.http, "Escapes")
+    url = f"{server.http}/r/{room['code']}/check"
+    page = httpx.get(url, params={"receipt": '"><script>alert(1)</script>'})
+    assert page.status_code == 200 and "<script>alert(1)" not in page.text
+    assert "not published yet" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert httpx.get(f"{server.http}/r/NOSUCHROOM/check").status_code == 404
