@@ -55,6 +55,9 @@ SEALED: Mapping[str, tuple[str, ...]] = {
     "speaker.finished": ("participant_id",),
     "question.asked": ("text", "terms"),
     "ballot.cast": ("terms", "held"),
+    # A field inside an object is named with a dot: the room's password is no public record.
+    "room.created": ("settings.access_code",),
+    "room.updated": ("settings.access_code",),
 }
 # Personal data: blanked by an erasure (the other sealed fields are what people said).
 PERSONAL = frozenset({"name", "district", "code_hash"})
@@ -112,7 +115,33 @@ def _sealed_fields(state: RoomState, type_: str, data: Mapping[str, Any]) -> tup
         poll = state.polls.get(data.get("poll_id"))  # type: ignore[arg-type]
         if poll is not None and KINDS[poll.defn.kind].answers:
             names = (*names, "choice")  # a free text can name its author, or be rejected
-    return tuple(n for n in names if n in data)
+    return tuple(n for n in names if _has(data, n))
+
+
+def _has(data: Mapping[str, Any], name: str) -> bool:
+    outer, _, inner = name.partition(".")
+    if not inner:
+        return outer in data
+    nested = data.get(outer)
+    return isinstance(nested, Mapping) and inner in nested
+
+
+def _pop(data: dict[str, Any], name: str) -> Any:
+    outer, _, inner = name.partition(".")
+    if not inner:
+        return data.pop(outer)
+    nested = dict(data[outer])
+    value = nested.pop(inner)
+    data[outer] = nested
+    return value
+
+
+def _put(data: dict[str, Any], name: str, value: Any) -> None:
+    outer, _, inner = name.partition(".")
+    if not inner:
+        data[outer] = value
+    else:
+        data[outer] = {**data.get(outer, {}), inner: value}
 
 
 def seal(
@@ -133,7 +162,7 @@ def seal(
     private: dict[str, Any] = {}
     if names:
         salts = {n: _mac(salt.encode("ascii"), "field", n) for n in names}
-        private["fields"] = {n: data.pop(n) for n in names}
+        private["fields"] = {n: _pop(data, n) for n in names}
         private["salts"] = salts
         data["sealed"] = {n: commitment(salts[n], private["fields"][n]) for n in names}
     public_actor, public_op = actor, op_id
@@ -169,7 +198,8 @@ def unseal(
     out = {k: v for k, v in data.items() if k != "sealed"}
     if private is None:
         return actor, op_id, out
-    out.update(private.get("fields") or {})
+    for name, value in (private.get("fields") or {}).items():
+        _put(out, name, value)
     return str(private.get("actor", actor)), str(private.get("op_id", op_id)), out
 
 

@@ -151,3 +151,20 @@ def test_erasure_blanks_personal_fields_and_a_purge_aliases_people() -> None:
     )
     assert ban.actor == ORG and "ann" not in json.dumps(ban.data)  # staff act in public
     assert aliased(ban.private or {}, lambda who: "x1")["fields"]["participant_id"] == "x1"
+
+
+def test_the_room_password_is_sealed_inside_its_settings() -> None:
+    state = new_room()
+    wire = {
+        "type": "room.created",
+        "data": {
+            "code": "R",
+            "title": "T",
+            "settings": {"access_code": "s3cret", "vote_changes": True},
+        },
+    }
+    sealed = seal(state, ORG, "create-R", wire, KEY, "2" * 32)
+    assert "s3cret" not in json.dumps(sealed.data) and sealed.actor == ORG
+    assert sealed.data["settings"] == {"vote_changes": True}
+    assert "settings.access_code" in sealed.data["sealed"]
+    assert unseal(sealed.actor, sealed.op_id, sealed.data, sealed.private)[2] == wire["data"]
