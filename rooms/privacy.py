@@ -76,7 +76,7 @@ class Sealed:
 
 
 def _mac(key: bytes, *parts: str) -> str:
-    return hmac.new(key, "\n".join(parts).encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(key, "\n".join(parts).encode("utf-8"), "sha256").hex()[:32]
 
 
 def ballot_scope(state: RoomState, poll_id: object) -> str:
