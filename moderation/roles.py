@@ -66,6 +66,8 @@ _ROWS = (
     Op("room.close", _O, "room.closed"),
     Op("room.publish", _O, "room.transcript_published"),
     Op("participant.join", _A, "participant.joined", server=True, newcomer=True),
+    Op("participant.erase", _A, "participant.erased"),  # one's own name and district
+    Op("participant.forget", _O, "participant.forgotten"),  # anyone's, by the organiser
     Op("participant.ban", _M, "participant.banned"),
     Op("participant.unban", _M, "participant.unbanned"),
     Op("codes.issue", _O, "codes.issued"),

@@ -323,6 +323,7 @@ def evaluate(
             "joined": len(joined),
             "active": len(active & joined.keys()),
             "banned": sum(1 for p in joined.values() if p.banned),
+            "erased": sum(1 for p in joined.values() if p.erased),  # their district too
             "peak_active": peak,
             "peak_window_s": window_ms // 1000,
             "peak_window_from": peak_from,

@@ -24,6 +24,8 @@ __all__ = [
     "ModeratorAdded",
     "ModeratorRevoked",
     "ParticipantBanned",
+    "ParticipantErased",
+    "ParticipantForgotten",
     "ParticipantJoined",
     "ParticipantUnbanned",
     "PollClosed",
@@ -93,6 +95,9 @@ class RoomCreated(Event):
     code: str
     title: str
     settings: dict[str, Any]  # RoomSettings.to_dict(): JSON-native
+    # 2: the log is sealed (rooms/privacy.py); rooms created before hold names beside
+    # ballots in their chain and cannot be published (docs/TRANSCRIPT.md, "Older rooms").
+    format: int = 1
 
 
 @_event
@@ -128,6 +133,24 @@ class ParticipantJoined(Event):
     name: str | None = None
     district: str | None = None
     code_hash: str | None = None  # verified rooms: sha256 of the one-time code it consumed
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class ParticipantErased(Event):
+    """The participant (the record's actor) erased their name and district: the store blanks
+    them beside the chain in the same transaction; the chain is untouched."""
+
+    TYPE = "participant.erased"
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class ParticipantForgotten(Event):
+    """The organiser erased a participant's name and district (as `participant.erased`)."""
+
+    TYPE = "participant.forgotten"
+    participant_id: str
 
 
 @_event

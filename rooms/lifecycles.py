@@ -28,6 +28,8 @@ from rooms.events import (
     Event,
     ModeratorRevoked,
     ParticipantBanned,
+    ParticipantErased,
+    ParticipantForgotten,
     ParticipantUnbanned,
     PollClosed,
     PollEdited,
@@ -156,16 +158,22 @@ ROOM: Lifecycle[RoomPhase] = Lifecycle(
     {
         "new": {RoomCreated: "open"},
         "open": {RoomClosed: "closed", Event: "open"},
-        # After the meeting the transcript may still be made public; nothing else happens.
-        "closed": {TranscriptPublished: "closed"},
+        # The transcript is made public after the meeting, and only then (its ballots and
+        # moderation are final); people may still erase their data. Nothing else happens.
+        "closed": {
+            TranscriptPublished: "closed",
+            ParticipantErased: "closed",
+            ParticipantForgotten: "closed",
+        },
     },
     refusals={
         RoomCreated: "room.exists",
+        TranscriptPublished: {"open": "room.not_closed"},
         Event: {"new": "room.not_found", "closed": "room.closed"},
     },
 )
 
-# RoomState.transcript_public: the organiser publishes the log once, open or closed.
+# RoomState.transcript_public: the organiser publishes the log once, after closing.
 TRANSCRIPT: Lifecycle[bool] = Lifecycle(
     "transcript",
     {False: {TranscriptPublished: True}, True: {}},

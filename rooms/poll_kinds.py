@@ -109,6 +109,10 @@ class Kind:
     # Ballots hold text the room's filters read (language, flags); what they hold waits for
     # review as an answer item (the whole text, or a word cloud's held words).
     screened: bool = False
+    # What one ballot key covers in the public record (rooms/privacy.py): "poll" (a secret
+    # ballot: keys link neither across polls nor to the person) or "room" (a game whose
+    # scores add up across its polls: one key per player for every poll of the kind).
+    ballot_scope: str = "poll"
 
 
 def _invalid(why: str) -> CommandError:

@@ -4,7 +4,9 @@ attendee  published content only (approved or answered questions, non-draft poll
           results once revealed), anonymous authors hidden, no participant ids
 screen    as attendee (the big-screen client shows the top of the list)
 embed     polls and reactions only
-moderator, organiser   everything, with author ids, flags, originals and reasons
+moderator, organiser   everything, with flags, originals and reasons, and who asked a named
+          question; never who asked an anonymous one, nor who cast a ballot (an open answer
+          is a ballot): nobody sees who voted what (docs/TRANSCRIPT.md)
 """
 
 from __future__ import annotations
@@ -149,8 +151,9 @@ def question_view(state: RoomState, q: Question, role: Role) -> dict[str, Any]:
     if q.answered_by is not None:
         view["answered_by"] = staff_view(state, q.answered_by)
     if is_moderator(role):
+        if not q.anonymous:
+            view["author_id"] = q.author  # a named question: who asked it is no secret
         view.update(
-            author_id=q.author,
             flags=list(q.flags),
             terms=list(q.terms),  # what the filters matched: the flags' reason
             lang=q.lang,  # declared or detected; the panel filters its queue by it
@@ -167,7 +170,6 @@ def answer_view(a: Answer) -> dict[str, Any]:
         "poll_id": a.poll_id,
         "text": a.text,
         "state": a.state,
-        "author_id": a.author,
         "flags": list(a.flags),
         "terms": list(a.terms),
         "lang": a.lang,

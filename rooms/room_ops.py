@@ -21,6 +21,8 @@ from rooms.events import (
     ModeratorAdded,
     ModeratorRevoked,
     ParticipantBanned,
+    ParticipantErased,
+    ParticipantForgotten,
     ParticipantJoined,
     ParticipantUnbanned,
     RoomClosed,
@@ -43,6 +45,7 @@ TITLE_MAX = 200
 D = Mapping[str, Any]
 CODES_PER_ISSUE = 500
 CODES_PER_ROOM = 100_000
+LOG_FORMAT = 2  # a sealed chain (rooms/privacy.py); RoomCreated.format of rooms created now
 _ATTENDEE_CODE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
@@ -63,7 +66,7 @@ def decide_create(state: RoomState, f: D, ctx: Context, filters: TextFilters) ->
     # POST /api/rooms sends settings beside the title; a "settings" object works too.
     raw = f.get("settings", f)
     settings = parse_settings(raw, RoomSettings())
-    return RoomCreated(code=code, title=title, settings=settings.to_dict())
+    return RoomCreated(code=code, title=title, settings=settings.to_dict(), format=LOG_FORMAT)
 
 
 def decide_update(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
@@ -169,7 +172,19 @@ def decide_issue_codes(state: RoomState, f: D, ctx: Context, filters: TextFilter
 
 def decide_publish(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
     TRANSCRIPT.check(state.transcript_public, TranscriptPublished)
+    if state.log_format < LOG_FORMAT:
+        # Its chain holds names beside ballots: publishing it would publish who voted what.
+        raise CommandError("transcript.legacy")
     return TranscriptPublished()
+
+
+def decide_erase(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    return ParticipantErased()
+
+
+def decide_forget(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    person = lookup.participant(state, req_str(f, "participant_id"))
+    return ParticipantForgotten(participant_id=person.id)
 
 
 DECIDERS: dict[str, Decider] = {
@@ -183,6 +198,8 @@ DECIDERS: dict[str, Decider] = {
     "moderator.revoke": decide_revoke,
     "codes.issue": decide_issue_codes,
     "room.publish": decide_publish,
+    "participant.erase": decide_erase,
+    "participant.forget": decide_forget,
 }
 
 
@@ -192,6 +209,7 @@ def apply_created(state: RoomState, rec: Record, ev: RoomCreated, fx: Effects) -
     state.title = ev.title
     state.organiser = rec.actor
     state.created_at = rec.at
+    state.log_format = ev.format
     state.settings = RoomSettings.from_dict(ev.settings)
     fx.result = {"code": ev.code}
     fx.target = f"room:{ev.code}"
@@ -235,6 +253,8 @@ def apply_joined(state: RoomState, rec: Record, ev: ParticipantJoined, fx: Effec
             person.name = ev.name
         if ev.district is not None:
             person.district = ev.district
+        if ev.name is not None or ev.district is not None:
+            person.erased = False  # given again, after an erasure: theirs to give
     fx.result = {"participant_id": rec.actor}
     fx.touch("participant", rec.actor, ev.TYPE)
 
@@ -299,6 +319,23 @@ def apply_published(state: RoomState, rec: Record, ev: TranscriptPublished, fx: 
     fx.touch("room", None, ev.TYPE)
 
 
+def _erase(state: RoomState, participant_id: str, ev: Event, fx: Effects) -> None:
+    person = lookup.participant(state, participant_id)
+    person.name = person.district = None
+    person.erased = True
+    fx.result = {"participant_id": person.id}
+    fx.target = f"participant:{person.id}"
+    fx.touch("participant", person.id, ev.TYPE)
+
+
+def apply_erased(state: RoomState, rec: Record, ev: ParticipantErased, fx: Effects) -> None:
+    _erase(state, rec.actor, ev, fx)
+
+
+def apply_forgotten(state: RoomState, rec: Record, ev: ParticipantForgotten, fx: Effects) -> None:
+    _erase(state, ev.participant_id, ev, fx)
+
+
 APPLIERS: dict[type[Event], Applier] = {
     RoomCreated: apply_created,
     RoomUpdated: apply_updated,
@@ -310,4 +347,6 @@ APPLIERS: dict[type[Event], Applier] = {
     ModeratorRevoked: apply_moderator_revoked,
     CodesIssued: apply_codes_issued,
     TranscriptPublished: apply_published,
+    ParticipantErased: apply_erased,
+    ParticipantForgotten: apply_forgotten,
 }

@@ -39,6 +39,7 @@ class Participant:
     joined_at: int
     banned: bool = False
     ban_reason: str | None = None
+    erased: bool = False  # name and district erased (participant.erased or .forgotten)
     questions: list[int] = field(default_factory=list)
     # Normalised texts this person has asked, for `text.repeated`.
     asked: set[str] = field(default_factory=set)
@@ -162,6 +163,7 @@ class RoomState:
     created: bool = False
     closed: bool = False
     transcript_public: bool = False  # the organiser published the log (op room.publish)
+    log_format: int = 1  # RoomCreated.format: 2 when the chain is sealed (rooms/privacy.py)
     # Generation of each shared link (organiser, screen, embed): a token of another
     # generation no longer stands (op links.rotate).
     link_generations: dict[str, int] = field(default_factory=dict)

@@ -28,6 +28,16 @@ class Entry(Protocol):
     def to_dict(self) -> dict[str, Any]: ...
 
 
+def _opened(entry: Entry) -> dict[str, Any]:
+    """The entry as the room folds it: a store entry's private record put back
+    (rooms/privacy.py); a plain entry as it is."""
+    d = entry.to_dict()
+    opened = getattr(entry, "opened", None)
+    if opened is not None:
+        d["actor"], d["op_id"], d["data"] = opened()
+    return d
+
+
 def record_from_dict(d: Mapping[str, Any]) -> Record:
     """A Record from a transcript line (`{seq, at, actor, op_id, type, data, ...}`).
 
@@ -44,7 +54,7 @@ def record_from_dict(d: Mapping[str, Any]) -> Record:
 
 
 def records_of(entries: Iterable[Entry | Mapping[str, Any]]) -> list[Record]:
-    return [record_from_dict(e if isinstance(e, Mapping) else e.to_dict()) for e in entries]
+    return [record_from_dict(e if isinstance(e, Mapping) else _opened(e)) for e in entries]
 
 
 class BadLine(ValueError):
@@ -66,7 +76,13 @@ def records_from_lines(lines: Iterable[str]) -> list[Record]:
         if not text.strip():
             continue
         try:
-            records.append(record_from_dict(json.loads(text)))
+            line = json.loads(text)
+            if isinstance(line, dict) and "sealed" in (line.get("data") or {}):
+                raise ValueError(
+                    "a sealed entry: its private fields are not in a public transcript"
+                    " (replay the room from its store: townhall report ROOM)"
+                )
+            records.append(record_from_dict(line))
         except ValueError as exc:  # json.JSONDecodeError is one
             raise BadLine(number, exc) from None
     return records

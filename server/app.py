@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 from server.broker import open_broker
 from server.config import Settings, check_signing_key, load_settings
 from server.edge import health, http_api
+from server.edge.check_page import check_routes
 from server.edge.export_routes import export_routes
 from server.edge.metrics import metrics_endpoint
 from server.edge.pages import page_routes
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         WebSocketRoute("/ws/rooms/{code:str}", websocket_endpoint),
         *export_routes(),
         *report_routes(),
+        *check_routes(),
         *page_routes(),
     ]
     # With TOWNHALL_ALLOWED_HOSTS, any other Host header is refused (400) before it can be

@@ -111,6 +111,9 @@ class Settings:
     snapshot_every: int = 20_000
     active_days: int = 7  # rooms touched within this many days are rebuilt at start
     room_creation_key: str = ""  # when set, POST /api/rooms needs it as a Bearer token
+    # Closed rooms quiet this many days lose their personal data (server/live/retention.py);
+    # 0 keeps it until an organiser erases it.
+    retention_days: int = 0
     # /readyz fails when less than this is free where the SQLite file lives.
     min_free_disk_mb: int = 200
     # The chain's tail check: entries per hosted room, and seconds between sweeps.
@@ -309,6 +312,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("TOWNHALL_ACTIVE_DAYS", "active_days", ZERO_OK),
     Knob("TOWNHALL_ROOM_CREATION_KEY", "room_creation_key", _optional_key, secret=True),
     Knob("TOWNHALL_MIN_FREE_DISK_MB", "min_free_disk_mb", ZERO_OK),
+    Knob("TOWNHALL_RETENTION_DAYS", "retention_days", Number(int, 0, 36_500)),
     Knob("TOWNHALL_CHAIN_CHECK_ENTRIES", "chain_check_entries", COUNT),
     Knob("TOWNHALL_CHAIN_CHECK_INTERVAL_S", "chain_check_interval_s", RATE),
     Knob("TOWNHALL_TRUSTED_PROXIES", "trusted_proxies", _proxies),

@@ -131,6 +131,8 @@ OP_DONE = {
     "room.close": N_("Room closed."),
     "codes.issue": N_("Attendee codes issued."),
     "room.publish": N_("Transcript published."),
+    "participant.erase": N_("Your name and district were erased."),
+    "participant.forget": N_("Their name and district were erased."),
 }
 
 # The report's moderation actions: event types moderators and organisers cause.
@@ -142,6 +144,7 @@ ACTIONS = {
     "codes.issued": N_("Attendee codes issued"),
     "participant.banned": N_("Participants banned"),
     "participant.unbanned": N_("Bans lifted"),
+    "participant.forgotten": N_("Names and districts erased"),
     "moderator.added": N_("Co-moderators added"),
     "moderator.revoked": N_("Co-moderators removed"),
     "links.rotated": N_("Links re-issued"),

@@ -16,6 +16,7 @@ from moderation.roles import Role
 from rooms import SYSTEM, Context, new_room
 from server.broker.base import Broker
 from server.config import Settings
+from server.live import retention
 from server.live.chain_check import ChainWatch, Seen
 from server.live.connection import CLOSE_RESTART
 from server.live.outbox import RawOutbox
@@ -35,8 +36,23 @@ def now_ms() -> int:
 
 
 def pack_entries(entries: Sequence[Committed]) -> bytes:
+    # The private records travel too: every process folds the room as it really happened
+    # (docs/TRANSCRIPT.md); the broker is inside the deployment, like the store.
     return msgpack.packb(  # type: ignore[no-any-return]
-        [[e.seq, e.at, e.actor, e.op_id, e.type, dict(e.data), e.prev, e.hash] for e in entries],
+        [
+            [
+                e.seq,
+                e.at,
+                e.actor,
+                e.op_id,
+                e.type,
+                dict(e.data),
+                e.prev,
+                e.hash,
+                None if e.private is None else dict(e.private),
+            ]
+            for e in entries
+        ],
         use_bin_type=True,
     )
 
@@ -91,6 +107,7 @@ class Hub:
             loop.create_task(self._position_checks_forever()),
             loop.create_task(self._unload_idle_forever()),
             loop.create_task(self._chain_checks_forever()),
+            loop.create_task(self._retention_forever()),
         ]
         log.info("hub started: %d rooms rebuilt", len(self.rooms))
 
@@ -311,6 +328,23 @@ class Hub:
                 await self.chain.sweep(self.store, self._seen())
             except Exception:
                 log.exception("chain check failed; the next sweep tries again")
+
+    async def _retention_forever(self) -> None:
+        """Purge closed rooms past TOWNHALL_RETENTION_DAYS, hourly (server/live/retention.py)."""
+        while self.settings.retention_days > 0:
+            try:
+                await retention.sweep(
+                    self.store, self.settings.retention_days, now_ms(), self._release
+                )
+            except Exception:
+                log.exception("retention sweep failed; the next one tries again")
+            await asyncio.sleep(3600)
+
+    async def _release(self, code: str) -> None:
+        host = self.rooms.get(code)
+        if host is not None:
+            await self.unload(host)
+            await self.store.discard_snapshot(code)
 
     def _seen(self, codes: Sequence[str] = ()) -> list[tuple[str, Seen]]:
         """Each hosted room (and each of `codes`) with (seq, hash) of the entry it last

@@ -38,6 +38,7 @@ from rooms import (
     you_frame,
 )
 from rooms.events import ReactionSent
+from rooms.privacy import erased_by, seal
 from rooms.reaction_windows import ReactionWindow
 from server.config import Limits
 from server.live.codec import Encoding
@@ -87,7 +88,10 @@ class Outcome:
         if self.duplicate:
             frame["duplicate"] = True
         if self.receipt is not None:
-            frame["receipt"] = {"seq": self.seq, "hash": self.receipt}
+            # `code` is what the phone shows and /r/{code}/check takes: seq and the first 16
+            # hex digits of the entry's hash (docs/TRANSCRIPT.md, "Receipts").
+            short = f"{self.seq}:{self.receipt[:16]}"
+            frame["receipt"] = {"seq": self.seq, "hash": self.receipt, "code": short}
         return frame
 
 
@@ -121,6 +125,7 @@ class RoomHost:
         self.deps = deps
         state.ops.resize(deps.limits.recent_ops)
         self.last_hash: str | None = None
+        self.room_key: bytes | None = None  # the store's, fetched before the first append
         self.snapshot_seq = state.seq
         self._inbox: list[_Pending] = []
         self._inflight: dict[tuple[str, str], asyncio.Future[Outcome]] = {}
@@ -294,7 +299,8 @@ class RoomHost:
 
     def _first_answer(self, first: Committed) -> Outcome:
         """The answer to a retry of the op the transcript holds as `first` (now applied)."""
-        answered = self._answered((first.actor, first.op_id))
+        actor, op_id, _ = first.opened()
+        answered = self._answered((actor, op_id))
         if answered is not None:
             return replace(answered, receipt=None if answered.error else first.hash)
         # Too old to remember its result, and not refused: it took effect at first.seq.
@@ -351,7 +357,10 @@ class RoomHost:
         stats = self.deps.stats
         began = time.perf_counter()
         try:
-            committed = await self.deps.store.append(self.code, [p.entry for p in batch])
+            if self.room_key is None:
+                self.room_key = await self.deps.store.room_key(self.code)
+            entries = [self._sealed(p.entry) for p in batch]
+            committed = await self.deps.store.append(self.code, entries)
         except EntryRefused:
             raise  # not the store's state but an entry's: `_commit` isolates it
         except StoreUnavailable as exc:
@@ -387,6 +396,18 @@ class RoomHost:
         for pending in batch:
             stats.ack_latency.observe(done - pending.received)
         self.deps.publish(self.code, fresh)
+
+    def _sealed(self, entry: Entry) -> Entry:
+        """The entry's public form for the chain and its private record (rooms/privacy.py)."""
+        assert self.room_key is not None
+        wire = {"type": entry.type, "data": entry.data}
+        sealed = seal(
+            self.state, entry.actor, entry.op_id, wire, self.room_key, secrets.token_hex(16)
+        )
+        erases = erased_by(entry.type, entry.actor, entry.data)
+        return Entry(
+            entry.at, sealed.actor, sealed.op_id, entry.type, sealed.data, sealed.private, erases
+        )
 
     def _fail(self, batch: list[_Pending], error: CommandError) -> None:
         refused = self.deps.stats.refused
@@ -426,10 +447,11 @@ class RoomHost:
 
     def _apply_one(self, entry: Committed) -> None:
         self.last_active = time.monotonic()
-        event = event_from_dict({"type": entry.type, "data": entry.data})
-        applied = apply(self.state, Record(entry.seq, entry.at, entry.actor, entry.op_id, event))
+        actor, op_id, data = entry.opened()
+        event = event_from_dict({"type": entry.type, "data": data})
+        applied = apply(self.state, Record(entry.seq, entry.at, actor, op_id, event))
         self.last_hash = entry.hash
-        if (entry.actor, entry.op_id) in self._inflight:
+        if (actor, op_id) in self._inflight:
             self._results[entry.seq] = (applied, entry.hash)
         if applied.changes:
             self.changes.extend(applied.changes)

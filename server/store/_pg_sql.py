@@ -5,13 +5,16 @@ from __future__ import annotations
 __all__ = [
     "HAS_TRIGGER",
     "INSERT_ENTRIES",
+    "INSERT_PERSONAL",
     "LOCK_HEADS",
     "PRUNE_PROBES",
+    "ROOM_KEY",
     "SCHEMA",
     "SCHEMA_LOCK",
     "SELECT_ENTRIES",
     "SELECT_OP",
     "SELECT_OPS",
+    "SELECT_OWN_OP",
     "SELECT_PROBE",
     "SELECT_TAIL",
     "TRIGGER",
@@ -60,6 +63,22 @@ SCHEMA = (
         token TEXT NOT NULL,
         at BIGINT NOT NULL
     )""",
+    # Beside the chain: each entry's private record (rooms/privacy.py), keyed by participant
+    # so that erasure finds it. Rewritten by erasure and purge; never part of a hash.
+    """CREATE TABLE IF NOT EXISTS personal (
+        room TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        participant TEXT NOT NULL,
+        op_id TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (room, seq)
+    )""",
+    "CREATE INDEX IF NOT EXISTS personal_by ON personal (room, participant, op_id)",
+    # Each room's secret key: ballot keys are derived with it. Never published.
+    """CREATE TABLE IF NOT EXISTS room_keys (
+        room TEXT PRIMARY KEY,
+        key BYTEA NOT NULL
+    )""",
     """CREATE OR REPLACE FUNCTION townhall_append_only() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN
@@ -106,22 +125,43 @@ UPDATE_HEADS = """
     WHERE h.room = v.room
 """
 
-SELECT_ENTRIES = """
-    SELECT room, seq, at, actor, op_id, type, data, prev, hash FROM entries
-    WHERE room = %s AND seq > %s ORDER BY seq LIMIT %s
+INSERT_PERSONAL = """
+    INSERT INTO personal (room, seq, participant, op_id, data)
+    SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[])
 """
 
-SELECT_OP = """
-    SELECT room, seq, at, actor, op_id, type, data, prev, hash FROM entries
-    WHERE room = %s AND actor = %s AND op_id = %s AND op_id <> ''
+_COLUMNS = "e.room, e.seq, e.at, e.actor, e.op_id, e.type, e.data, e.prev, e.hash, p.data"
+_JOINED = "entries AS e LEFT JOIN personal AS p ON p.room = e.room AND p.seq = e.seq"
+
+SELECT_ENTRIES = f"""
+    SELECT {_COLUMNS} FROM {_JOINED}
+    WHERE e.room = %s AND e.seq > %s ORDER BY e.seq LIMIT %s
+"""
+
+SELECT_OP = f"""
+    SELECT {_COLUMNS} FROM {_JOINED}
+    WHERE e.room = %s AND e.actor = %s AND e.op_id = %s AND e.op_id <> ''
+"""
+
+# A caller's own op: attendees' entries are found by their real id and op id beside the chain.
+SELECT_OWN_OP = f"""
+    SELECT {_COLUMNS} FROM personal AS q
+    JOIN entries AS e ON e.room = q.room AND e.seq = q.seq
+    LEFT JOIN personal AS p ON p.room = e.room AND p.seq = e.seq
+    WHERE q.room = %s AND q.participant = %s AND q.op_id = %s AND q.op_id <> ''
+"""
+
+ROOM_KEY = """
+    INSERT INTO room_keys (room, key) VALUES (%s, %s) ON CONFLICT (room) DO NOTHING
 """
 
 # The batch's op keys already in the transcript, in one round trip. Run after LOCK_HEADS: the
 # head locks serialise appends per room, so nothing can commit one of these keys meanwhile.
 SELECT_OPS = """
-    SELECT e.room, e.seq, e.at, e.actor, e.op_id, e.type, e.data, e.prev, e.hash
+    SELECT e.room, e.seq, e.at, e.actor, e.op_id, e.type, e.data, e.prev, e.hash, p.data
     FROM unnest(%s::text[], %s::text[], %s::text[]) AS k(room, actor, op_id)
     JOIN entries AS e ON e.room = k.room AND e.actor = k.actor AND e.op_id = k.op_id
+    LEFT JOIN personal AS p ON p.room = e.room AND p.seq = e.seq
     WHERE e.op_id <> ''
 """
 

@@ -28,6 +28,19 @@ class Prepared:
     type: str
     data: dict[str, Any]
     data_json: str
+    # The private record beside the chain (rooms/privacy.py), canonical JSON, or None.
+    private: dict[str, Any] | None = None
+    private_json: str | None = None
+    erases: str | None = None
+
+    @property
+    def participant(self) -> str:
+        """Whose private record this is ("" for a staff entry's): what erasure looks up."""
+        return str(self.private.get("actor", "")) if self.private is not None else ""
+
+    @property
+    def real_op_id(self) -> str:
+        return str(self.private.get("op_id", self.op_id)) if self.private is not None else ""
 
 
 def _text(name: str, value: object) -> str:
@@ -63,6 +76,13 @@ def _prepare_one(entry: Entry) -> Prepared:
     data = json.loads(raw)
     if not isinstance(data, dict):
         raise TypeError(f"data must be a mapping, got {type(entry.data).__name__}")
+    private = private_json = None
+    if entry.private is not None:
+        raw_private = canonical_json(entry.private)
+        private, private_json = json.loads(raw_private), raw_private.decode("utf-8")
+        _text("participant", str(private.get("actor", "")))
+        _text("op_id", str(private.get("op_id", "")))
+    erases = _text("erases", entry.erases) if entry.erases is not None else None
     return Prepared(
         at=entry.at,
         actor=_text("actor", entry.actor),
@@ -70,6 +90,9 @@ def _prepare_one(entry: Entry) -> Prepared:
         type=_text("type", entry.type),
         data=data,
         data_json=raw.decode("utf-8"),
+        private=private,
+        private_json=private_json,
+        erases=erases,
     )
 
 
@@ -121,6 +144,7 @@ def link(
                 data=item.data,
                 prev=prev,
                 hash=digest,
+                private=item.private,
             )
         )
         if item.op_id:

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from rooms.privacy import unseal
+
 __all__ = [
     "Committed",
     "Entry",
@@ -53,6 +55,11 @@ class Entry:
     op_id: str
     type: str
     data: Mapping[str, Any]
+    # Beside the chain, never hashed (rooms/privacy.py): who really acted, their op id and
+    # the sealed fields' values and salts. Blanked by erasure; None for a public-only entry.
+    private: Mapping[str, Any] | None = None
+    # The participant whose personal data this entry erases, in the same transaction.
+    erases: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +75,7 @@ class Committed:
     data: Mapping[str, Any]
     prev: str
     hash: str
+    private: Mapping[str, Any] | None = None  # the record beside the chain (Entry.private)
     # True when append found this op already in the transcript (the same actor and op_id,
     # committed before or earlier in the same batch) and returned that entry instead.
     earlier: bool = field(default=False, compare=False)
@@ -84,6 +92,10 @@ class Committed:
             "prev": self.prev,
             "hash": self.hash,
         }
+
+    def opened(self) -> tuple[str, str, dict[str, Any]]:
+        """(actor, op_id, data) as the room folds them: the private record put back."""
+        return unseal(self.actor, self.op_id, self.data, self.private)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +176,19 @@ class Store(Protocol):
     async def tail(self, room: str, count: int) -> Tail | None:
         """The room's head and its last `count` entries, read in one statement (so they
         agree); None if the room has no head. Fields keep whatever type the row holds."""
+
+    async def room_key(self, room: str) -> bytes:
+        """The room's secret key (32 random bytes, made on first use, never published): what
+        ballot keys are derived with. Every process gets the same one."""
+
+    async def retained(self, before: int) -> list[str]:
+        """Rooms still holding private data (a room key) whose last entry is older than
+        `before` (ms since the epoch): candidates for a retention purge."""
+
+    async def purge(self, room: str) -> int:
+        """Blank the room's personal data and replace each participant by an alias, drop its
+        room key and snapshot: the chain is untouched and still replays. Returns the private
+        records rewritten."""
 
     async def healthy(self) -> bool:
         """True when an append would be expected to succeed now."""

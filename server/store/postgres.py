@@ -25,6 +25,7 @@ from rooms.chain import GENESIS
 
 from . import _pg_sql as sql
 from ._group import Batch, GroupCommitter
+from ._personal import erased_rows, purged_rows
 from ._prepare import link, new_head, op_keys, prepare
 from .base import Committed, Entry, EntryRefused, Stored, StoreUnavailable, Tail, snapshot_row
 
@@ -121,6 +122,8 @@ async def _write_batch(
         }
         known = await _known_ops(conn, batch) if check_ops else {}
         columns: tuple[list[Any], ...] = tuple([] for _ in range(9))
+        personal: tuple[list[Any], ...] = tuple([] for _ in range(5))
+        erasures: list[tuple[str, str]] = []
         for room, items in batch:
             seq, prev, _ = heads[room]
             committed = link(room, seq, prev, items, known.setdefault(room, {}))
@@ -130,9 +133,18 @@ async def _write_batch(
                 row = (room, c.seq, c.at, c.actor, c.op_id, c.type, item.data_json, c.prev, c.hash)
                 for column, value in zip(columns, row, strict=True):
                     column.append(value)
+                if item.private_json is not None:
+                    side = (room, c.seq, item.participant, item.real_op_id, item.private_json)
+                    for column, value in zip(personal, side, strict=True):
+                        column.append(value)
+            erasures += [(room, item.erases) for item in items if item.erases is not None]
             heads[room] = new_head(committed, heads[room])
             results.append(committed)
         await conn.execute(sql.INSERT_ENTRIES, columns)
+        if personal[0]:
+            await conn.execute(sql.INSERT_PERSONAL, personal)
+        for room, participant in erasures:
+            await _erase(conn, room, participant)
         await conn.execute(
             sql.UPDATE_HEADS,
             (
@@ -160,13 +172,53 @@ async def _known_ops(conn: Conn, batch: Batch) -> dict[str, dict[tuple[str, str]
     return known
 
 
+async def _erase(conn: Conn, room: str, participant: str) -> None:
+    cur = await conn.execute(
+        "SELECT seq, data FROM personal WHERE room = %s AND participant = %s",
+        (room, participant),
+    )
+    for data, seq in erased_rows(await cur.fetchall()):
+        await conn.execute(
+            "UPDATE personal SET data = %s WHERE room = %s AND seq = %s", (data, room, seq)
+        )
+    await conn.execute("DELETE FROM snapshots WHERE room = %s", (room,))  # it holds the names
+
+
+async def _purge(conn: Conn, room: str) -> int:
+    async with conn.transaction():
+        cur = await conn.execute(
+            "SELECT seq, data FROM personal WHERE room = %s ORDER BY seq FOR UPDATE", (room,)
+        )
+        fresh = purged_rows(await cur.fetchall())
+        for data, seq in fresh:
+            await conn.execute(
+                "UPDATE personal SET data = %s, participant = '', op_id = ''"
+                " WHERE room = %s AND seq = %s",
+                (data, room, seq),
+            )
+        await conn.execute("DELETE FROM room_keys WHERE room = %s", (room,))
+        await conn.execute("DELETE FROM snapshots WHERE room = %s", (room,))
+    return len(fresh)
+
+
 def _constraint(exc: psycopg.Error) -> str | None:
     return exc.diag.constraint_name
 
 
 def _row(row: TupleRow) -> Committed:
-    room, seq, at, actor, op_id, type_, data, prev, digest = row
-    return Committed(room, seq, at, actor, op_id, type_, json.loads(data), prev, digest)
+    room, seq, at, actor, op_id, type_, data, prev, digest, private = row
+    return Committed(
+        room,
+        seq,
+        at,
+        actor,
+        op_id,
+        type_,
+        json.loads(data),
+        prev,
+        digest,
+        json.loads(private) if private is not None else None,
+    )
 
 
 class PostgresStore:
@@ -248,8 +300,31 @@ class PostgresStore:
         return [_row(row) for row in rows]
 
     async def find_op(self, room: str, actor: str, op_id: str) -> Committed | None:
-        rows = await self._fetch(sql.SELECT_OP, (room, actor, op_id))
+        rows = await self._fetch(sql.SELECT_OWN_OP, (room, actor, op_id))
+        if not rows:
+            rows = await self._fetch(sql.SELECT_OP, (room, actor, op_id))
         return _row(rows[0]) if rows else None
+
+    async def room_key(self, room: str) -> bytes:
+        async def get(conn: Conn) -> bytes:
+            await conn.execute(sql.ROOM_KEY, (room, secrets.token_bytes(32)))
+            cur = await conn.execute("SELECT key FROM room_keys WHERE room = %s", (room,))
+            row = await cur.fetchone()
+            assert row is not None
+            return bytes(row[0])
+
+        return await self._on_side(get)
+
+    async def retained(self, before: int) -> list[str]:
+        rows = await self._fetch(
+            "SELECT k.room FROM room_keys AS k JOIN heads AS h ON h.room = k.room"
+            " WHERE h.updated_at < %s ORDER BY k.room",
+            (before,),
+        )
+        return [str(row[0]) for row in rows]
+
+    async def purge(self, room: str) -> int:
+        return await self._on_side(lambda conn: _purge(conn, room))
 
     async def head(self, room: str) -> int:
         rows = await self._fetch("SELECT seq FROM heads WHERE room = %s", (room,))

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from rooms.chain import GENESIS
 
 from ._group import Batch, GroupCommitter
+from ._personal import erased_rows, purged_rows
 from ._prepare import link, new_head, op_keys, prepare
 from .base import Committed, Entry, EntryRefused, Stored, StoreUnavailable, Tail, snapshot_row
 from .files import create_private_file, private_dir, private_file
@@ -65,6 +66,22 @@ CREATE TABLE IF NOT EXISTS health (
     token TEXT NOT NULL,
     at INTEGER NOT NULL
 );
+-- Beside the chain: each entry's private record (rooms/privacy.py), keyed by participant so
+-- that erasure finds it. Rewritten by erasure and purge; never part of a hash.
+CREATE TABLE IF NOT EXISTS personal (
+    room TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    participant TEXT NOT NULL,
+    op_id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (room, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS personal_by ON personal (room, participant, op_id);
+-- Each room's secret key: ballot keys are derived with it. Never published; a purge drops it.
+CREATE TABLE IF NOT EXISTS room_keys (
+    room TEXT PRIMARY KEY,
+    key BLOB NOT NULL
+);
 -- The transcript is evidence: refuse to rewrite it, whoever asks.
 CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
 BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END;
@@ -81,10 +98,25 @@ UPSERT_HEAD = (
     " ON CONFLICT (room) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,"
     " updated_at = max(heads.updated_at, excluded.updated_at)"
 )
-COLUMNS = "room, seq, at, actor, op_id, type, data, prev, hash"
-SELECT_ENTRIES = f"SELECT {COLUMNS} FROM entries WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?"
+INSERT_PERSONAL = (
+    "INSERT INTO personal (room, seq, participant, op_id, data) VALUES (?, ?, ?, ?, ?)"
+)
+COLUMNS = "e.room, e.seq, e.at, e.actor, e.op_id, e.type, e.data, e.prev, e.hash, p.data"
+JOINED = "entries AS e LEFT JOIN personal AS p ON p.room = e.room AND p.seq = e.seq"
+SELECT_ENTRIES = (
+    f"SELECT {COLUMNS} FROM {JOINED} WHERE e.room = ? AND e.seq > ? ORDER BY e.seq LIMIT ?"
+)
+# Public op keys (what the unique index holds): the in-batch check of a retried op.
 SELECT_OP = (
-    f"SELECT {COLUMNS} FROM entries WHERE room = ? AND actor = ? AND op_id = ? AND op_id <> ''"
+    f"SELECT {COLUMNS} FROM {JOINED}"
+    " WHERE e.room = ? AND e.actor = ? AND e.op_id = ? AND e.op_id <> ''"
+)
+# A caller's own op: attendees' entries are found by their real id and op id beside the chain.
+SELECT_OWN_OP = (
+    f"SELECT {COLUMNS} FROM personal AS q"
+    " JOIN entries AS e ON e.room = q.room AND e.seq = q.seq"
+    " LEFT JOIN personal AS p ON p.room = e.room AND p.seq = e.seq"
+    " WHERE q.room = ? AND q.participant = ? AND q.op_id = ? AND q.op_id <> ''"
 )
 # The head and the entries after (head - count), in one statement so they agree; a head with
 # no entries left still gives one row (the LEFT JOIN's NULLs).
@@ -172,6 +204,17 @@ def _write_batch_once(
                     if not c.earlier
                 ],
             )
+            conn.executemany(
+                INSERT_PERSONAL,
+                [
+                    (room, c.seq, item.participant, item.real_op_id, item.private_json)
+                    for c, item in zip(committed, items, strict=True)
+                    if not c.earlier and item.private_json is not None
+                ],
+            )
+            for item in items:
+                if item.erases is not None:
+                    _erase(conn, room, item.erases)
             heads[room] = new_head(committed, heads[room])
             results.append(committed)
         conn.executemany(UPSERT_HEAD, [(room, *head) for room, head in heads.items()])
@@ -184,9 +227,60 @@ def _write_batch_once(
     return results
 
 
+def _erase(conn: sqlite3.Connection, room: str, participant: str) -> None:
+    rows = conn.execute(
+        "SELECT seq, data FROM personal WHERE room = ? AND participant = ?", (room, participant)
+    ).fetchall()
+    conn.executemany(
+        "UPDATE personal SET data = ? WHERE room = ? AND seq = ?",
+        [(data, room, seq) for data, seq in erased_rows(rows)],
+    )
+    conn.execute("DELETE FROM snapshots WHERE room = ?", (room,))  # it holds the names
+
+
+def _purge(conn: sqlite3.Connection, room: str) -> int:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        rows = conn.execute(
+            "SELECT seq, data FROM personal WHERE room = ? ORDER BY seq", (room,)
+        ).fetchall()
+        fresh = purged_rows(rows)
+        conn.executemany(
+            "UPDATE personal SET data = ?, participant = '', op_id = '' WHERE room = ? AND seq = ?",
+            [(data, room, seq) for data, seq in fresh],
+        )
+        conn.execute("DELETE FROM room_keys WHERE room = ?", (room,))
+        conn.execute("DELETE FROM snapshots WHERE room = ?", (room,))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return len(fresh)
+
+
+def _room_key(conn: sqlite3.Connection, room: str) -> bytes:
+    conn.execute(
+        "INSERT INTO room_keys (room, key) VALUES (?, ?) ON CONFLICT (room) DO NOTHING",
+        (room, secrets.token_bytes(32)),
+    )
+    return bytes(conn.execute("SELECT key FROM room_keys WHERE room = ?", (room,)).fetchone()[0])
+
+
 def _row(row: tuple[Any, ...]) -> Committed:
-    room, seq, at, actor, op_id, type_, data, prev, digest = row
-    return Committed(room, seq, at, actor, op_id, type_, json.loads(data), prev, digest)
+    room, seq, at, actor, op_id, type_, data, prev, digest, private = row
+    return Committed(
+        room,
+        seq,
+        at,
+        actor,
+        op_id,
+        type_,
+        json.loads(data),
+        prev,
+        digest,
+        json.loads(private) if private is not None else None,
+    )
 
 
 class SqliteStore:
@@ -273,8 +367,30 @@ class SqliteStore:
         return [_row(row) for row in rows]
 
     async def find_op(self, room: str, actor: str, op_id: str) -> Committed | None:
-        rows = await self._query(SELECT_OP, (room, actor, op_id))
+        rows = await self._query(SELECT_OWN_OP, (room, actor, op_id))
+        if not rows:
+            rows = await self._query(SELECT_OP, (room, actor, op_id))
         return _row(rows[0]) if rows else None
+
+    async def room_key(self, room: str) -> bytes:
+        return await self._on_writer(_room_key, room)
+
+    async def retained(self, before: int) -> list[str]:
+        rows = await self._query(
+            "SELECT k.room FROM room_keys AS k JOIN heads AS h ON h.room = k.room"
+            " WHERE h.updated_at < ? ORDER BY k.room",
+            (before,),
+        )
+        return [str(row[0]) for row in rows]
+
+    async def purge(self, room: str) -> int:
+        return await self._on_writer(_purge, room)
+
+    async def _on_writer(self, fn: Callable[..., T], *args: Any) -> T:
+        executor, conn = self._writer, self._wconn
+        if executor is None or conn is None:
+            raise StoreUnavailable("store is not open")
+        return await self._on(executor, fn, conn, *args)
 
     async def head(self, room: str) -> int:
         rows = await self._query("SELECT seq FROM heads WHERE room = ?", (room,))

@@ -29,6 +29,8 @@ from typing import Any
 from rooms import RoomState
 from rooms.evaluation import evaluate
 from rooms.poll_kinds import KINDS
+from rooms.published import ERASED, published_record
+from rooms.room_ops import LOG_FORMAT
 from rooms.state import Poll
 from rooms.transcript import records_of
 from server.store.base import Committed, Store
@@ -37,8 +39,10 @@ from server.store.files import private_dir, write_private_file
 __all__ = [
     "ballots_csv",
     "iso",
+    "load_published",
     "load_report",
     "poll_csv",
+    "published_json",
     "questions_csv",
     "read_entries",
     "transcript_lines",
@@ -99,7 +103,10 @@ def questions_csv(state: RoomState) -> str:
         author = ""
         if not q.anonymous:
             person = state.participants.get(q.author)
-            author = (person.name if person is not None else None) or q.author
+            if person is not None and person.erased:
+                author = ERASED
+            else:
+                author = (person.name if person is not None else None) or q.author
         rows.append(
             [
                 q.id,
@@ -185,7 +192,9 @@ def write_export(state: RoomState, entries: Sequence[Committed], out: Path) -> l
         write_private_file(path, content)
         written.append(path)
 
-    put(f"{code}.jsonl", b"".join(transcript_lines(entries)))
+    put(f"{code}.jsonl", b"".join(transcript_lines(entries)))  # the chain: its public form
+    if state.closed and state.log_format >= LOG_FORMAT:
+        put(f"{code}-published.json", published_json(state, entries))
     put(f"{code}-questions.csv", questions_csv(state).encode("utf-8"))
     for poll in state.polls.values():
         if poll.deleted:
@@ -196,6 +205,19 @@ def write_export(state: RoomState, entries: Sequence[Committed], out: Path) -> l
     report = evaluate(records_of(entries))
     put(f"{code}-report.json", json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8"))
     return written
+
+
+def published_json(state: RoomState, entries: Sequence[Committed]) -> bytes:
+    """The published record (rooms/published.py) as the file anyone downloads."""
+    record = published_record(state, [(e.to_dict(), e.private) for e in entries])
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+async def load_published(store: Store, state: RoomState) -> bytes:
+    """The published record of a hosted room, its whole log read from the store."""
+    entries = await read_entries(store, state.code)
+    # The live state may be ahead of what was read: the record is the log's, up to its head.
+    return await asyncio.to_thread(lambda: published_json(state, entries))
 
 
 async def load_report(store: Store, room: str) -> dict[str, Any]:

@@ -1,9 +1,13 @@
 """`townhall export | verify | report | replay`: the transcript tools, after the meeting.
 
-    townhall export ROOM [--store URL] [--out DIR]     log (JSONL), CSVs, report.json
-    townhall verify FILE [--receipt SEQ:HASH ...] [--json]
+    townhall export ROOM [--store URL] [--out DIR]     log (JSONL), CSVs, report.json,
+                                                       and the published record once closed
+    townhall verify FILE [--receipt SEQ:HASH ...] [--json]   a log, or a published record
     townhall report ROOM|FILE.jsonl [--store URL] [--format json|html] [--lang en] [--out F]
     townhall replay FILE [--seq N]                     the moderator's view, as JSON
+
+report FILE and replay take logs written before the chain was sealed: a sealed log's
+private fields live in the store beside it (docs/TRANSCRIPT.md), so use report ROOM.
 
 export and report read the store directly (TOWNHALL_STORE_URL, default the SQLite file of
 `townhall serve`); a running server does not have to be stopped (SQLite WAL readers).

@@ -155,6 +155,7 @@ def test_room_closed_refuses_all_but_publishing() -> None:
 
 def test_transcript_is_published_once() -> None:
     room = Room()
+    room.do(ORG, "room.close")
     publish = room.decide(ORG, "room.publish")
     room.do(ORG, "room.publish")
     assert room.refuse(ORG, "room.publish") == "room.already_published"

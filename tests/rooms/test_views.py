@@ -63,12 +63,26 @@ def test_moderator_snapshot_sees_everything() -> None:
     view = snapshot_view(room.state, Role.MODERATOR, "m9")
     r = view["room"]
     assert r["settings"]["access_code"] == "abc"
-    assert r["questions"][0]["author_id"] == "alice" and r["questions"][0]["question_id"] == qid
+    # Staff see who asked a named question, never an anonymous one.
+    assert "author_id" not in r["questions"][0] and r["questions"][0]["question_id"] == qid
     assert len(r["polls"]) == 1 and "results" in r["polls"][0]
     assert r["banned"][0]["participant_id"] == "alice"
     assert r["moderators"] == [{"moderator_id": f"m{room.state.seq}", "name": "Mo", "active": True}]
     assert r["audit"][-1]["action"] == "moderator.added"
     assert view["you"] == {"participant_id": "m9", "role": "moderator"}
+
+
+def test_staff_see_named_askers_but_never_who_voted_what() -> None:
+    room = Room(moderation="pre")
+    room.join("alice")
+    open_poll = room.poll("open")
+    room.do("alice", "vote", poll_id=open_poll, choice="More benches")
+    named = room.ask("alice", "Named?", anonymous=False, approve=False)
+    for role in (Role.ORGANISER, Role.MODERATOR):
+        r = snapshot_view(room.state, role, "m1")["room"]
+        assert {q["question_id"]: q.get("author_id") for q in r["questions"]} == {named: "alice"}
+        assert r["answers"] and all("author_id" not in a for a in r["answers"])
+        assert "alice" not in str(r["polls"]) and "alice" not in str(r["answers"])
 
 
 def test_screen_and_embed() -> None:

@@ -91,6 +91,17 @@ def transcript(server: LiveServer, code: str, token: str) -> list[dict[str, Any]
     return entries
 
 
+def receipts_in(entries: list[dict[str, Any]], receipts: Iterable[dict[str, Any]]) -> bool:
+    """Every ack's receipt names a ballot entry of the transcript by its seq and hash (ballots
+    stand under keys that name no one, so a participant is not looked up by id)."""
+    return all(
+        0 < r["seq"] <= len(entries)
+        and entries[r["seq"] - 1]["hash"] == r["hash"]
+        and entries[r["seq"] - 1]["type"] == "ballot.cast"
+        for r in receipts
+    )
+
+
 def recount(entries: Iterable[dict[str, Any]], poll_id: int, options: int) -> list[int]:
     """An independent count of a `single` poll whose room refuses vote changes: the first
     ballot of each participant counts; copies of an op_id and later ballots do not."""

@@ -97,10 +97,10 @@ def test_sigkill_mid_burst_clients_fail_over_and_nothing_counts_twice(
             ballots = [e for e in entries if e["type"] == "ballot.cast"]
             assert results["voters"] == people_count
             assert results["counts"] == recount(entries, poll_id, OPTIONS)
+            # One ballot key per person, one entry per op: sealed keys name no one, so the
+            # count is what the public log can show.
             assert len({e["actor"] for e in ballots}) == people_count
-            assert {(e["actor"], e["op_id"]) for e in ballots} == {
-                (p["participant_id"], f"vote-{i}") for i, p in enumerate(people)
-            }
+            assert len({(e["actor"], e["op_id"]) for e in ballots}) == people_count
             for i, client in moved.items():
                 await client.wait_for(lambda f: f.get("seq", 0) >= final["seq"])
                 # across the failover, seq never went backwards, and the tally is exact

@@ -9,12 +9,20 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.broker.conftest import RedisServer
-from tests.scale.cluster import assert_monotonic, cluster, converge, recount, transcript
+from tests.scale.cluster import (
+    assert_monotonic,
+    cluster,
+    converge,
+    receipts_in,
+    recount,
+    transcript,
+)
 from tests.support.live_server import LiveServer
 from tests.support.wsclient import Client, create_room, join, results_of
 
@@ -43,14 +51,14 @@ async def _session(
         await Client.open(procs[i % len(procs)].ws, code, p["participant_token"])
         for i, p in enumerate(people)
     ]
-    acked: dict[str, int] = {}
+    acked: dict[str, dict[str, Any]] = {}  # participant -> receipt
     lag: list[float] = []  # seconds from an ack on one process to the others showing it
 
     async def voter(i: int) -> None:
         await asyncio.sleep(duration * i / PEOPLE)
         answer = await clients[i].op("vote", poll_id=poll_id, choice=i % OPTIONS, timeout=30)
         assert answer["type"] == "ack", answer
-        acked[people[i]["participant_id"]] = i % OPTIONS
+        acked[people[i]["participant_id"]] = answer["receipt"]
         began = time.monotonic()
         others = [m for j, m in enumerate(mods) if j != i % len(procs)]
         for mod in others:
@@ -74,7 +82,7 @@ async def _session(
         last = [r for f in mod.frames if (r := results_of(f, poll_id)) is not None][-1]
         assert last == results
     entries = await asyncio.to_thread(transcript, procs[1], code, mod_token)
-    assert set(acked) <= {e["actor"] for e in entries if e["type"] == "ballot.cast"}
+    assert receipts_in(entries, acked.values())
     assert results["counts"] == recount(entries, poll_id, OPTIONS)
     assert results["voters"] == PEOPLE
     for client in everyone:

@@ -1,0 +1,232 @@
+// The check page's own verifier: download the published record, recompute every hash of
+// the chain with WebCrypto, open every reveal, recount every poll by the rules of
+// docs/TRANSCRIPT.md, and compare with the results the record publishes. Written from the
+// spec alone (it shares no code with the server): what it reports, the server did not say.
+// It fills the page's markup (check.html); it builds none of its own beyond cloning rows.
+"use strict";
+
+(() => {
+  const GENESIS = "0".repeat(64);
+  const FULL = new Set(["single", "multiple", "rating", "ranking", "budget"]);
+  const encoder = new TextEncoder();
+
+  // Keys sort by Unicode code point, as the spec's canonical JSON says.
+  function byCodePoint(a, b) {
+    const x = Array.from(a), y = Array.from(b);
+    for (let i = 0; i < Math.min(x.length, y.length); i++) {
+      const d = x[i].codePointAt(0) - y[i].codePointAt(0);
+      if (d !== 0) return d;
+    }
+    return x.length - y.length;
+  }
+
+  function canonical(value) {
+    if (value === null) return "null";
+    if (Array.isArray(value)) return "[" + value.map(canonical).join(",") + "]";
+    switch (typeof value) {
+      case "object": {
+        const keys = Object.keys(value).sort(byCodePoint);
+        return "{" + keys.map((k) => JSON.stringify(k) + ":" + canonical(value[k])).join(",") + "}";
+      }
+      case "number":
+        if (!Number.isSafeInteger(value)) throw new Error("not an integer: " + value);
+        return String(value);
+      case "string":
+      case "boolean":
+        return JSON.stringify(value);
+      default:
+        throw new Error("not JSON: " + typeof value);
+    }
+  }
+
+  async function sha256(text) {
+    const digest = await crypto.subtle.digest("SHA-256", encoder.encode(text));
+    return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function entryHash(prev, e) {
+    const body = { room: e.room, seq: e.seq, at: e.at, actor: e.actor, op_id: e.op_id, type: e.type, data: e.data };
+    return sha256(prev + "\n" + canonical(body));
+  }
+
+  // The recount rules (docs/TRANSCRIPT.md, "Recounting").
+  function tally(defn, choices) {
+    const out = { voters: choices.length };
+    const n = (defn.options || []).length;
+    if (defn.kind === "single" || defn.kind === "multiple") {
+      const counts = new Array(n).fill(0);
+      for (const c of choices) for (const i of defn.kind === "single" ? [c] : c) counts[i] += 1;
+      out.counts = counts;
+    } else if (defn.kind === "rating") {
+      const counts = new Array(defn.scale || 0).fill(0);
+      let total = 0;
+      for (const v of choices) { counts[v - 1] += 1; total += v; }
+      out.counts = counts;
+      out.average = choices.length ? total / choices.length : null;
+    } else if (defn.kind === "ranking" || defn.kind === "budget") {
+      const points = new Array(n).fill(0);
+      for (const c of choices) {
+        c.forEach((v, pos) => {
+          if (defn.kind === "ranking") points[v] += n - 1 - pos;
+          else points[pos] += v;
+        });
+      }
+      out.points = points;
+    }
+    return out;
+  }
+
+  function recount(entries) {
+    let voteChanges = true;
+    const polls = new Map();
+    const counted = new Map(); // "poll key" -> seq of the ballot that stands
+    const cast = new Set();
+    for (const e of entries) {
+      const data = e.data || {};
+      const settings = data.settings || {};
+      if ((e.type === "room.created" || e.type === "room.updated") && "vote_changes" in settings) {
+        voteChanges = Boolean(settings.vote_changes);
+      }
+      if (e.type === "poll.created") {
+        polls.set(e.seq, { defn: data, state: "draft", closesAt: null, deleted: false, ballots: new Map() });
+        continue;
+      }
+      const poll = polls.get(data.poll_id);
+      if (!poll) continue;
+      if (e.type === "poll.edited" && poll.state === "draft") {
+        poll.defn = Object.fromEntries(Object.entries(data).filter(([k]) => k !== "poll_id"));
+      } else if (e.type === "poll.opened" && poll.state !== "open") {
+        let deadline = data.closes_at;
+        if (deadline === undefined || deadline === null) deadline = poll.defn.closes_at;
+        poll.closesAt = deadline !== undefined && deadline !== null && deadline > e.at ? deadline : null;
+        poll.state = "open";
+      } else if (e.type === "poll.closed" && poll.state === "open") {
+        poll.state = "closed";
+      } else if (e.type === "poll.deleted") {
+        poll.deleted = true;
+      } else if (e.type === "ballot.cast" && poll.state === "open") {
+        if (poll.closesAt !== null && e.at >= poll.closesAt) continue;
+        const allowed = poll.defn.allow_changes;
+        const changes = allowed === undefined || allowed === null ? voteChanges : allowed;
+        if (poll.ballots.has(e.actor) && !changes) continue;
+        poll.ballots.set(e.actor, data.choice);
+        counted.set(data.poll_id + " " + e.actor, e.seq);
+        cast.add(e.seq);
+      }
+    }
+    const results = {};
+    for (const [id, p] of polls) {
+      if (p.deleted || p.state === "draft") continue;
+      const choices = Array.from(p.ballots.values());
+      results[id] = FULL.has(p.defn.kind) ? tally(p.defn, choices) : { voters: choices.length };
+    }
+    const standing = new Set();
+    for (const [key, seq] of counted) if (key.split(" ")[0] in results) standing.add(seq);
+    return { results, standing, cast };
+  }
+
+  function same(ours, theirs, kind) {
+    for (const [key, value] of Object.entries(ours)) {
+      if (!FULL.has(kind) && key !== "voters") continue;
+      const shown = theirs ? theirs[key] : undefined;
+      if (key === "average") {
+        // The record rounds to two places; the spec allows that much.
+        if ((value === null) !== (shown === null || shown === undefined)) return false;
+        if (value !== null && Math.abs(value - shown) > 0.0051) return false;
+      } else if (canonical(value) !== canonical(shown === undefined ? null : shown)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  async function verify(record, receipt) {
+    const problems = [];
+    const entries = Array.isArray(record.entries) ? record.entries : [];
+    let prev = GENESIS;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      if (e.seq !== i + 1) { problems.push(`entry ${i + 1}: seq ${e.seq}`); break; }
+      if (e.prev !== prev) { problems.push(`seq ${e.seq}: prev is not the hash before it`); break; }
+      if ((await entryHash(prev, e)) !== e.hash) { problems.push(`seq ${e.seq}: hash mismatch`); break; }
+      prev = e.hash;
+    }
+    if (!entries.length) problems.push("no entries");
+    if (problems.length) return { problems, entries: entries.length, results: null, receipt: null };
+    if (!record.head || record.head.seq !== entries.length || record.head.hash !== prev) {
+      problems.push("the head is not the last entry");
+    }
+    for (const [seq, fields] of Object.entries(record.reveals || {})) {
+      const sealed = ((entries[Number(seq) - 1] || {}).data || {}).sealed || {};
+      for (const [name, shown] of Object.entries(fields)) {
+        if ((await sha256(shown.salt + "\n" + canonical(shown.value))) !== sealed[name]) {
+          problems.push(`reveal ${seq}.${name} does not open its commitment`);
+        }
+      }
+    }
+    const { results, standing, cast } = recount(entries);
+    const published = new Map((record.polls || []).map((p) => [p.poll_id, p]));
+    const ids = Object.keys(results).map(Number);
+    if (ids.length !== published.size || ids.some((id) => !published.has(id))) {
+      problems.push("the published polls are not the polls the log opened");
+    }
+    for (const id of ids) {
+      const p = published.get(id);
+      if (p && !same(results[id], p.results, p.kind)) problems.push(`poll ${id}: the recount differs`);
+    }
+    let found = null;
+    const match = /^(\d+):([0-9a-fA-F]{16}|[0-9a-fA-F]{64})$/.exec((receipt || "").trim());
+    if (match) {
+      const seq = Number(match[1]);
+      const e = entries[seq - 1];
+      if (!e || !e.hash.startsWith(match[2].toLowerCase())) found = "missing";
+      else if (e.type !== "ballot.cast") found = "not_ballot";
+      else found = standing.has(seq) ? "counted" : cast.has(seq) ? "replaced" : "not_counted";
+    }
+    return { problems, entries: entries.length, results, receipt: found };
+  }
+
+  function show(state, section) {
+    const line = section.querySelector("#verify-state");
+    line.dataset.state = state;
+    for (const span of line.querySelectorAll("[data-when]")) span.hidden = span.dataset.when !== state;
+  }
+
+  async function run(section) {
+    const button = section.querySelector("#verify-run");
+    const list = section.querySelector("#verify-problems");
+    const row = section.querySelector("#verify-problem");
+    button.disabled = true;
+    list.replaceChildren();
+    show("running", section);
+    let outcome;
+    try {
+      const response = await fetch(section.dataset.record, { credentials: "omit" });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const input = document.getElementById("receipt");
+      outcome = await verify(await response.json(), input ? input.value : "");
+    } catch (error) {
+      outcome = { problems: [String(error.message || error)], entries: 0, results: null, receipt: null };
+    }
+    for (const problem of outcome.problems) {
+      const item = row.content.firstElementChild.cloneNode(true);
+      item.textContent = problem;
+      list.append(item);
+    }
+    section.querySelector("#verify-entries").textContent = String(outcome.entries);
+    section.querySelector("#verify-polls").textContent = outcome.results ? JSON.stringify(outcome.results) : "";
+    section.querySelector("#verify-summary").hidden = false;
+    section.dataset.recount = JSON.stringify(outcome.results);
+    section.dataset.receipt = outcome.receipt || "";
+    show(outcome.problems.length ? "failed" : "ok", section);
+    button.disabled = false;
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const section = document.getElementById("verifier");
+    if (!section || !window.crypto || !crypto.subtle) return; // the download link remains
+    const button = section.querySelector("#verify-run");
+    button.hidden = false;
+    button.addEventListener("click", () => run(section));
+  });
+})();
