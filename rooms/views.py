@@ -244,6 +244,8 @@ def view_frames(state: RoomState, role: Role, changes: Sequence[Change]) -> list
                 )
         elif kind == "reactions":
             singleton("reactions", {"type": "reaction.counts", **reactions_view(state)})
+        elif kind == "screen":  # every view, the overlay too: it may follow the big screen
+            frames.append({"type": t.last, "room": room_header(state, role)})
         elif embed:
             continue  # the overlay shows results and reactions only
         elif kind == "question":
