@@ -3,8 +3,8 @@
 `TARGETS` is the table: each thing a screen can show, whether it names an item (a poll, a
 question) and why that item could not be shown. Until a moderator chooses, or after the
 chosen item leaves the public view (a poll deleted, a question hidden), the screen follows
-the meeting (`auto`): the newest open poll, else the newest revealed one, else the welcome
-slide. `shown` resolves this; the screen and overlay pages render what it says.
+the meeting (`auto`): the newest open poll, else the pinned question, else the speaker, else
+the newest revealed poll, else the welcome slide. `shown` resolves this; the screen and overlay pages render what it says.
 """
 
 from __future__ import annotations
@@ -79,10 +79,19 @@ def _refusal(state: RoomState, target: str, target_id: int | None) -> str | None
 
 
 def _follow(state: RoomState) -> Shown:
+    """The meeting's own order: a vote under way, the question being answered, the person
+    speaking, the latest results, else how to join."""
     polls = [p for p in state.polls.values() if not p.deleted and p.state != "draft"]
-    for candidates in ([p for p in polls if p.state == "open"], [p for p in polls if p.revealed]):
-        if candidates:
-            return Shown("poll", candidates[-1].id, chosen=False)
+    open_polls = [p for p in polls if p.state == "open"]
+    if open_polls:
+        return Shown("poll", open_polls[-1].id, chosen=False)
+    if state.pinned is not None:
+        return Shown("question", state.pinned, chosen=False)
+    if state.floor is not None:
+        return Shown("speaker", None, chosen=False)
+    revealed = [p for p in polls if p.revealed]
+    if revealed:
+        return Shown("poll", revealed[-1].id, chosen=False)
     return Shown("welcome", None, chosen=False)
 
 

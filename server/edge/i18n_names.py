@@ -131,6 +131,7 @@ OP_DONE = {
     "room.close": N_("Room closed."),
     "codes.issue": N_("Attendee codes issued."),
     "room.publish": N_("Transcript published."),
+    "screen.show": N_("The big screen changed."),
 }
 
 # The report's moderation actions: event types moderators and organisers cause.
@@ -165,6 +166,7 @@ ACTIONS = {
     "speaker.called": N_("Speakers called"),
     "speaker.skipped": N_("Speakers skipped"),
     "speaker.finished": N_("Speaking turns ended"),
+    "screen.shown": N_("Big screen changed"),
 }
 
 # Counts the page scripts show; the same messages the templates pass to ngettext.

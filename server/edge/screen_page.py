@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from moderation.roles import Role
 from rooms.presenting import shown
-from rooms.render import poll_view, poll_visible, question_view, speaker_view
+from rooms.render import poll_view, poll_visible, question_view, room_header, speaker_view
 from rooms.standing import link_generation
 from rooms.state import RoomState
 from server.edge.gate import Caller
@@ -150,6 +150,7 @@ def _screen_common(request: Request, caller: Caller) -> dict[str, Any]:
     attend = f"{public_base(request)}/r/{host.code}"
     return {
         "code": host.code,
+        "room": room_header(host.state, Role.SCREEN),  # the room's language speaks
         "title": host.state.title,
         "attend_url": attend,
         "attend_short": attend.split("://", 1)[-1],
@@ -168,7 +169,6 @@ async def screen(request: Request, caller: Caller, token: str) -> Response:
         ws_token=_screen_token(caller, token),
         options=options,
         seq=caller.host.state.seq,
-        room={"title": caller.host.state.title},
         **_screen_common(request, caller),
     )
 
@@ -186,6 +186,7 @@ def _embed_common(request: Request, caller: Caller, options: OverlayOptions) -> 
     attend = f"{public_base(request)}/r/{host.code}"
     return {
         "code": host.code,
+        "room": room_header(host.state, Role.EMBED),
         "attend_short": attend.split("://", 1)[-1],
         "options": options,
         **context,
@@ -205,7 +206,6 @@ async def embed(request: Request, caller: Caller, token: str) -> Response:
         role="embed",
         ws_token=token,
         seq=caller.host.state.seq,
-        room={"title": caller.host.state.title},
         fragment=f"/r/{caller.host.code}/embed/stage?{query}",
         **_embed_common(request, caller, options),
     )

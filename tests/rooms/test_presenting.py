@@ -32,6 +32,26 @@ def test_until_someone_chooses_the_screen_follows_the_meeting() -> None:
     assert draft not in {shown(room.state).target_id}
 
 
+def test_following_the_meeting_a_vote_comes_first_then_the_question_then_the_speaker() -> None:
+    room = Room(speaker_time_limit_s=60)
+    room.join("ana", "bo")
+    revealed = room.poll()
+    room.do(ORG, "poll.close", poll_id=revealed)
+    room.do(ORG, "poll.reveal", poll_id=revealed)
+    room.do("bo", "speaker.request")
+    room.do(ORG, "speaker.next")
+    qid = room.ask("ana")
+    room.do(ORG, "question.pin", question_id=qid)
+    running = room.poll()
+    assert shown(room.state) == Shown("poll", running, chosen=False)
+    room.do(ORG, "poll.close", poll_id=running)
+    assert shown(room.state) == Shown("question", qid, chosen=False)
+    room.do(ORG, "question.unpin", question_id=qid)
+    assert shown(room.state) == Shown("speaker", None, chosen=False)
+    room.do(ORG, "speaker.finish")
+    assert shown(room.state) == Shown("poll", revealed, chosen=False)
+
+
 def test_a_moderator_puts_each_kind_of_thing_on_screen() -> None:
     room = Room()
     room.join("ana")
