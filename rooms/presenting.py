@@ -4,7 +4,8 @@
 question) and why that item could not be shown. Until a moderator chooses, or after the
 chosen item leaves the public view (a poll deleted, a question hidden), the screen follows
 the meeting (`auto`): the newest open poll, else the pinned question, else the speaker, else
-the newest revealed poll, else the welcome slide. `shown` resolves this; the screen and overlay pages render what it says.
+the newest revealed poll, else the welcome slide. `shown` resolves this; the screen and the
+overlay render what it says.
 """
 
 from __future__ import annotations

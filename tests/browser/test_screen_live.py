@@ -136,6 +136,7 @@ def test_without_javascript_the_panel_shows_on_screen(browser: Any, room: Room) 
 
 
 VIDEO = {"light": "#f4f1e6", "dark": "#05070a"}
+BEHIND = "(c) => document.documentElement.style.setProperty('background', c, 'important')"
 
 
 @pytest.mark.parametrize("theme", ["dark", "light"])
@@ -151,15 +152,13 @@ def test_overlay_text_passes_axe_over_light_and_dark_video(
     page.locator("#current-poll").get_by_text("Extend the harbour car park?").wait_for()
     for video, colour in VIDEO.items():
         # What OBS or a host page puts behind the transparent overlay.
-        page.evaluate("(c) => document.documentElement.style.setProperty('background', c, 'important')",
-                      colour)
+        page.evaluate(BEHIND, colour)
         assert _axe(page) == [], (theme, backdrop, video)
         page.screenshot(path=str(SHOTS / f"overlay-{theme}-{backdrop}-over-{video}.png"))
     if backdrop == "clear":
         # The check can fail: without their panels, the overlay's words would be lost over
         # video of their own colour.
-        page.evaluate("(c) => document.documentElement.style.setProperty('background', c, 'important')",
-                      VIDEO["light" if theme == "dark" else "dark"])
+        page.evaluate(BEHIND, VIDEO["light" if theme == "dark" else "dark"])
         page.evaluate("() => document.body.style.setProperty('--o-plate', 'transparent')")
         assert any(v.startswith("color-contrast") for v in _axe(page))
     context.close()
