@@ -198,3 +198,20 @@ def test_screens_and_frames_keep_their_headers(room: Room) -> None:
     assert "frame-src 'self'" in panel.headers["content-security-policy"]
     shots = Path(SHOTS)
     assert shots.exists()
+
+
+def test_the_overlay_follows_the_big_screen_live(browser: Any, room: Room) -> None:
+    room.op("screen.show", target="poll", target_id=room.poll)
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(room.urls["embed"] + "&show=follow")
+    page.wait_for_selector("body[data-conn=online]")
+    page.locator("#current-poll").wait_for()
+    room.op("screen.show", target="question", target_id=room.question)
+    page.locator(".ov-question").get_by_text("ferry run on Sundays").wait_for()
+    room.op("question.answer", question_id=room.question, text="From June.")
+    room.op("screen.show", target="nothing")
+    expect(page.locator(".ov-panel")).to_have_count(0)
+    page.evaluate(BEHIND, VIDEO["light"])
+    assert _axe(page) == []
+    context.close()

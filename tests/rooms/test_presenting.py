@@ -198,3 +198,24 @@ def test_whatever_happens_the_screen_shows_something_it_may_show(data: st.DataOb
             assert now.target_id is not None
             assert room.state.questions[now.target_id].state in ("approved", "answered")
     assert to_snapshot(replay(room.records)) == to_snapshot(room.state)
+
+
+def test_the_overlay_hears_when_what_it_follows_changes_and_nothing_more() -> None:
+    room = Room(speaker_time_limit_s=60)
+    room.join("ana", "bo")
+    qid = room.ask("ana", "Lit at night?")
+    other = room.ask("bo", "Sundays?")
+    room.do(ORG, "screen.show", target="question", target_id=qid)
+
+    def embed_frames(actor: str, op: str, **fields: Any) -> list[dict[str, Any]]:
+        event = room.decide(actor, op, **fields)
+        applied = room.commit(actor, event)
+        return view_frames(room.state, Role.EMBED, applied.changes)
+
+    shown_qid = embed_frames(ORG, "question.answer", question_id=qid, text="From May.")
+    assert [f["type"] for f in shown_qid] == ["screen.shown"]
+    assert "question" not in shown_qid[0] and "questions" not in shown_qid[0]["room"]
+    assert embed_frames("ana", "question.upvote", question_id=other) == []  # not on screen
+    room.do(ORG, "screen.show", target="poll", target_id=room.poll())
+    assert embed_frames("bo", "speaker.request") == []  # the screen shows a poll
+    assert [f["type"] for f in embed_frames(ORG, "speaker.next")] == ["screen.shown"]
