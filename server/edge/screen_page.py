@@ -121,6 +121,7 @@ def stage_context(state: RoomState, role: Role, now: int) -> dict[str, Any]:
         "pinned": question_view(state, pinned, role) if pinned is not None else None,
         "speaker": speaker_view(state, role),
         "now": now,
+        "state_seq": state.seq,  # the script fetches again only if the room moved on since
         "clock": clock,
         "length_class": length_class,
     }

@@ -98,7 +98,12 @@ new LiveRoom({
     let changed = false;
     for (const frame of frames) {
       if (frame.type === "reaction.counts") reactions(frame, true);
-      else if (frame.type === "snapshot") { reactions(model.room.reactions, false); changed = true; }
+      else if (frame.type === "snapshot") {
+        reactions(model.room.reactions, false);
+        // On connect: fetch again only if the room moved on since the stage was rendered.
+        const inner = stage.querySelector("[data-seq]");
+        if (!inner || model.seq > Number(inner.dataset.seq)) changed = true;
+      }
       else changed = true;
     }
     if (changed) soon();

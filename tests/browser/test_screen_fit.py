@@ -79,6 +79,11 @@ class Meeting:
         for i, token in enumerate(self.people[:6]):  # "parks" and "trees" lead
             op(server, self.code, token, "vote", poll_id=self.polls["wordcloud"],
                choice=["parks", "trees", words[(i * 5) % len(words)]])
+        syllables = ["ba", "ko", "ri", "mu", "te", "lo", "san", "dre", "vi", "nu", "pel"]
+        coined = [a + b + c for a in syllables for b in syllables[3:] for c in syllables[6:]]
+        self.add("wordcloud-many", "A hundred and twenty words: what is the town made of?",
+                 kind="wordcloud", max_words=10,
+                 votes=[coined[i * 10:(i + 1) * 10] for i in range(12)])
         self.add("open", "What should the council do differently?",
                  votes=["Publish the agenda a week before.", "Hold meetings in the evening.",
                         "Stream the meetings online with captions.", "More time for residents."])
@@ -196,6 +201,7 @@ def test_every_state_fits_every_projector(browser: Any, meeting: Meeting) -> Non
             page.reload()
             page.wait_for_selector("body[data-conn=online]")
             page.wait_for_selector(f".stage-in.show-{target}")
+            page.wait_for_load_state("networkidle")
             _check_fit(page, state, size)
             page.screenshot(path=str(SHOTS / f"{state}-{size[0]}x{size[1]}.png"))
             if size in ((1280, 720), (1920, 1080)):

@@ -215,3 +215,17 @@ def test_the_overlay_follows_the_big_screen_live(browser: Any, room: Room) -> No
     page.evaluate(BEHIND, VIDEO["light"])
     assert _axe(page) == []
     context.close()
+
+
+def test_the_panels_new_sections_and_the_preview_pass_axe(browser: Any, room: Room) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(room.urls["moderate"])
+    page.wait_for_selector("body[data-conn=online]")
+    page.add_script_tag(url="/static/vendor/axe.min.js")
+    found = page.evaluate("""async () => (await axe.run(
+        {include: [["#presenting"], ["#overlay"]]})).violations.map((v) => v.id)""")
+    assert found == []
+    page.goto(f"{room.server.http}/r/{room.code}/moderate/overlay?theme=light&show=reactions")
+    assert _axe(page) == []
+    context.close()
