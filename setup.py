@@ -22,6 +22,7 @@ COPIES = (
     ("static/js", "*.js", "static/js"),
     # htmx only: axe.min.js is the browser tests' accessibility checker, not served to users.
     ("static/vendor", "htmx.min.js", "static/vendor"),
+    ("static/vendor", "idiomorph.esm.js", "static/vendor"),
     ("node_modules/cuss", "*.js", "wordlists/cuss"),
     ("node_modules/cuss", "license", "wordlists/cuss"),
 )

@@ -109,6 +109,8 @@ _ROWS = (
     # One entry per window of attendees' counted reactions, written by the server's own
     # actor on their behalf (rooms/reaction_windows.py): an attendee op, so never audited.
     Op("reactions.count", _A, "reactions.counted", server=True, system=True),
+    # -- the big screen ----------------------------------------------------------------------
+    Op("screen.show", _M, "screen.shown"),
 )
 
 

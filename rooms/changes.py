@@ -21,7 +21,7 @@ class Change:
     """One item a record touched, for the hub's coalesced fan-out."""
 
     kind: str  # room | poll | question | answer | speaker | reactions | participant | moderator
-    #            | moderation
+    #            | moderation | screen
     key: int | str | None  # poll_id / question_id / answer_id / participant id / audit index
     type: str  # the event's wire type
 

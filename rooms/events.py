@@ -52,6 +52,7 @@ __all__ = [
     "RoomClosed",
     "RoomCreated",
     "RoomUpdated",
+    "ScreenShown",
     "SpeakerCalled",
     "SpeakerFinished",
     "SpeakerRequested",
@@ -467,6 +468,19 @@ class ReactionsCounted(Event):
     TYPE = "reactions.counted"
     window_start: int  # ms since the epoch
     counts: Mapping[str, int]  # emoji -> how many
+
+
+# -- the big screen --------------------------------------------------------------------------
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class ScreenShown(Event):
+    """A moderator chose what the big screen (and an overlay that follows it) shows."""
+
+    TYPE = "screen.shown"
+    target: str  # one of rooms.presenting.TARGETS
+    target_id: int | None = None  # the poll's or question's id, for the targets that name one
 
 
 # -- wire form -------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from rooms.floor_ops import REACTIONS, WINDOW_MS
 from rooms.lifecycles import PUBLISHED
 from rooms.poll_kinds import KINDS
 from rooms.polls import results
+from rooms.presenting import presenting_view
 from rooms.state import Answer, Participant, Poll, Question, RoomState
 
 __all__ = [
@@ -55,6 +56,7 @@ def room_header(state: RoomState, role: Role) -> dict[str, Any]:
         "settings": state.settings.to_dict() if mod else state.settings.public(),
         "participants": len(state.participants),
         "reaction_set": list(REACTIONS),
+        "presenting": presenting_view(state),  # what a moderator put on the big screen
     }
 
 

@@ -22,6 +22,7 @@ from rooms.state import (
     Participant,
     Poll,
     PollDef,
+    Presenting,
     Question,
     RoomState,
     SpeakerRequest,
@@ -140,6 +141,13 @@ def to_snapshot(state: RoomState) -> dict[str, Any]:
             "since": state.floor.since,
             "time_limit_s": state.floor.time_limit_s,
         },
+        "presenting": None
+        if state.presenting is None
+        else {
+            "target": state.presenting.target,
+            "target_id": state.presenting.target_id,
+            "since": state.presenting.since,
+        },
         "reactions": [[w, dict(c)] for w, c in state.reactions.items()],
         "reaction_window": state.reaction_window,
         "audit": [e.to_dict() for e in state.audit],
@@ -219,6 +227,8 @@ def from_snapshot(d: dict[str, Any]) -> RoomState:
         state.queue[who] = SpeakerRequest(who, topic, at)
     if d["floor"] is not None:
         state.floor = Floor(**d["floor"])
+    if d.get("presenting") is not None:  # absent from snapshots taken before screen.show
+        state.presenting = Presenting(**d["presenting"])
     for window, counts in d["reactions"]:
         state.reactions[window] = dict(counts)
     state.audit = [AuditEntry.from_dict(e) for e in d["audit"]]

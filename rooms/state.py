@@ -24,6 +24,7 @@ __all__ = [
     "Participant",
     "Poll",
     "PollDef",
+    "Presenting",
     "Question",
     "RoomState",
     "SpeakerRequest",
@@ -157,6 +158,15 @@ class Floor:
     time_limit_s: int
 
 
+@dataclass(frozen=True, slots=True)
+class Presenting:
+    """What a moderator put on the big screen (rooms/presenting.py), and when."""
+
+    target: str
+    target_id: int | None
+    since: int
+
+
 @dataclass(slots=True)
 class RoomState:
     seq: int = 0
@@ -180,6 +190,7 @@ class RoomState:
     pinned: int | None = None
     queue: dict[str, SpeakerRequest] = field(default_factory=dict)  # insertion order = queue
     floor: Floor | None = None
+    presenting: Presenting | None = None  # None: nobody chose; the screen follows the meeting
     reactions: dict[int, dict[str, int]] = field(default_factory=dict)  # window -> emoji -> n
     reaction_window: int | None = None  # the latest window that saw a reaction
     audit: list[AuditEntry] = field(default_factory=list)

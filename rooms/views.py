@@ -13,6 +13,7 @@ from typing import Any
 
 from moderation.roles import Role
 from rooms.changes import Change
+from rooms.presenting import shown
 from rooms.render import (
     answer_view,
     is_moderator,
@@ -245,8 +246,14 @@ def view_frames(state: RoomState, role: Role, changes: Sequence[Change]) -> list
                 )
         elif kind == "reactions":
             singleton("reactions", {"type": "reaction.counts", **reactions_view(state)})
+        elif kind == "screen":  # every view, the overlay too: it may follow the big screen
+            frames.append({"type": t.last, "room": room_header(state, role)})
         elif embed:
-            continue  # the overlay shows results and reactions only
+            # The overlay's frames carry results and reactions only; when what it follows on
+            # the big screen (a question, the speaker) changes, it hears only that it did.
+            if _moves_screen(state, kind, key, t.types):
+                singleton("screen", {"type": "screen.shown", "room": room_header(state, role)})
+            continue
         elif kind == "question":
             q = state.questions.get(key) if isinstance(key, int) else None
             if q is None:
@@ -301,6 +308,22 @@ def view_frames(state: RoomState, role: Role, changes: Sequence[Change]) -> list
     if queue_moved:
         frames.append(_queue_frame(state))
     return frames
+
+
+# What moves the pin (answering a pinned question unpins it: rooms/question_ops.py touches
+# "question.unpinned" then), and with it what the screen shows by itself.
+_PIN_MOVES = frozenset({"question.pinned", "question.unpinned"})
+
+_FLOOR_MOVES = frozenset({"speaker.called", "speaker.finished", "participant.banned"})
+
+
+def _moves_screen(state: RoomState, kind: str, key: int | str | None, types: set[str]) -> bool:
+    if kind == "speaker":
+        return shown(state).target == "speaker" or bool(types & _FLOOR_MOVES)
+    if kind == "question":
+        now = shown(state)
+        return bool(types & _PIN_MOVES) or (now.target == "question" and now.target_id == key)
+    return False
 
 
 def _queue_frame(state: RoomState) -> dict[str, Any]:

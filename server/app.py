@@ -20,6 +20,7 @@ from server.edge.metrics import metrics_endpoint
 from server.edge.pages import page_routes
 from server.edge.report_page import report_routes
 from server.edge.runtime import Runtime
+from server.edge.screen_page import screen_routes
 from server.edge.ws_endpoint import websocket_endpoint
 from server.filters import load_filters
 from server.live.asgi import capture_raw_send
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         *export_routes(),
         *report_routes(),
         *check_routes(),
+        *screen_routes(),
         *page_routes(),
     ]
     # With TOWNHALL_ALLOWED_HOSTS, any other Host header is refused (400) before it can be

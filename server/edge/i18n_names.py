@@ -133,6 +133,7 @@ OP_DONE = {
     "room.publish": N_("Transcript published."),
     "participant.erase": N_("Your name and district were erased."),
     "participant.forget": N_("Their name and district were erased."),
+    "screen.show": N_("The big screen changed."),
 }
 
 # The report's moderation actions: event types moderators and organisers cause.
@@ -168,6 +169,7 @@ ACTIONS = {
     "speaker.called": N_("Speakers called"),
     "speaker.skipped": N_("Speakers skipped"),
     "speaker.finished": N_("Speaking turns ended"),
+    "screen.shown": N_("Big screen changed"),
 }
 
 # Counts the page scripts show; the same messages the templates pass to ngettext.

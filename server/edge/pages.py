@@ -57,7 +57,7 @@ from server.edge.page_forms import ATTENDEE_OPS, STAFF_OPS, op_fields
 from server.edge.page_security import CSRF_FIELD, csrf_ok, csrf_token, remember_csrf, secure_headers
 from server.edge.runtime import client_ip, runtime_of
 
-__all__ = ["N_", "page", "page_routes", "render", "staff_page"]
+__all__ = ["N_", "page", "page_routes", "qr_svg", "render", "staff_page"]
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
@@ -114,7 +114,7 @@ MAX_FORM = 32 * 1024
 StaffHandler = Callable[[Request, Caller, str], Awaitable[Response]]
 
 
-def _qr_svg(url: str) -> str:
+def qr_svg(url: str) -> str:
     """Inline SVG (no style attributes, so the CSP's style-src 'self' holds)."""
     return str(
         segno.make(url, error="m").svg_inline(
@@ -286,7 +286,7 @@ async def attendee(request: Request) -> Response:
             flash=flash,
             banned=banned,
             attend_url=attend,
-            qr=_qr_svg(attend),
+            qr=qr_svg(attend),
         )
     view = snapshot_view(host.state, Role.ATTENDEE, caller.participant_id)
     return render(
@@ -425,6 +425,8 @@ def staff_page(kind: str) -> Callable[[StaffHandler], Page]:
                 _keep_staff_token(response, request, kind, code, given)
                 return secure_headers(response)
             kept = request.cookies.get(cookie_prefix + code, "") if cookie_prefix else ""
+            if not kept and kind == "screen":  # the panel's own "Big screen" link
+                kept = request.cookies.get(_STAFF_COOKIE["moderate"] + code, "")
             token = given or kept
             caller = await admit(request, roles=roles, token=token, where=f"{kind} page")
             return await handler(request, caller, token)
@@ -498,53 +500,6 @@ async def moderate_act(request: Request) -> Response:
     )
 
 
-@staff_page("screen")
-async def screen(request: Request, caller: Caller, token: str) -> Response:
-    host = caller.host
-    view = snapshot_view(host.state, Role.SCREEN, None)
-    attend = f"{public_base(request)}/r/{host.code}"
-    return render(
-        request,
-        "screen.html",
-        code=host.code,
-        seq=host.state.seq,
-        room=view["room"],
-        role="screen",
-        ws_token=token,
-        qr=_qr_svg(attend),
-        attend_url=attend,
-    )
-
-
-_THEMES = ("dark", "light")
-_SIZES = ("s", "m", "l")
-
-
-@staff_page("embed")
-async def embed(request: Request, caller: Caller, token: str) -> Response:
-    """The overlay keeps its token in the URL: an OBS source or a foreign page's iframe
-    would not send a SameSite cookie, and the token only reads results."""
-    host = caller.host
-    view = snapshot_view(host.state, Role.EMBED, None)
-    params = request.query_params
-    poll = params.get("poll", "")
-    theme = params.get("theme") if params.get("theme") in _THEMES else "dark"
-    size = params.get("size") if params.get("size") in _SIZES else "m"
-    return render(
-        request,
-        "embed.html",
-        embeddable=True,
-        code=host.code,
-        seq=host.state.seq,
-        room=view["room"],
-        role="embed",
-        ws_token=token,
-        only_poll=int(poll) if poll.isdigit() and len(poll) < 16 else None,
-        theme=theme,
-        size=size,
-    )
-
-
 def page_routes() -> list[BaseRoute]:
     # Static files are small and text: gzip them (this is what the page-weight budget counts).
     # The installed package's copy or the checkout's (server/assets.py); missing: refused here.
@@ -559,7 +514,5 @@ def page_routes() -> list[BaseRoute]:
         Route("/r/{code:str}/moderate", moderate),
         Route("/r/{code:str}/moderate/panel", moderate_panel),
         Route("/r/{code:str}/moderate/act", moderate_act, methods=["POST"]),
-        Route("/r/{code:str}/screen", screen),
-        Route("/r/{code:str}/embed", embed),
         Mount("/static", app=static, name="static"),
     ]

@@ -43,6 +43,7 @@ MODERATOR = {
     "participant.ban",
     "participant.unban",
     "room.update",
+    "screen.show",
 }
 ORGANISER_ONLY = {
     "moderator.add",

@@ -149,6 +149,12 @@ def fields_for(data: st.DataObject, state: RoomState, op: str) -> dict[str, Any]
         return {"topic": d(st.sampled_from(["Parks", "", None]))}
     if op == "react":
         return {"emoji": d(st.sampled_from([*REACTIONS[:2], "🦄"]))}
+    if op == "screen.show":
+        pool = [*state.polls, *state.questions, 99, None]
+        return {
+            "target": d(st.sampled_from(["auto", "poll", "question", "speaker", "tv"])),
+            "target_id": d(st.sampled_from(pool)),
+        }
     return {}
 
 
@@ -195,6 +201,7 @@ MODERATOR_OPS = [
     "room.update",
     "moderator.add",
     "moderator.revoke",
+    "screen.show",
 ]
 
 
