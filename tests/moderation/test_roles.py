@@ -18,6 +18,7 @@ ATTENDEE = {
     "speaker.request",
     "speaker.withdraw",
     "react",
+    "participant.erase",
 }
 MODERATOR = {
     "poll.create",
@@ -52,6 +53,7 @@ ORGANISER_ONLY = {
     "codes.issue",
     "room.publish",
     "links.rotate",
+    "participant.forget",
 }
 
 
