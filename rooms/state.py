@@ -24,6 +24,7 @@ __all__ = [
     "Participant",
     "Poll",
     "PollDef",
+    "PollText",
     "Question",
     "RoomState",
     "SpeakerRequest",
@@ -46,10 +47,21 @@ class Participant:
 
 @dataclass(slots=True)
 class Moderator:
+    """A co-moderator, or an interpreter (`role`): both are invited and revoked alike."""
+
     id: str
     name: str
     added_at: int
     active: bool = True
+    role: str = "moderator"  # "moderator" or "interpreter" (moderation.roles.INVITED)
+
+
+@dataclass(frozen=True, slots=True)
+class PollText:
+    """A poll's words in another language: its question and each of its options."""
+
+    question: str
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +76,8 @@ class PollDef:
     caps: tuple[int, ...] | None = None
     allow_changes: bool | None = None
     closes_at: int | None = None
+    correct: tuple[int, ...] | None = None  # quiz: the right options (sealed until revealed)
+    window_s: int = 0  # quiz: seconds over which points fall when the poll has no timer
 
 
 @dataclass(slots=True)
@@ -92,6 +106,13 @@ class Poll:
     answer_of: dict[str, int] = field(default_factory=dict)
     answer_ids: dict[int, None] = field(default_factory=dict)
     tally: Tally = field(default_factory=Tally)
+    # Scored kinds (quiz, rooms/quiz.py): when it first opened, the span over which points
+    # fall (ms), and when each voter cast their current ballot (the record's `at`).
+    opened_at: int | None = None
+    window_ms: int = 0
+    cast_at: dict[str, int] = field(default_factory=dict)
+    # Interpreters' translations (rooms/translations.py): lang -> the question and options.
+    translations: dict[str, PollText] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -133,6 +154,7 @@ class Question:
     upvoters: set[str] = field(default_factory=set)
     downvoters: set[str] = field(default_factory=set)
     was_public: bool = False
+    translations: dict[str, str] = field(default_factory=dict)  # lang -> text (interpreters)
 
     @property
     def score(self) -> int:
@@ -216,4 +238,9 @@ class RoomState:
         if actor == self.organiser:
             return True
         mod = self.moderators.get(actor)
-        return mod is not None and mod.active
+        return mod is not None and mod.active and mod.role == "moderator"
+
+    def is_interpreter(self, actor: str) -> bool:
+        """An invited interpreter who has not been revoked."""
+        mod = self.moderators.get(actor)
+        return mod is not None and mod.active and mod.role == "interpreter"
