@@ -24,11 +24,11 @@ from rooms import (
     decide,
     from_snapshot,
     personal_frames,
+    quiz,
     snapshot_view,
     to_snapshot,
     view_frames,
 )
-from rooms import quiz
 from rooms.floor_ops import REACTIONS
 from rooms.poll_kinds import KINDS
 from rooms.polls import recount
