@@ -20,14 +20,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from rooms.errors import CommandError
 from rooms.fields import is_int
 from rooms.state import Poll, PollDef, RoomState
 
-if TYPE_CHECKING:
-    from rooms.poll_kinds import Settings
+
+class Fields(Protocol):
+    """What a kind's settings read (rooms.poll_kinds.Settings is one)."""
+
+    def integer(self, name: str, lo: int, hi: int, default: int) -> int: ...
+    def given(self, name: str) -> Any: ...
 
 __all__ = [
     "BOARD_SIZE",
@@ -52,7 +56,7 @@ _TAG_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud fr
 _TAG_LENGTH = 5  # 25 bits
 
 
-def quiz_settings(d: PollDef, fields: Settings) -> PollDef:
+def quiz_settings(d: PollDef, fields: Fields) -> PollDef:
     """The quiz's own fields: `correct` (one or more option indexes, not all of them) and
     `window_s` (5..3600)."""
     n = len(d.options)
