@@ -27,14 +27,9 @@ from rooms.fields import is_int
 from rooms.state import Poll, PollDef, RoomState
 
 
-class Fields(Protocol):
-    """What a kind's settings read (rooms.poll_kinds.Settings is one)."""
-
-    def integer(self, name: str, lo: int, hi: int, default: int) -> int: ...
-    def given(self, name: str) -> Any: ...
-
 __all__ = [
     "BOARD_SIZE",
+    "Fields",
     "MAX_POINTS",
     "MIN_POINTS",
     "Score",
@@ -45,6 +40,7 @@ __all__ = [
     "quiz_settings",
     "scored_polls",
     "scores",
+    "sealed_quizzes",
     "window_ms",
 ]
 
@@ -54,6 +50,13 @@ DEFAULT_WINDOW_S = 20
 BOARD_SIZE = 10  # players the views list
 _TAG_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud from a screen
 _TAG_LENGTH = 5  # 25 bits
+
+
+class Fields(Protocol):
+    """What a kind's settings read (rooms.poll_kinds.Settings is one)."""
+
+    def integer(self, name: str, lo: int, hi: int, default: int) -> int: ...
+    def given(self, name: str) -> Any: ...
 
 
 def quiz_settings(d: PollDef, fields: Fields) -> PollDef:
@@ -103,6 +106,16 @@ def scored_polls(state: RoomState) -> Iterator[Poll]:
     for poll in state.polls.values():
         if poll.revealed and not poll.deleted and poll.defn.correct is not None:
             yield poll
+
+
+def sealed_quizzes(state: RoomState) -> list[int]:
+    """Quizzes whose right options are still secret: not revealed, not deleted. While any
+    is, the transcript (which holds them in poll.created) is for staff only."""
+    return [
+        p.id
+        for p in state.polls.values()
+        if p.defn.correct is not None and not p.revealed and not p.deleted
+    ]
 
 
 @dataclass(slots=True)

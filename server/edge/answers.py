@@ -58,6 +58,7 @@ ANSWERS: dict[str, Answer] = {
     "room.closed": _CONFLICT,
     "room.exists": _CONFLICT,
     "room.already_published": _CONFLICT,
+    "transcript.sealed": _CONFLICT,
     "poll.not_draft": _CONFLICT,
     "poll.not_open": _CONFLICT,
     "poll.closed": _CONFLICT,

@@ -67,6 +67,7 @@ POLL_KINDS = {
     "open": N_("Open text"),
     "ranking": N_("Ranking"),
     "budget": N_("Budget"),
+    "quiz": N_("Quiz"),
 }
 
 POLL_STATES = {
@@ -131,6 +132,7 @@ OP_DONE = {
     "room.close": N_("Room closed."),
     "codes.issue": N_("Attendee codes issued."),
     "room.publish": N_("Transcript published."),
+    "translation.attach": N_("Translation saved."),
 }
 
 # The report's moderation actions: event types moderators and organisers cause.
@@ -165,6 +167,7 @@ ACTIONS = {
     "speaker.called": N_("Speakers called"),
     "speaker.skipped": N_("Speakers skipped"),
     "speaker.finished": N_("Speaking turns ended"),
+    "translation.attached": N_("Translations attached"),
 }
 
 # Counts the page scripts show; the same messages the templates pass to ngettext.
