@@ -26,12 +26,11 @@ from rooms.errors import CommandError
 from rooms.fields import is_int
 from rooms.state import Poll, PollDef, RoomState
 
-
 __all__ = [
     "BOARD_SIZE",
-    "Fields",
     "MAX_POINTS",
     "MIN_POINTS",
+    "Fields",
     "Score",
     "leaderboard",
     "player_score",
