@@ -15,6 +15,7 @@ from server.broker import open_broker
 from server.config import Settings, check_signing_key, load_settings
 from server.edge import health, http_api
 from server.edge.export_routes import export_routes
+from server.edge.interpret_pages import interpret_routes
 from server.edge.metrics import metrics_endpoint
 from server.edge.pages import page_routes
 from server.edge.report_page import report_routes
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         WebSocketRoute("/ws/rooms/{code:str}", websocket_endpoint),
         *export_routes(),
         *report_routes(),
+        *interpret_routes(),
         *page_routes(),
     ]
     # With TOWNHALL_ALLOWED_HOSTS, any other Host header is refused (400) before it can be

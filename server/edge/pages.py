@@ -380,11 +380,12 @@ async def attendee_act(request: Request) -> Response:
 # -- staff pages: moderator, screen, overlay, report ------------------------------------------
 
 # A staff link's token moves into a cookie of its own, scoped to the room's pages.
-_STAFF_COOKIE = {"moderate": "thm_", "screen": "ths_"}
+_STAFF_COOKIE = {"moderate": "thm_", "screen": "ths_", "interpret": "thi_"}
 _STAFF_ROLES = {
     "moderate": frozenset({Role.ORGANISER, Role.MODERATOR}),
     "screen": frozenset({Role.SCREEN, Role.ORGANISER, Role.MODERATOR}),
     "embed": frozenset({Role.EMBED, Role.SCREEN, Role.ORGANISER, Role.MODERATOR}),
+    "interpret": frozenset({Role.INTERPRETER, Role.MODERATOR, Role.ORGANISER}),  # interpret_pages
 }
 
 
