@@ -61,11 +61,12 @@ def test_a_quiz_runs_end_to_end_and_keeps_its_answers_secret(server: LiveServer)
         for token in (ana["participant_token"], room["screen_token"], room["embed_token"]):
             body = _get(server, f"/api/rooms/{code}", token).text
             assert '"correct"' not in body and '"right"' not in body
-        for path in (f"/r/{code}/screen?token={room['screen_token']}",
-                     f"/r/{code}/embed?token={room['embed_token']}"):
-            page = httpx.get(server.http + path, follow_redirects=True, timeout=10)
-            assert page.status_code == 200 and "Right answer" not in page.text
-        sealed = httpx.get(f"{server.http}/api/rooms/{code}/transcript", timeout=10)
+        async with httpx.AsyncClient(base_url=server.http, timeout=10) as http:
+            for path in (f"/r/{code}/screen?token={room['screen_token']}",
+                         f"/r/{code}/embed?token={room['embed_token']}"):
+                page = await http.get(path, follow_redirects=True)
+                assert page.status_code == 200 and "Right answer" not in page.text
+            sealed = await http.get(f"/api/rooms/{code}/transcript")
         assert sealed.status_code == 409
         assert sealed.json()["error"]["code"] == "transcript.sealed"
         staff_copy = _get(server, f"/api/rooms/{code}/transcript", mod)
