@@ -105,7 +105,14 @@ def test_the_pages_show_the_board_and_the_players_score(server: LiveServer) -> N
         options=["Lyon", "Paris"], correct=[1],
     ).json()["poll_id"]
     _ops(server, code, mod, "poll.open", poll_id=poll_id)
-    client = httpx.Client(base_url=server.http, timeout=10, headers={"origin": server.http})
+    with httpx.Client(base_url=server.http, timeout=10, headers={"origin": server.http}) as c:
+        _vote_and_see_the_score(server, room, poll_id, c)
+
+
+def _vote_and_see_the_score(
+    server: LiveServer, room: dict[str, Any], poll_id: int, client: httpx.Client
+) -> None:
+    code, mod = room["code"], room["moderator_token"]
     page = client.get(f"/r/{code}")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert csrf is not None
@@ -123,18 +130,23 @@ def test_the_pages_show_the_board_and_the_players_score(server: LiveServer) -> N
     page = client.get(f"/r/{code}?lang=fr").text
     assert re.search(r"Vous avez marqué [\d\u202f\xa0]+ points", page)
     assert "Right answer" not in page and "✓" in page
-    screen = httpx.Client(base_url=server.http, timeout=10)
-    shown = screen.get(f"/r/{code}/screen?token={room['screen_token']}", follow_redirects=True)
+    with httpx.Client(base_url=server.http, timeout=10) as screen:
+        token = room["screen_token"]
+        shown = screen.get(f"/r/{code}/screen?token={token}", follow_redirects=True)
+        part = screen.get(f"/r/{code}/screen/leaderboard")
     assert 'id="leaderboard"' in shown.text and "Zoé &lt;b&gt;" in shown.text
-    part = screen.get(f"/r/{code}/screen/leaderboard")
     assert part.status_code == 200 and part.text.lstrip().startswith("<section id=\"leaderboard\"")
     assert httpx.get(f"{server.http}/r/{code}/screen/leaderboard", timeout=10).status_code == 401
 
 
 def test_the_panel_builds_a_quiz_from_starred_options(server: LiveServer) -> None:
     room = create_room(server.http, "Quiz night")
+    with httpx.Client(base_url=server.http, timeout=10, headers={"origin": server.http}) as c:
+        _build_from_the_panel(server, room, c)
+
+
+def _build_from_the_panel(server: LiveServer, room: dict[str, Any], client: httpx.Client) -> None:
     code = room["code"]
-    client = httpx.Client(base_url=server.http, timeout=10, headers={"origin": server.http})
     panel = client.get(room["urls"]["moderate"], follow_redirects=True)
     assert '<option value="quiz">' in panel.text
     csrf = re.search(r'name="csrf" value="([^"]+)"', panel.text)
