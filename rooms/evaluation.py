@@ -82,7 +82,7 @@ DEFINITIONS = {
     "speaking_time_s": "from being called until the floor ended (finish, next call or ban)",
     "quiz": (
         "a right answer earns 1000 points at the quiz's opening, falling linearly to 500 at "
-        "the end of its window (its timer, else window_s); revealed quizzes only"
+        "the end of its window (its timer, or the seconds set for it); revealed quizzes only"
     ),
 }
 

@@ -114,6 +114,10 @@ def questions_csv(state: RoomState) -> str:
                 q.reason or "",
                 "; ".join(q.flags),
                 author,
+                # interpreters' translations beside the original: {"es": "..."} as JSON
+                json.dumps(q.translations, ensure_ascii=False, sort_keys=True)
+                if q.translations
+                else "",
             ]
         )
     header = [
@@ -130,6 +134,7 @@ def questions_csv(state: RoomState) -> str:
         "reason",
         "flags",
         "author",
+        "translations",
     ]
     return _csv(header, rows)
 
