@@ -176,4 +176,7 @@ JS_PLURALS = {
     "waiting": NP_("%(num)s person waiting", "%(num)s people waiting"),
     "upvotes": NP_("upvote", "upvotes"),
     "share": NP_("Share %(num)s point", "Share %(num)s points"),
+    "scored": NP_(
+        "You scored %(num)s point in the quiz.", "You scored %(num)s points in the quiz."
+    ),
 }

@@ -105,6 +105,9 @@ JS_STRINGS = (  # plural counts and the words for codes travel in the translator
     N_("Error"),
     N_("On the floor"),
     N_("Anonymous"),
+    N_("Original"),
+    N_("Right answer"),
+    N_("Leaderboard"),
 )
 
 

@@ -16,7 +16,28 @@ function currentPoll(polls) {
   return revealed[revealed.length - 1];
 }
 
+// The leaderboard's markup is the server's (templates/parts/quiz_leaderboard.html): when the
+// board changes, fetch that fragment and put it in place of the old one.
+let board = null;
+function renderBoard(room) {
+  const sig = JSON.stringify(room.leaderboard || []);
+  if (sig === board) return;
+  board = sig;
+  fetch(`/r/${cfg.code}/screen/leaderboard`, { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.text() : null))
+    .then((html) => {
+      const old = $("leaderboard");
+      if (!html || !old) return;
+      const part = document.createElement("template");
+      part.innerHTML = html;  // our own template's output: every user text in it is escaped
+      const fresh = part.content.querySelector("#leaderboard");
+      if (fresh) old.replaceWith(fresh);
+    })
+    .catch(() => {});
+}
+
 function render({ room }) {
+  renderBoard(room);
   const poll = currentPoll(room.polls || []);
   const box = $("current-poll");
   const sig = poll ? JSON.stringify([poll.poll_id, poll.question, poll.results]) : "";

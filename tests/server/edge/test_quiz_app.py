@@ -65,7 +65,7 @@ def test_a_quiz_runs_end_to_end_and_keeps_its_answers_secret(server: LiveServer)
             for path in (f"/r/{code}/screen?token={room['screen_token']}",
                          f"/r/{code}/embed?token={room['embed_token']}"):
                 page = await http.get(path, follow_redirects=True)
-                assert page.status_code == 200 and "Right answer" not in page.text
+                assert page.status_code == 200 and 'class="right"' not in page.text
             sealed = await http.get(f"/api/rooms/{code}/transcript")
         assert sealed.status_code == 409
         assert sealed.json()["error"]["code"] == "transcript.sealed"
@@ -125,11 +125,11 @@ def _vote_and_see_the_score(
         "csrf": csrf.group(1), "op": "vote", "poll_id": str(poll_id), "choice": "1",
     })
     assert voted.status_code == 303 and "error" not in voted.headers["location"]
-    assert "You scored" not in client.get(f"/r/{code}").text
+    assert "quiz-score" not in client.get(f"/r/{code}").text
     _ops(server, code, mod, "poll.reveal", poll_id=poll_id)
     page = client.get(f"/r/{code}?lang=fr").text
     assert re.search(r"Vous avez marqué [\d\u202f\xa0]+ points", page)
-    assert "Right answer" not in page and "✓" in page
+    assert '<strong class="right">✓ Bonne réponse</strong>' in page
     with httpx.Client(base_url=server.http, timeout=10) as screen:
         token = room["screen_token"]
         shown = screen.get(f"/r/{code}/screen?token={token}", follow_redirects=True)
