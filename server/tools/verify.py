@@ -22,6 +22,7 @@ from typing import Any
 
 from rooms import RoomState, apply, new_room
 from rooms.chain import GENESIS, entry_hash
+from rooms.quiz import leaderboard
 from rooms.render import poll_results
 from rooms.transcript import record_from_dict
 
@@ -186,6 +187,12 @@ def render_text(result: Verification) -> str:
                 f"poll {poll['poll_id']} ({poll['kind']}, {poll['state']}): {poll['question']}"
             )
             lines.append("  " + json.dumps(poll["results"], ensure_ascii=False, sort_keys=True))
+        board = leaderboard(result.state)
+        if board:  # the revealed quizzes' points, recounted like the rest
+            shown = ", ".join(
+                f"{row['rank']}. {row['name'] or row['tag']} {row['points']}" for row in board
+            )
+            lines.append(f"quiz leaderboard: {shown}")
     for receipt in result.receipts:
         mark = "found" if receipt["found"] else "MISSING"
         lines.append(f"receipt {receipt['seq']}:{receipt['hash']} {mark}")

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from server.tools.verify import render_text, verify_lines
 from tests.support.live_server import LiveServer
 from tests.support.wsclient import Client, create_room, join
 
@@ -89,6 +90,13 @@ def test_a_quiz_runs_end_to_end_and_keeps_its_answers_secret(server: LiveServer)
     asyncio.run(scenario())
     opened = httpx.get(f"{server.http}/api/rooms/{code}/transcript", timeout=10)
     assert opened.status_code == 200 and "poll.created" in opened.text
+    # `townhall verify` recounts the quiz from the published log alone.
+    checked = verify_lines(opened.text.splitlines())
+    assert checked.ok, checked.problems
+    recount = next(p for p in checked.polls if p["poll_id"] == poll_id)
+    assert recount["kind"] == "quiz" and recount["results"]["correct"] == [1]
+    assert recount["results"] == {"voters": 2, "counts": [0, 2, 0], "correct": [1], "right": 2}
+    assert "quiz leaderboard: 1. Ana" in render_text(checked)
     report = _get(server, f"/api/rooms/{code}/report", mod).json()
     quiz = next(p for p in report["polls"] if p["kind"] == "quiz")
     assert quiz["results"]["correct"] == [1] and quiz["results"]["right"] == 2
