@@ -101,6 +101,11 @@ def test_a_quiz_runs_end_to_end_and_keeps_its_answers_secret(server: LiveServer)
     quiz = next(p for p in report["polls"] if p["kind"] == "quiz")
     assert quiz["results"]["correct"] == [1] and quiz["results"]["right"] == 2
     assert report["quiz"]["leaderboard"][0]["name"] == "Ana"
+    with httpx.Client(base_url=server.http, timeout=10) as organiser:
+        organiser.get(room["urls"]["moderate"])  # the panel's cookie opens the report page
+        page = organiser.get(f"/r/{code}/report").text
+    assert 'id="leaderboard"' in page and "<li value=\"1\"><span class=\"board-name\">Ana" in page
+    assert "Right answer: Elm" in page
     export = _get(server, f"/api/rooms/{code}/export/polls/{poll_id}.csv", mod).text
     assert export.splitlines()[0].endswith(",correct") and "Elm,2,100.0,True" in export
 

@@ -123,6 +123,11 @@ def test_an_interpreter_translates_and_attendees_read_it_in_their_language(
     assert top["translations"] == {"es": "¿Dónde está el autobús?"}
     poll = next(p for p in report["polls"] if p["poll_id"] == m["poll_id"])
     assert poll["translations"]["es"]["options"] == ["Sí", "No"]
+    with httpx.Client(base_url=server.http, timeout=10) as organiser:
+        organiser.get(m["urls"]["moderate"])
+        page = organiser.get(f"/r/{code}/report").text
+    assert "Where is the bus?" in page and '<span lang="es">¿Dónde está el autobús?</span>' in page
+    assert '<span lang="es">¿Más autobuses? (Sí · No)</span>' in page
     exported = httpx.get(f"{server.http}/api/rooms/{code}/export/questions.csv", headers=auth,
                          timeout=10).text
     row = next(iter(csv.DictReader(io.StringIO(exported))))
