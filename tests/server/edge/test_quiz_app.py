@@ -174,3 +174,14 @@ def _build_from_the_panel(server: LiveServer, room: dict[str, Any], client: http
     assert polls[0]["results"]["correct"] == [1, 2] and polls[0]["window_s"] == 15
     edit = client.get(f"/r/{code}/moderate").text
     assert "*Rhône\n*Loire\nThames" in edit
+    # Copy as a new draft: the new-poll form comes filled in from the poll, nothing is sent.
+    poll_id = polls[0]["poll_id"]
+    assert f"/r/{code}/moderate?duplicate={poll_id}" in edit
+    copy = client.get(f"/r/{code}/moderate?duplicate={poll_id}").text
+    form = copy.split('id="newpoll-h"')[1].split("</form>")[0]
+    assert '<option value="quiz" selected>' in form and 'value="Rivers?"' in form
+    assert "Seine\n*Rhône\n*Loire\nThames" in form and 'name="window_s" value="15"' in form
+    after = _get(server, f"/api/rooms/{code}", room["moderator_token"]).json()["room"]["polls"]
+    assert len(after) == 1
+    plain = client.get(f"/r/{code}/moderate?duplicate=x9").text
+    assert 'value="Rivers?"' not in plain.split('id="newpoll-h"')[1].split("</form>")[0]
