@@ -12,7 +12,7 @@ let lastAnnounce = 0;
 function optionLabel(poll, i) {
   const tr = pick(poll.translations, lang);
   const text = tr && tr[1].options[i];
-  return text ? h("span", { lang: tr[0], text }) : poll.options[i];
+  return text ? h("span", { lang: tr[0], dir: "auto", text }) : poll.options[i];
 }
 
 function hidden(name, value) { return h("input", { type: "hidden", name, value: String(value) }); }
@@ -88,9 +88,9 @@ function pollCard(poll, you) {
   const voted = mine !== undefined && mine !== null;
   const tr = pick(poll.translations, lang);
   const card = h("article", { class: "card poll", id: `poll-${poll.poll_id}`, "aria-labelledby": `poll-${poll.poll_id}-q` },
-    h("h3", { id: `poll-${poll.poll_id}-q` }, tr ? h("span", { lang: tr[0], text: tr[1].question }) : poll.question),
-    tr ? original(t, h("p", { text: poll.question }),
-      poll.options.length ? h("ul", {}, poll.options.map((o) => h("li", { text: o }))) : null) : null,
+    h("h3", { id: `poll-${poll.poll_id}-q` }, tr ? h("span", { lang: tr[0], dir: "auto", text: tr[1].question }) : poll.question),
+    tr ? original(t, h("p", { dir: "auto", text: poll.question }),
+      poll.options.length ? h("ul", {}, poll.options.map((o) => h("li", { dir: "auto", text: o }))) : null) : null,
     h("p", { class: "poll-state" }, t.word("poll_states", poll.state),
       voted ? [" · ", h("strong", { text: t("Your vote") }), " ✓"] : []));
   // A quiz takes no ballot once its answers are out (rooms/quiz.py).
@@ -118,8 +118,8 @@ function renderPolls(room, you) {
 function questionText(q) {
   const tr = pick(q.translations, lang);
   if (!tr) return h("p", { class: "q-text", text: q.text });
-  return [h("p", { class: "q-text", lang: tr[0], text: tr[1] }),
-    original(t, h("p", { class: "q-text", text: q.text }))];
+  return [h("p", { class: "q-text", lang: tr[0], dir: "auto", text: tr[1] }),
+    original(t, h("p", { class: "q-text", dir: "auto", text: q.text }))];
 }
 
 // "You scored N" (templates/parts/quiz_score.html), once a quiz this person answered is out.
