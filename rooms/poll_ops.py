@@ -265,6 +265,7 @@ def apply_ballot_cast(state: RoomState, rec: Record, ev: BallotCast, fx: Effects
     fx.result = {"poll_id": poll.id, "replaced": previous is not None}
     if KINDS[poll.defn.kind].scored:
         poll.cast_at[rec.actor] = rec.at  # the ack says nothing of right or wrong
+        poll.ballots_seq = rec.seq
     fx.touch("poll", poll.id, ev.TYPE)
     if KINDS[poll.defn.kind].screened:
         _review_item(state, rec, ev, poll, fx)

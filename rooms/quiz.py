@@ -127,19 +127,27 @@ class Score:
 
 
 def scores(state: RoomState) -> dict[str, Score]:
-    """Every player's totals over the revealed quizzes, derived from the ballots each time."""
+    """Every player's totals over the revealed quizzes, derived from the ballots each time
+    (`points`, inlined: this runs over every quiz ballot of the room)."""
     out: dict[str, Score] = {}
+    span = MAX_POINTS - MIN_POINTS
     for poll in scored_polls(state):
-        for key in poll.ballots:
+        right = frozenset(poll.defn.correct or ())
+        opened = poll.opened_at
+        window = max(poll.window_ms, 1)
+        cast_at = poll.cast_at
+        for key, choice in poll.ballots.items():
             s = out.get(key)
             if s is None:
                 s = out[key] = Score(key)
-            earned = points(poll, key)
-            s.points += earned
-            s.right += 1 if earned else 0
             s.answered += 1
-            if poll.opened_at is not None:
-                s.time_ms += max(poll.cast_at.get(key, poll.opened_at) - poll.opened_at, 0)
+            if opened is None:
+                continue
+            elapsed = max(cast_at.get(key, opened) - opened, 0)
+            s.time_ms += elapsed
+            if choice in right:
+                s.points += MIN_POINTS + (span * (window - min(elapsed, window))) // window
+                s.right += 1
     return out
 
 
@@ -155,17 +163,31 @@ def pseudonym(room: str, key: str) -> str:
     return "".join(chars)
 
 
+def _ranking(state: RoomState) -> list[tuple[Score, str]]:
+    """Every player's totals, best first, with their tag. Derived from the ballots, and kept
+    in `state.derived` for as long as the revealed quizzes and their ballots stay the same
+    (every snapshot carries the leaderboard: joining must not recount every quiz)."""
+    polls = list(scored_polls(state))
+    key = tuple((p.id, p.ballots_seq) for p in polls)
+    kept = state.derived.get("quiz")
+    if kept is not None and kept[0] == key:
+        return kept[1]  # type: ignore[no-any-return]
+    table = scores(state)
+    tags = {k: pseudonym(state.code, k) for k in table}
+    ranked = sorted(table.values(), key=lambda s: (-s.points, s.time_ms, tags[s.key]))
+    out = [(s, tags[s.key]) for s in ranked]
+    state.derived["quiz"] = (key, out)
+    return out
+
+
 def leaderboard(state: RoomState, size: int = BOARD_SIZE) -> list[dict[str, Any]]:
     """The top `size` players: `{rank, name, tag, points, right, answered}`; equal points
     share a rank. `name` is what the player gave when joining (None: anonymous, shown by
     `tag`). Ties are ordered by total answering time, then tag: deterministic."""
-    table = scores(state)
-    tags = {key: pseudonym(state.code, key) for key in table}
-    ranked = sorted(table.values(), key=lambda s: (-s.points, s.time_ms, tags[s.key]))
     board: list[dict[str, Any]] = []
     rank = 0
     last: int | None = None
-    for place, s in enumerate(ranked[:size], start=1):
+    for place, (s, tag) in enumerate(_ranking(state)[:size], start=1):
         if s.points != last:
             rank, last = place, s.points
         person = state.participants.get(s.key)
@@ -174,7 +196,7 @@ def leaderboard(state: RoomState, size: int = BOARD_SIZE) -> list[dict[str, Any]
             {
                 "rank": rank,
                 "name": name,
-                "tag": None if name else tags[s.key],
+                "tag": None if name else tag,
                 "points": s.points,
                 "right": s.right,
                 "answered": s.answered,

@@ -111,6 +111,9 @@ class Poll:
     opened_at: int | None = None
     window_ms: int = 0
     cast_at: dict[str, int] = field(default_factory=dict)
+    # The seq of its latest ballot (scored kinds): what the cached leaderboard is keyed by. A
+    # cache key only, so never snapshotted (a restored state starts with no cache).
+    ballots_seq: int = 0
     # Interpreters' translations (rooms/translations.py): lang -> the question and options.
     translations: dict[str, PollText] = field(default_factory=dict)
 
@@ -207,6 +210,10 @@ class RoomState:
     attendee_codes: dict[str, str | None] = field(default_factory=dict)
     # Answers to recent op_ids and every refusal at apply (see rooms/op_memory.py).
     ops: OpMemory = field(default_factory=OpMemory)
+    # Values derived from the state, kept with the key of what they were derived from (the
+    # quiz ranking: every snapshot carries the leaderboard, which grows with every quiz
+    # ballot). Never snapshotted, never compared.
+    derived: dict[str, tuple[object, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def phase(self) -> RoomPhase:

@@ -248,3 +248,23 @@ def test_points_stay_in_range_and_follow_speed(
     board = leaderboard(room.state)
     assert sum(row["points"] for row in board) == sum(points(poll, k) for k in poll.ballots)
     assert [r["points"] for r in board] == sorted((r["points"] for r in board), reverse=True)
+
+
+def test_the_cached_ranking_follows_every_change_that_moves_it() -> None:
+    room, poll_id = quiz_room("alice", "bob", vote_changes=True)
+    room.do("alice", "vote", poll_id=poll_id, choice=0)
+    room.do("bob", "vote", poll_id=poll_id, choice=1)
+    room.do(ORG, "poll.reveal", poll_id=poll_id)
+    assert [r["name"] for r in leaderboard(room.state)] == ["Bob", "Alice"]
+    room.ask("alice", "Unrelated?")  # the seq moves on, the ranking is the same
+    assert leaderboard(room.state)[0]["name"] == "Bob"
+    room.do(ORG, "poll.hide", poll_id=poll_id)
+    assert leaderboard(room.state) == []
+    room.do("alice", "vote", poll_id=poll_id, choice=1)  # changed while hidden: now right
+    room.do(ORG, "poll.reveal", poll_id=poll_id)
+    board = leaderboard(room.state)
+    assert {r["name"] for r in board if r["points"]} == {"Alice", "Bob"}
+    room.do("bob", "participant.join", name="Robert")  # a new name shows at once
+    assert "Robert" in {r["name"] for r in leaderboard(room.state)}
+    board[0]["name"] = "changed"  # rows are the caller's own
+    assert "changed" not in {r["name"] for r in leaderboard(room.state)}
