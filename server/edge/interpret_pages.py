@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from moderation.roles import Role
+from moderation.roles import OPS_BY_ROLE, Role
 from rooms import snapshot_view
 from server.edge.gate import Caller, admit
 from server.edge.page_security import secure_headers
@@ -34,8 +34,8 @@ from server.edge.pages import (
 
 __all__ = ["interpret_routes"]
 
-_TRANSLATORS = frozenset({Role.INTERPRETER, Role.MODERATOR, Role.ORGANISER})
-_OPS = frozenset({"translation.attach"})
+_TRANSLATORS = _STAFF_ROLES["interpret"]  # interpreters, moderators, the organiser
+_OPS = OPS_BY_ROLE[Role.INTERPRETER]  # the role table: translation.attach
 
 
 def _kept_token(request: Request, code: str) -> str:
@@ -99,7 +99,6 @@ async def screen_leaderboard(request: Request, caller: Caller, token: str) -> Re
 
 
 def interpret_routes() -> list[BaseRoute]:
-    assert _STAFF_ROLES["interpret"] == _TRANSLATORS  # pages.py keeps the cookie's row
     return [
         Route("/r/{code:str}/interpret", interpret),
         Route("/r/{code:str}/interpret/act", interpret_act, methods=["POST"]),
