@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["OPS", "OPS_BY_ROLE", "OP_BY_EVENT", "STAFF", "Op", "Role", "may"]
+__all__ = ["INVITED", "OPS", "OPS_BY_ROLE", "OP_BY_EVENT", "STAFF", "Op", "Role", "may"]
 
 
 class Role(StrEnum):
@@ -22,6 +22,9 @@ class Role(StrEnum):
     ATTENDEE = "attendee"
     SCREEN = "screen"  # read-only big screen
     EMBED = "embed"  # read-only overlay, results only
+    # Invited like a co-moderator (moderator.add with role "interpreter"): attaches
+    # translations to questions and polls, and moderates nothing.
+    INTERPRETER = "interpreter"
 
 
 # Who holds each role's rights: the organiser is a moderator too. Screen and embed are
@@ -30,8 +33,11 @@ _HELD_BY: Mapping[Role, frozenset[Role]] = {
     Role.ORGANISER: frozenset({Role.ORGANISER}),
     Role.MODERATOR: frozenset({Role.MODERATOR, Role.ORGANISER}),
     Role.ATTENDEE: frozenset({Role.ATTENDEE}),
+    Role.INTERPRETER: frozenset({Role.INTERPRETER, Role.MODERATOR, Role.ORGANISER}),
 }
 STAFF = _HELD_BY[Role.MODERATOR]
+# The roles moderator.add invites (a token of its own, revoked by moderator.revoke).
+INVITED = (Role.MODERATOR, Role.INTERPRETER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +55,15 @@ class Op:
 
     @property
     def audited(self) -> bool:
-        """Staff actions leave an audit entry."""
-        return self.by in STAFF
+        """Staff actions leave an audit entry (an interpreter's translations too)."""
+        return self.by in STAFF or self.by is Role.INTERPRETER
 
     def sendable_by(self, role: Role) -> bool:
         """May a sender holding `role` send this op? (A server op: only for exactly `by`.)"""
         return role is self.by if self.server else role in _HELD_BY[self.by]
 
 
-_A, _M, _O = Role.ATTENDEE, Role.MODERATOR, Role.ORGANISER
+_A, _M, _O, _I = Role.ATTENDEE, Role.MODERATOR, Role.ORGANISER, Role.INTERPRETER
 
 _ROWS = (
     # -- the room and its people -------------------------------------------------------------
@@ -106,6 +112,8 @@ _ROWS = (
     Op("speaker.skip", _M, "speaker.skipped"),
     Op("speaker.finish", _M, "speaker.finished"),
     Op("react", _A, "reaction.sent"),
+    # -- interpreters ------------------------------------------------------------------------
+    Op("translation.attach", _I, "translation.attached"),
     # One entry per window of attendees' counted reactions, written by the server's own
     # actor on their behalf (rooms/reaction_windows.py): an attendee op, so never audited.
     Op("reactions.count", _A, "reactions.counted", server=True, system=True),

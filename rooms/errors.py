@@ -34,6 +34,7 @@ CODES: dict[str, str] = {
     "poll.closed": "the poll is closed",
     "poll.already_open": "the poll is already open",
     "poll.invalid": "the poll definition is not valid",
+    "transcript.sealed": "the public transcript opens once every quiz's answers are revealed",
     "vote.invalid_choice": "the choice does not fit this poll",
     "vote.duplicate": "you have already voted and this poll does not allow changes",
     "question.not_found": "no such question",

@@ -33,6 +33,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from moderation.roles import OP_BY_EVENT, Role
+from rooms import quiz
 from rooms.districts import joined_breakdown, poll_breakdown
 from rooms.events import (
     BallotCast,
@@ -56,6 +57,7 @@ from rooms.records import Record
 from rooms.reducer import apply, new_room
 from rooms.render import poll_results
 from rooms.state import Floor, RoomState
+from rooms.translations import poll_translations
 
 __all__ = ["DEFINITIONS", "evaluate"]
 
@@ -63,6 +65,7 @@ WINDOW_MS = 5 * 60_000
 BUCKET_MS = 60_000
 MAX_BUCKETS = 720
 TOP_QUESTIONS = 10
+REPORT_BOARD = 50  # players the report lists
 
 DEFINITIONS = {
     "joined": "distinct people who joined the room",
@@ -87,6 +90,10 @@ DEFINITIONS = {
         "population the organiser entered ('other' takes the sum of its districts'); people "
         "who gave no district, when shown on their own, stand for no share and count only in "
         "the raw figures"
+    ),
+    "quiz": (
+        "a right answer earns 1000 points at the quiz's opening, falling linearly to 500 at "
+        "the end of its window (its timer, or the seconds set for it); revealed quizzes only"
     ),
 }
 
@@ -243,6 +250,8 @@ def _polls(state: RoomState, t: _Tracker, end: int, districts: bool) -> list[dic
             "participation_rate": _rate(poll.tally.voters, eligible),
             "results": poll_results(state, poll),
         }
+        if poll.translations:
+            entry["translations"] = poll_translations(poll)
         if districts:
             entry["by_district"] = poll_breakdown(state, poll)
         out.append(entry)
@@ -274,6 +283,7 @@ def _questions(state: RoomState, t: _Tracker) -> dict[str, Any]:
                 "upvotes": len(q.upvoters),
                 "state": q.state,
                 "answered": q.id in t.answered_at,
+                "translations": dict(q.translations),
             }
             for q in top
         ],
@@ -355,5 +365,7 @@ def evaluate(
             "actions": dict(sorted(Counter(e.action for e in state.audit).items())),
             "bans": t.bans,
         },
+        # Every revealed quiz's points added up per player (names or pseudonym tags).
+        "quiz": {"leaderboard": quiz.leaderboard(state, size=REPORT_BOARD)},
         "definitions": dict(DEFINITIONS),
     }

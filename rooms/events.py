@@ -59,6 +59,7 @@ __all__ = [
     "SpeakerSkipped",
     "SpeakerWithdrawn",
     "TranscriptPublished",
+    "TranslationAttached",
     "event_from_dict",
     "event_to_dict",
 ]
@@ -181,10 +182,11 @@ class ParticipantUnbanned(Event):
 @_event
 @dataclass(frozen=True, slots=True)
 class ModeratorAdded(Event):
-    """The new co-moderator's id is "m<seq>" of this record."""
+    """The new co-moderator's (or interpreter's) id is "m<seq>" of this record."""
 
     TYPE = "moderator.added"
     name: str
+    role: str = "moderator"  # or "interpreter": translates, moderates nothing
 
 
 @_event
@@ -222,6 +224,8 @@ class PollCreated(Event):
     caps: tuple[int, ...] | None = None  # budget: per-option maximum
     allow_changes: bool | None = None  # None: the room's vote_changes setting
     closes_at: int | None = None  # ms since the epoch
+    correct: tuple[int, ...] | None = None  # quiz: the right options (sealed until revealed)
+    window_s: int = 0  # quiz: points fall over this many seconds (untimed polls)
 
 
 @_event
@@ -241,6 +245,8 @@ class PollEdited(Event):
     caps: tuple[int, ...] | None = None
     allow_changes: bool | None = None
     closes_at: int | None = None
+    correct: tuple[int, ...] | None = None
+    window_s: int = 0
 
 
 @_event
@@ -481,6 +487,18 @@ class ScreenShown(Event):
     TYPE = "screen.shown"
     target: str  # one of rooms.presenting.TARGETS
     target_id: int | None = None  # the poll's or question's id, for the targets that name one
+@_event
+@dataclass(frozen=True, slots=True)
+class TranslationAttached(Event):
+    """An interpreter's (or a moderator's) translation of a question or a poll: the original
+    stays; attaching the same language again replaces that language's text."""
+
+    TYPE = "translation.attached"
+    target: str  # "question" or "poll"
+    target_id: int
+    lang: str  # a BCP-47 tag, canonical case (moderation.language)
+    text: str  # the question's text, or the poll's question
+    options: tuple[str, ...] = ()  # a poll's options, in order
 
 
 # -- wire form -------------------------------------------------------------------------------

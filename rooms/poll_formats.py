@@ -15,6 +15,7 @@ from rooms.state import Poll, PollDef, RoomState, Tally
 
 __all__ = [
     "PER_OPTION",
+    "QUIZ_COLUMNS",
     "TimeFormat",
     "answer_rows",
     "form_amounts",
@@ -29,6 +30,7 @@ __all__ = [
     "label_words",
     "option_rows",
     "point_rows",
+    "quiz_rows",
     "ranked_words",
     "value_rows",
     "word_rows",
@@ -62,6 +64,16 @@ def option_rows(state: RoomState, poll: Poll, when: TimeFormat) -> list[list[obj
         for i, label in enumerate(poll.defn.options)
     ]
     return [*rows, _voters(t)]
+
+
+QUIZ_COLUMNS = (*PER_OPTION, "correct")
+
+
+def quiz_rows(state: RoomState, poll: Poll, when: TimeFormat) -> list[list[object]]:
+    """Per option as for a single-choice poll, with whether it was a right answer."""
+    right = poll.defn.correct or ()
+    rows = option_rows(state, poll, when)
+    return [[*row, row[0] in right] for row in rows[:-1]] + [rows[-1]]
 
 
 def value_rows(state: RoomState, poll: Poll, when: TimeFormat) -> list[list[object]]:

@@ -12,7 +12,7 @@ Canonical ballots (what `decide` stores, so `apply` and the tally never see wire
     single    int index                    multiple  sorted tuple of distinct indexes
     rating    int 1..scale                 ranking   tuple: every index once, best first
     wordcloud tuple of normalised words    budget    tuple: amount per option
-    open      the answer text (str)
+    open      the answer text (str)       quiz      int index (rooms/quiz.py scores it)
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from rooms.fields import is_int, str_list
 from rooms.forms import Form
 from rooms.poll_formats import (
     PER_OPTION,
+    QUIZ_COLUMNS,
     TimeFormat,
     answer_rows,
     form_amounts,
@@ -42,10 +43,12 @@ from rooms.poll_formats import (
     label_words,
     option_rows,
     point_rows,
+    quiz_rows,
     ranked_words,
     value_rows,
     word_rows,
 )
+from rooms.quiz import quiz_settings
 from rooms.state import Poll, PollDef, RoomState, Tally
 
 __all__ = ["KINDS", "WORD_MAX", "Answers", "Kind", "Reading", "Screen", "Settings"]
@@ -109,6 +112,9 @@ class Kind:
     # Ballots hold text the room's filters read (language, flags); what they hold waits for
     # review as an answer item (the whole text, or a word cloud's held words).
     screened: bool = False
+    # Ballots earn points (rooms/quiz.py): their definition holds the correct options, sealed
+    # until the results are revealed, and each ballot's time is kept; no votes once revealed.
+    scored: bool = False
     # What one ballot key covers in the public record (rooms/privacy.py): "poll" (a secret
     # ballot: keys link neither across polls nor to the person) or "room" (a game whose
     # scores add up across its polls: one key per player for every poll of the kind).
@@ -444,6 +450,21 @@ KINDS: Mapping[str, Kind] = {
             rows=point_rows,
             label=label_amounts,
             form=form_amounts,
+        ),
+        Kind(
+            "quiz",
+            options=True,
+            settings=quiz_settings,
+            read=_read_single,
+            fresh=_per_option,
+            count=_count_single,
+            results=_counts,
+            columns=QUIZ_COLUMNS,
+            rows=quiz_rows,
+            label=label_option,
+            form=form_number,
+            scored=True,
+            ballot_scope="room",
         ),
     )
 }

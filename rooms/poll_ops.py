@@ -11,7 +11,7 @@ from dataclasses import asdict, fields
 from typing import Any, cast
 
 from moderation.filters import TextFilters, Verdict, holds, normalise
-from rooms import lookup
+from rooms import lookup, quiz
 from rooms.changes import Applier, Decider, Effects
 from rooms.context import Context
 from rooms.errors import CommandError
@@ -45,6 +45,7 @@ def definition_dict(d: PollDef) -> dict[str, Any]:
     out = asdict(d)
     out["options"] = list(d.options)
     out["caps"] = list(d.caps) if d.caps is not None else None
+    out["correct"] = list(d.correct) if d.correct is not None else None
     return out
 
 
@@ -61,6 +62,8 @@ def _check_votable(state: RoomState, poll: Poll, voter: str, at: int) -> None:
     POLL.check(poll.state, BallotCast)
     if poll.closes_at is not None and at >= poll.closes_at:
         raise CommandError("poll.closed")
+    if poll.revealed and KINDS[poll.defn.kind].scored:
+        raise CommandError("poll.closed", "the quiz's answers are revealed")
     if voter in poll.ballots and not _changes_allowed(state, poll):
         raise CommandError("vote.duplicate")
 
@@ -202,6 +205,7 @@ def apply_edited(state: RoomState, rec: Record, ev: PollEdited, fx: Effects) -> 
     poll.state = POLL.next(poll.state, PollEdited)
     fx.before = definition_dict(poll.defn)
     poll.defn = _def_of(ev)
+    poll.translations.clear()  # they translated the words that were there before
     reset_tally(poll)  # a draft has no ballots; the shape may have changed
     fx.after = definition_dict(poll.defn)
     _done(fx, poll, ev)
@@ -221,6 +225,10 @@ def apply_opened(state: RoomState, rec: Record, ev: PollOpened, fx: Effects) -> 
     poll.closes_at = closes_at if closes_at is not None and closes_at > rec.at else None
     poll.state = opened
     poll.was_public = True
+    if KINDS[poll.defn.kind].scored and poll.opened_at is None:
+        # Points fall from the first opening: reopening a quiz gives nobody more time.
+        poll.opened_at = rec.at
+        poll.window_ms = quiz.window_ms(poll, rec.at, poll.closes_at)
     _done(fx, poll, ev)
 
 
@@ -255,6 +263,9 @@ def apply_ballot_cast(state: RoomState, rec: Record, ev: BallotCast, fx: Effects
     _check_votable(state, poll, rec.actor, rec.at)
     previous = apply_ballot(poll, rec.actor, ev.choice)
     fx.result = {"poll_id": poll.id, "replaced": previous is not None}
+    if KINDS[poll.defn.kind].scored:
+        poll.cast_at[rec.actor] = rec.at  # the ack says nothing of right or wrong
+        poll.ballots_seq = rec.seq
     fx.touch("poll", poll.id, ev.TYPE)
     if KINDS[poll.defn.kind].screened:
         _review_item(state, rec, ev, poll, fx)

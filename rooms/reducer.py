@@ -16,7 +16,7 @@ from typing import Any
 from moderation.audit import AuditEntry
 from moderation.filters import DEFAULT_FILTERS, TextFilters
 from moderation.roles import OP_BY_EVENT, OPS, Op
-from rooms import floor_ops, link_ops, poll_ops, presenting, question_ops, room_ops
+from rooms import floor_ops, link_ops, poll_ops, presenting, question_ops, room_ops, translations
 from rooms.changes import Applied, Applier, Change, Decider, Effects
 from rooms.context import Context
 from rooms.errors import CommandError
@@ -38,6 +38,7 @@ DECIDERS: dict[str, Decider] = {
     **floor_ops.DECIDERS,
     **link_ops.DECIDERS,
     **presenting.DECIDERS,
+    **translations.DECIDERS,
 }
 APPLIERS: dict[type[Event], Applier] = {
     **room_ops.APPLIERS,
@@ -46,6 +47,7 @@ APPLIERS: dict[type[Event], Applier] = {
     **floor_ops.APPLIERS,
     **link_ops.APPLIERS,
     **presenting.APPLIERS,
+    **translations.APPLIERS,
 }
 
 

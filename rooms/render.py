@@ -20,6 +20,7 @@ from rooms.poll_kinds import KINDS
 from rooms.polls import results
 from rooms.presenting import presenting_view
 from rooms.state import Answer, Participant, Poll, Question, RoomState
+from rooms.translations import poll_translations
 
 __all__ = [
     "MODERATORS",
@@ -72,17 +73,26 @@ def results_visible(poll: Poll, role: Role) -> bool:
 
 
 def poll_results(state: RoomState, poll: Poll) -> dict[str, Any]:
+    """The results, as those who may see them see them (`results_visible`). A quiz's correct
+    options are part of its results: sealed exactly as long as they are."""
+    kind = KINDS[poll.defn.kind]
     approved = None
-    if KINDS[poll.defn.kind].answers:
+    if kind.answers:
         approved = [
             {"answer_id": a.id, "text": a.text}
             for a in (state.answers[i] for i in poll.answer_ids)
             if a.state == "approved"
         ]
-    return results(poll, approved)
+    out = results(poll, approved)
+    if kind.scored:
+        right = poll.defn.correct or ()
+        out["correct"] = list(right)
+        out["right"] = sum(poll.tally.counts[i] for i in right)
+    return out
 
 
-_KIND_SETTINGS = ("max_selections", "scale", "max_words", "total", "caps")
+# Only these definition fields reach a poll's view: a quiz's `correct` is never one of them.
+_KIND_SETTINGS = ("max_selections", "scale", "max_words", "total", "caps", "window_s")
 
 
 def poll_view(state: RoomState, poll: Poll, role: Role) -> dict[str, Any]:
@@ -102,6 +112,8 @@ def poll_view(state: RoomState, poll: Poll, role: Role) -> dict[str, Any]:
         value = getattr(d, name)
         if value:
             view[name] = list(value) if isinstance(value, tuple) else value
+    if poll.translations:
+        view["translations"] = poll_translations(poll)
     if results_visible(poll, role):
         view["results"] = poll_results(state, poll)
     return view
@@ -148,6 +160,8 @@ def question_view(state: RoomState, q: Question, role: Role) -> dict[str, Any]:
         "answer": q.answer,
         "answered_at": q.answered_at,
     }
+    if q.translations:
+        view["translations"] = dict(q.translations)
     if not q.anonymous:
         view["author"] = _name(state, q.author)  # whatever it says, shown as a person's text
     if q.answered_by is not None:

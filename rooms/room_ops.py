@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from moderation.filters import TextFilters
+from moderation.roles import INVITED
 from rooms import lookup
 from rooms.changes import Applier, Decider, Effects
 from rooms.context import Context
@@ -131,7 +132,14 @@ def decide_unban(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> 
 
 
 def decide_add_moderator(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    return ModeratorAdded(name=clean_line(req_str(f, "name"), state.settings.name_max_length))
+    name = clean_line(req_str(f, "name"), state.settings.name_max_length)
+    role = f.get("role", "moderator")
+    if role not in _INVITED:
+        raise CommandError("field.invalid", f"role must be one of {', '.join(_INVITED)}")
+    return ModeratorAdded(name=name, role=role)
+
+
+_INVITED = tuple(r.value for r in INVITED)  # moderator (the default) or interpreter
 
 
 def _active_moderator(state: RoomState, moderator_id: str) -> Moderator:
@@ -284,9 +292,11 @@ def apply_unbanned(state: RoomState, rec: Record, ev: ParticipantUnbanned, fx: E
 
 
 def apply_moderator_added(state: RoomState, rec: Record, ev: ModeratorAdded, fx: Effects) -> None:
-    mod = Moderator(id=f"m{rec.seq}", name=ev.name, added_at=rec.at)
+    mod = Moderator(id=f"m{rec.seq}", name=ev.name, added_at=rec.at, role=ev.role)
     state.moderators[mod.id] = mod
     fx.result = {"moderator_id": mod.id}
+    if mod.role != "moderator":
+        fx.result["role"] = mod.role  # the edge's invite link carries this role
     fx.target = f"moderator:{mod.id}"
     fx.touch("moderator", mod.id, ev.TYPE)
 

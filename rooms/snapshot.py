@@ -22,6 +22,7 @@ from rooms.state import (
     Participant,
     Poll,
     PollDef,
+    PollText,
     Presenting,
     Question,
     RoomState,
@@ -54,6 +55,10 @@ def _poll(p: Poll) -> dict[str, Any]:
         "ballots": [[who, _wire(c)] for who, c in p.ballots.items()],
         "answer_of": [[who, a] for who, a in p.answer_of.items()],
         "answer_ids": list(p.answer_ids),
+        "opened_at": p.opened_at,
+        "window_ms": p.window_ms,
+        "cast_at": [[who, at] for who, at in p.cast_at.items()],
+        "translations": [[lang, t.question, list(t.options)] for lang, t in p.translations.items()],
     }
 
 
@@ -77,6 +82,7 @@ def _question(q: Question) -> dict[str, Any]:
         "upvoters": sorted(q.upvoters),
         "downvoters": sorted(q.downvoters),
         "was_public": q.was_public,
+        "translations": dict(q.translations),
     }
 
 
@@ -109,7 +115,7 @@ def to_snapshot(state: RoomState) -> dict[str, Any]:
             for p in state.participants.values()
         ],
         "moderators": [
-            {"id": m.id, "name": m.name, "added_at": m.added_at, "active": m.active}
+            {"id": m.id, "name": m.name, "added_at": m.added_at, "active": m.active, "role": m.role}
             for m in state.moderators.values()
         ],
         "polls": [_poll(p) for p in state.polls.values()],
@@ -192,6 +198,8 @@ def from_snapshot(d: dict[str, Any]) -> RoomState:
         defn = dict(p["defn"])
         defn["options"] = tuple(defn["options"])
         defn["caps"] = tuple(defn["caps"]) if defn["caps"] is not None else None
+        if defn.get("correct") is not None:
+            defn["correct"] = tuple(defn["correct"])
         poll = Poll(
             id=p["id"],
             defn=PollDef(**defn),
@@ -204,6 +212,14 @@ def from_snapshot(d: dict[str, Any]) -> RoomState:
             ballots={who: _unwire(c) for who, c in p["ballots"]},
             answer_of={who: a for who, a in p["answer_of"]},
             answer_ids=dict.fromkeys(p["answer_ids"]),
+            # absent from snapshots taken before quizzes and translations existed
+            opened_at=p.get("opened_at"),
+            window_ms=p.get("window_ms", 0),
+            cast_at={who: at for who, at in p.get("cast_at", ())},
+            translations={
+                lang: PollText(question, tuple(options))
+                for lang, question, options in p.get("translations", ())
+            },
         )
         poll.tally = recount(poll)
         state.polls[poll.id] = poll
@@ -221,6 +237,7 @@ def from_snapshot(d: dict[str, Any]) -> RoomState:
                 "labels": tuple(q["labels"]),
                 "upvoters": set(q["upvoters"]),
                 "downvoters": set(q["downvoters"]),
+                "translations": dict(q.get("translations", {})),
             }
         )
     for who, topic, at in d["queue"]:

@@ -24,6 +24,7 @@ __all__ = [
     "Participant",
     "Poll",
     "PollDef",
+    "PollText",
     "Presenting",
     "Question",
     "RoomState",
@@ -48,10 +49,21 @@ class Participant:
 
 @dataclass(slots=True)
 class Moderator:
+    """A co-moderator, or an interpreter (`role`): both are invited and revoked alike."""
+
     id: str
     name: str
     added_at: int
     active: bool = True
+    role: str = "moderator"  # "moderator" or "interpreter" (moderation.roles.INVITED)
+
+
+@dataclass(frozen=True, slots=True)
+class PollText:
+    """A poll's words in another language: its question and each of its options."""
+
+    question: str
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +78,8 @@ class PollDef:
     caps: tuple[int, ...] | None = None
     allow_changes: bool | None = None
     closes_at: int | None = None
+    correct: tuple[int, ...] | None = None  # quiz: the right options (sealed until revealed)
+    window_s: int = 0  # quiz: seconds over which points fall when the poll has no timer
 
 
 @dataclass(slots=True)
@@ -94,6 +108,16 @@ class Poll:
     answer_of: dict[str, int] = field(default_factory=dict)
     answer_ids: dict[int, None] = field(default_factory=dict)
     tally: Tally = field(default_factory=Tally)
+    # Scored kinds (quiz, rooms/quiz.py): when it first opened, the span over which points
+    # fall (ms), and when each voter cast their current ballot (the record's `at`).
+    opened_at: int | None = None
+    window_ms: int = 0
+    cast_at: dict[str, int] = field(default_factory=dict)
+    # The seq of its latest ballot (scored kinds): what the cached leaderboard is keyed by. A
+    # cache key only, so never snapshotted (a restored state starts with no cache).
+    ballots_seq: int = 0
+    # Interpreters' translations (rooms/translations.py): lang -> the question and options.
+    translations: dict[str, PollText] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -135,6 +159,7 @@ class Question:
     upvoters: set[str] = field(default_factory=set)
     downvoters: set[str] = field(default_factory=set)
     was_public: bool = False
+    translations: dict[str, str] = field(default_factory=dict)  # lang -> text (interpreters)
 
     @property
     def score(self) -> int:
@@ -198,6 +223,10 @@ class RoomState:
     attendee_codes: dict[str, str | None] = field(default_factory=dict)
     # Answers to recent op_ids and every refusal at apply (see rooms/op_memory.py).
     ops: OpMemory = field(default_factory=OpMemory)
+    # Values derived from the state, kept with the key of what they were derived from (the
+    # quiz ranking: every snapshot carries the leaderboard, which grows with every quiz
+    # ballot). Never snapshotted, never compared.
+    derived: dict[str, tuple[object, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def phase(self) -> RoomPhase:
@@ -229,4 +258,9 @@ class RoomState:
         if actor == self.organiser:
             return True
         mod = self.moderators.get(actor)
-        return mod is not None and mod.active
+        return mod is not None and mod.active and mod.role == "moderator"
+
+    def is_interpreter(self, actor: str) -> bool:
+        """An invited interpreter who has not been revoked."""
+        mod = self.moderators.get(actor)
+        return mod is not None and mod.active and mod.role == "interpreter"

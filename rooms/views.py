@@ -12,6 +12,7 @@ from itertools import islice
 from typing import Any
 
 from moderation.roles import Role
+from rooms import quiz
 from rooms.changes import Change
 from rooms.presenting import shown
 from rooms.render import (
@@ -60,6 +61,8 @@ _PERSONAL_QUESTION = frozenset(
     {"question.approved", "question.rejected", "question.hidden", "question.answered"}
 )
 _PERSONAL_ANSWER = frozenset({"answer.approved", "answer.rejected"})
+# A quiz leaving the leaderboard (its reveal undone, or deleted) moves it too.
+_UNSCORED = frozenset({"poll.hidden", "poll.deleted"})
 
 
 def _you(state: RoomState, role: Role, participant_id: str | None) -> dict[str, Any]:
@@ -107,6 +110,7 @@ def _you(state: RoomState, role: Role, participant_id: str | None) -> dict[str, 
             "position": queue.index(pid) + 1 if pid in state.queue else None,
             "speaking": state.floor is not None and state.floor.participant_id == pid,
         },
+        quiz=quiz.player_score(state, pid),  # None until a quiz they answered is revealed
     )
     return you
 
@@ -169,6 +173,7 @@ def snapshot_view(state: RoomState, role: Role, participant_id: str | None) -> d
         poll_view(state, p, role) for p in state.polls.values() if poll_visible(p, role)
     ]
     room["reactions"] = reactions_view(state)
+    room["leaderboard"] = quiz.leaderboard(state)  # revealed quizzes only: public to all
     if role is not Role.EMBED:
         questions = _listed(state, role)
         if role is Role.SCREEN:
@@ -235,6 +240,9 @@ def view_frames(state: RoomState, role: Role, changes: Sequence[Change]) -> list
             poll = state.polls.get(key) if isinstance(key, int) else None
             if poll is None:
                 continue
+            if poll.defn.correct is not None and (poll.revealed or t.types & _UNSCORED):
+                board = {"type": "quiz.leaderboard", "leaderboard": quiz.leaderboard(state)}
+                singleton("leaderboard", board)
             if not poll_visible(poll, role):
                 if poll.deleted and (mod or poll.was_public):
                     frames.append({"type": "poll.removed", "poll_id": poll.id})
@@ -337,6 +345,26 @@ def _queue_frame(state: RoomState) -> dict[str, Any]:
     }
 
 
+def _quiz_scored(state: RoomState, poll_id: int) -> list[tuple[str, dict[str, Any]]]:
+    """When a quiz is revealed, each of its players hears what they scored on it."""
+    poll = state.polls.get(poll_id)
+    if poll is None or poll.defn.correct is None or not poll.revealed:
+        return []
+    totals = quiz.scores(state)
+    return [
+        (
+            key,
+            {
+                "type": "quiz.scored",
+                "poll_id": poll.id,
+                "points": quiz.points(poll, key),
+                "total": totals[key].points,
+            },
+        )
+        for key in poll.ballots
+    ]
+
+
 def personal_frames(
     state: RoomState, changes: Sequence[Change]
 ) -> list[tuple[str, dict[str, Any]]]:
@@ -344,6 +372,8 @@ def personal_frames(
     out: list[tuple[str, dict[str, Any]]] = []
     queue_moved = False
     for (kind, key), t in _coalesce(changes).items():
+        if kind == "poll" and isinstance(key, int) and "poll.revealed" in t.types:
+            out.extend(_quiz_scored(state, key))
         if kind == "question" and isinstance(key, int) and t.types & _PERSONAL_QUESTION:
             q = state.questions.get(key)
             if q is not None:

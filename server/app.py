@@ -16,6 +16,7 @@ from server.config import Settings, check_signing_key, load_settings
 from server.edge import health, http_api
 from server.edge.check_page import check_routes
 from server.edge.export_routes import export_routes
+from server.edge.interpret_pages import interpret_routes
 from server.edge.metrics import metrics_endpoint
 from server.edge.pages import page_routes
 from server.edge.report_page import report_routes
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         *report_routes(),
         *check_routes(),
         *screen_routes(),
+        *interpret_routes(),
         *page_routes(),
     ]
     # With TOWNHALL_ALLOWED_HOSTS, any other Host header is refused (400) before it can be

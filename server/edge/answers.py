@@ -61,6 +61,7 @@ ANSWERS: dict[str, Answer] = {
     "room.not_closed": _CONFLICT,
     "transcript.legacy": _CONFLICT,
     "transcript.not_published": _GONE,
+    "transcript.sealed": _CONFLICT,
     "poll.not_draft": _CONFLICT,
     "poll.not_open": _CONFLICT,
     "poll.closed": _CONFLICT,

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from moderation.roles import Role
 from rooms import CommandError, snapshot_view
+from rooms.quiz import sealed_quizzes
 from server.edge import membership, ops
 from server.edge.addresses import address_bucket
 from server.edge.admission import Throttled
@@ -148,6 +149,10 @@ async def transcript(request: Request) -> Response:
         found = await find_room(request)
         if found is None or not found.state.transcript_public:
             raise refusal from None
+        if sealed_quizzes(found.state):
+            # A quiz's right options are in its poll.created entry: the public may read the
+            # log once they are out (docs/PROTOCOL.md "Quiz").
+            raise CommandError("transcript.sealed") from None
         # Published: anyone may download it, but not a thousand times a minute.
         if not runtime_of(request).reads_per_ip.take(client_bucket(request), time.monotonic()):
             raise CommandError("rate.limited", "too many downloads from your address") from None

@@ -275,6 +275,18 @@ class Translator:
     def done(self, op: str | None) -> str:
         return self(OP_DONE.get(op or "", _DONE))
 
+    def pick(self, translations: Mapping[str, Any] | None) -> tuple[str, Any] | None:
+        """(tag, translation) for this page's language among an item's interpreted
+        translations (`pt-BR` serves a Portuguese page), None when there is none."""
+        if not translations:
+            return None
+        if self.lang in translations:
+            return self.lang, translations[self.lang]
+        for tag, value in translations.items():
+            if match(tag) == self.lang:
+                return tag, value
+        return None
+
     def action(self, event_type: str) -> str:
         return self(ACTIONS[event_type]) if event_type in ACTIONS else event_type
 

@@ -67,6 +67,7 @@ POLL_KINDS = {
     "open": N_("Open text"),
     "ranking": N_("Ranking"),
     "budget": N_("Budget"),
+    "quiz": N_("Quiz"),
 }
 
 POLL_STATES = {
@@ -134,6 +135,7 @@ OP_DONE = {
     "participant.erase": N_("Your name and district were erased."),
     "participant.forget": N_("Their name and district were erased."),
     "screen.show": N_("The big screen changed."),
+    "translation.attach": N_("Translation saved."),
 }
 
 # The report's moderation actions: event types moderators and organisers cause.
@@ -170,6 +172,7 @@ ACTIONS = {
     "speaker.skipped": N_("Speakers skipped"),
     "speaker.finished": N_("Speaking turns ended"),
     "screen.shown": N_("Big screen changed"),
+    "translation.attached": N_("Translations attached"),
 }
 
 # Counts the page scripts show; the same messages the templates pass to ngettext.
@@ -178,4 +181,7 @@ JS_PLURALS = {
     "waiting": NP_("%(num)s person waiting", "%(num)s people waiting"),
     "upvotes": NP_("upvote", "upvotes"),
     "share": NP_("Share %(num)s point", "Share %(num)s points"),
+    "scored": NP_(
+        "You scored %(num)s point in the quiz.", "You scored %(num)s points in the quiz."
+    ),
 }

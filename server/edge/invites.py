@@ -58,11 +58,13 @@ def with_codes(
 def with_credentials(
     op: str, frame: dict[str, Any], room: str, secret: bytes, actor: str = ""
 ) -> dict[str, Any]:
-    """Add the co-moderator token to a `moderator.add` ack (and to its duplicate answers);
-    the plain attendee codes to a `codes.issue` ack (shown to the organiser, never stored)."""
+    """Add the invited co-moderator's or interpreter's token to a `moderator.add` ack (and
+    to its duplicate answers); the plain attendee codes to a `codes.issue` ack (shown to the
+    organiser, never stored)."""
     if op == "moderator.add" and frame.get("type") == "ack" and "moderator_id" in frame:
-        token = issue(secret, Claims(room, str(frame["moderator_id"]), Role.MODERATOR, 0))
-        return {**frame, "token": token, "url": f"/r/{room}/moderate?token={token}"}
+        role = Role.INTERPRETER if frame.get("role") == "interpreter" else Role.MODERATOR
+        token = issue(secret, Claims(room, str(frame["moderator_id"]), role, 0))
+        return {**frame, "token": token, "url": f"/r/{room}/{_INVITE_PAGE[role]}?token={token}"}
     if op == "links.rotate" and frame.get("type") == "ack" and "generation" in frame:
         link = str(frame["link"])
         token = link_token(secret, room, link, actor, int(frame["generation"]))
@@ -72,6 +74,9 @@ def with_credentials(
         return {**frame, "codes": attendee_codes(secret, room, actor, op_id, frame["count"])}
     return frame
 
+
+# The page each invited role's link opens.
+_INVITE_PAGE = {Role.MODERATOR: "moderate", Role.INTERPRETER: "interpret"}
 
 # Each shared link: who holds it, with which role, and which page it opens.
 _LINKS = {

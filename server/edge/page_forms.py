@@ -32,6 +32,7 @@ _INTS = (
     "max_words",
     "total",
     "duration_s",
+    "window_s",
     "target_id",
 )
 _TEXTS = (
@@ -44,8 +45,36 @@ _TEXTS = (
     "participant_id",
     "name",
     "link",
+    "role",
     "target",
+    "lang",
 )
+RIGHT_MARK = "*"  # a quiz's right options, as the panel's options box marks them
+
+
+def _options(raw: str, scored: bool) -> tuple[list[str], list[int]]:
+    """One option per line; for a quiz, those starting with `*` are the right ones."""
+    options: list[str] = []
+    right: list[int] = []
+    for line in raw.splitlines():
+        text = line.strip()
+        if scored and text.startswith(RIGHT_MARK):
+            text = text[len(RIGHT_MARK) :].strip()
+            right.append(len(options))
+        if text:
+            options.append(text)
+    return options, right
+
+
+def _numbered(form: FormData, prefix: str) -> list[str]:
+    """`prefix0`, `prefix1`, ... in order, up to the first one missing."""
+    out: list[str] = []
+    while len(out) < 100:
+        raw = form.get(f"{prefix}{len(out)}")
+        if not isinstance(raw, str):
+            break
+        out.append(raw)
+    return out
 
 
 def _choice(form: FormData, state: RoomState, poll_id: object) -> Any:
@@ -71,7 +100,9 @@ def op_fields(op: str, form: FormData, state: RoomState) -> dict[str, Any]:
         options = form.get("options")
         kind = KINDS.get(fields.get("kind", ""))
         if isinstance(options, str) and kind is not None and kind.options:
-            fields["options"] = [line.strip() for line in options.splitlines() if line.strip()]
+            fields["options"], right = _options(options, kind.scored)
+            if kind.scored:
+                fields["correct"] = right
         if form.get("allow_changes") in ("yes", "no"):
             fields["allow_changes"] = form.get("allow_changes") == "yes"
     if op == "question.label":
@@ -80,6 +111,8 @@ def op_fields(op: str, form: FormData, state: RoomState) -> dict[str, Any]:
         fields["labels"] = [label.strip() for label in labels if label.strip()]
     if op == "question.approve" and fields.get("text", "").strip() == "":
         fields.pop("text", None)  # an empty edit box means "approve as asked"
+    if op == "translation.attach":
+        fields["options"] = _numbered(form, "option_")
     if op == "vote":
         fields.pop("text", None)
         fields["choice"] = _choice(form, state, fields.get("poll_id"))

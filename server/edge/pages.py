@@ -105,6 +105,9 @@ JS_STRINGS = (  # plural counts and the words for codes travel in the translator
     N_("Error"),
     N_("On the floor"),
     N_("Anonymous"),
+    N_("Original"),
+    N_("Right answer"),
+    N_("Leaderboard"),
 )
 
 
@@ -380,11 +383,12 @@ async def attendee_act(request: Request) -> Response:
 # -- staff pages: moderator, screen, overlay, report ------------------------------------------
 
 # A staff link's token moves into a cookie of its own, scoped to the room's pages.
-_STAFF_COOKIE = {"moderate": "thm_", "screen": "ths_"}
+_STAFF_COOKIE = {"moderate": "thm_", "screen": "ths_", "interpret": "thi_"}
 _STAFF_ROLES = {
     "moderate": frozenset({Role.ORGANISER, Role.MODERATOR}),
     "screen": frozenset({Role.SCREEN, Role.ORGANISER, Role.MODERATOR}),
     "embed": frozenset({Role.EMBED, Role.SCREEN, Role.ORGANISER, Role.MODERATOR}),
+    "interpret": frozenset({Role.INTERPRETER, Role.MODERATOR, Role.ORGANISER}),  # interpret_pages
 }
 
 
@@ -458,7 +462,15 @@ def _moderate_context(request: Request, caller: Caller, token: str) -> dict[str,
         "queue_lang": queue_lang,
         # one page of it (?qpage=2): the panel renders a page, whatever the queue's length
         "queue": moderation_queue(host.state, _page_number(request) - 1, queue_lang or None),
+        # ?duplicate=7: the new-poll form filled in from poll 7 (a new draft; nothing is sent)
+        "draft": _duplicate_of(view["room"]["polls"], request.query_params.get("duplicate", "")),
     }
+
+
+def _duplicate_of(polls: list[dict[str, Any]], raw: str) -> dict[str, Any] | None:
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 16):
+        return None
+    return next((p for p in polls if p["poll_id"] == int(raw)), None)
 
 
 def _page_number(request: Request) -> int:

@@ -77,7 +77,7 @@ def hbar_chart(rows: list[tuple[str, float]], *, width: int = WIDTH) -> dict[str
 def _poll_rows(poll: dict[str, Any]) -> list[tuple[str, float]]:
     r = poll["results"]
     kind, options = poll["kind"], poll["options"]
-    if kind in ("single", "multiple"):
+    if kind in ("single", "multiple", "quiz"):
         return list(zip(options, r["counts"], strict=False))
     if kind == "rating":
         return [(str(i + 1), n) for i, n in enumerate(r["counts"])]

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from moderation.roles import Role
+from rooms import quiz
 from rooms.presenting import shown
 from rooms.render import poll_view, poll_visible, question_view, room_header, speaker_view
 from rooms.standing import link_generation
@@ -122,6 +123,8 @@ def stage_context(state: RoomState, role: Role, now: int) -> dict[str, Any]:
         "speaker": speaker_view(state, role),
         "now": now,
         "state_seq": state.seq,  # the script fetches again only if the room moved on since
+        # A quiz's slide shows the room's leaderboard beside its results (revealed quizzes only).
+        "leaderboard": quiz.leaderboard(state) if poll and poll["kind"] == "quiz" else [],
         "clock": clock,
         "length_class": length_class,
     }

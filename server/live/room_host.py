@@ -51,7 +51,14 @@ __all__ = ["ROLES", "Outcome", "RoomHost"]
 
 log = logging.getLogger("townhall.room")
 
-ROLES = (Role.ORGANISER, Role.MODERATOR, Role.ATTENDEE, Role.SCREEN, Role.EMBED)
+ROLES = (
+    Role.ORGANISER,
+    Role.MODERATOR,
+    Role.ATTENDEE,
+    Role.SCREEN,
+    Role.EMBED,
+    Role.INTERPRETER,
+)
 MAX_BATCH = 2000
 
 # Organisers and co-moderators see the same view; render it once.
@@ -61,6 +68,7 @@ VIEW_OF = {
     Role.ATTENDEE: Role.ATTENDEE,
     Role.SCREEN: Role.SCREEN,
     Role.EMBED: Role.EMBED,
+    Role.INTERPRETER: Role.SCREEN,  # reads what the public reads; translates through ops
 }
 VIEWS = (Role.MODERATOR, Role.ATTENDEE, Role.SCREEN, Role.EMBED)
 _SHUT_OUT = frozenset({"participant.banned", "moderator.revoked", "links.rotated"})

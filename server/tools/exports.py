@@ -122,6 +122,10 @@ def questions_csv(state: RoomState) -> str:
                 q.reason or "",
                 "; ".join(q.flags),
                 author,
+                # interpreters' translations beside the original: {"es": "..."} as JSON
+                json.dumps(q.translations, ensure_ascii=False, sort_keys=True)
+                if q.translations
+                else "",
             ]
         )
     header = [
@@ -138,6 +142,7 @@ def questions_csv(state: RoomState) -> str:
         "reason",
         "flags",
         "author",
+        "translations",
     ]
     return _csv(header, rows)
 

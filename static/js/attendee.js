@@ -1,11 +1,19 @@
 // The attendee page: forms go over the socket (or wait offline), the room re-renders from frames.
 import { LiveRoom, pageConfig } from "./live.js";
-import { h, keyed, results, staffBadge, translator } from "./dom.js";
+import { h, keyed, original, pick, results, staffBadge, translator } from "./dom.js";
 
 const cfg = pageConfig();
 const t = translator(cfg.strings, cfg.i18n);
 const $ = (id) => document.getElementById(id);
+const lang = t.lang;
 let lastAnnounce = 0;
+
+// Interpreted text in the page's language (templates/parts/translated.html), else the original.
+function optionLabel(poll, i) {
+  const tr = pick(poll.translations, lang);
+  const text = tr && tr[1].options[i];
+  return text ? h("span", { lang: tr[0], dir: "auto", text }) : poll.options[i];
+}
 
 function hidden(name, value) { return h("input", { type: "hidden", name, value: String(value) }); }
 
@@ -21,10 +29,11 @@ function voteFields(poll, mine) {
   switch (poll.kind) {
     case "single":
     case "multiple":
+    case "quiz":
       return h("fieldset", {}, h("legend", { class: "sr-only", text: poll.question }),
         poll.options.map((option, i) => h("label", { class: "choice" },
-          h("input", { type: poll.kind === "single" ? "radio" : "checkbox", name: "choice", value: String(i),
-            required: poll.kind === "single", checked: picked(i) }), " ", option)));
+          h("input", { type: poll.kind === "multiple" ? "checkbox" : "radio", name: "choice", value: String(i),
+            required: poll.kind !== "multiple", checked: picked(i) }), " ", optionLabel(poll, i))));
     case "rating":
       return h("fieldset", { class: "rating" }, h("legend", { class: "sr-only", text: poll.question }),
         Array.from({ length: poll.scale }, (_, i) => h("label", { class: "choice" },
@@ -39,12 +48,12 @@ function voteFields(poll, mine) {
       return h("fieldset", {}, h("legend", { text: t("Rank (1 = best)") }),
         poll.options.map((option, i) => h("label", { class: "rank" },
           h("select", { name: `rank_${i}` }, Array.from({ length: n }, (_, r) =>
-            h("option", { value: String(r + 1), selected: r === i, text: t.num(r + 1) }))), " ", option)));
+            h("option", { value: String(r + 1), selected: r === i, text: t.num(r + 1) }))), " ", optionLabel(poll, i))));
     case "budget":
       return h("fieldset", {}, h("legend", { text: t.n("share", poll.total) }),
         poll.options.map((option, i) => h("label", { class: "amount" },
           h("input", { type: "number", name: `amount_${i}`, min: "0", value: "0", inputmode: "numeric",
-            max: String(poll.caps ? poll.caps[i] : poll.total) }), " ", option)));
+            max: String(poll.caps ? poll.caps[i] : poll.total) }), " ", optionLabel(poll, i))));
     default:
       return [];
   }
@@ -55,7 +64,7 @@ function readChoice(form, poll) {
   const data = new FormData(form);
   const n = poll.options.length;
   switch (poll.kind) {
-    case "single": case "rating": return Number(data.get("choice"));
+    case "single": case "rating": case "quiz": return Number(data.get("choice"));
     case "multiple": return data.getAll("choice").map(Number);
     case "ranking": {
       const ranks = Array.from({ length: n }, (_, i) => [Number(data.get(`rank_${i}`)), i]);
@@ -77,11 +86,15 @@ function readChoice(form, poll) {
 function pollCard(poll, you) {
   const mine = (you.ballots || {})[String(poll.poll_id)];
   const voted = mine !== undefined && mine !== null;
+  const tr = pick(poll.translations, lang);
   const card = h("article", { class: "card poll", id: `poll-${poll.poll_id}`, "aria-labelledby": `poll-${poll.poll_id}-q` },
-    h("h3", { id: `poll-${poll.poll_id}-q`, text: poll.question }),
+    h("h3", { id: `poll-${poll.poll_id}-q` }, tr ? h("span", { lang: tr[0], dir: "auto", text: tr[1].question }) : poll.question),
+    tr ? original(t, h("p", { dir: "auto", text: poll.question }),
+      poll.options.length ? h("ul", {}, poll.options.map((o) => h("li", { dir: "auto", text: o }))) : null) : null,
     h("p", { class: "poll-state" }, t.word("poll_states", poll.state),
       voted ? [" · ", h("strong", { text: t("Your vote") }), " ✓"] : []));
-  if (poll.state === "open" && (!voted || poll.allow_changes)) {
+  // A quiz takes no ballot once its answers are out (rooms/quiz.py).
+  if (poll.state === "open" && (!voted || poll.allow_changes) && !(poll.kind === "quiz" && poll.revealed)) {
     const form = opForm("vote", "vote", hidden("poll_id", poll.poll_id), voteFields(poll, mine),
       h("button", { type: "submit", class: "primary", text: voted ? t("Change my vote") : t("Vote") }));
     form.dataset.kind = poll.kind;
@@ -95,11 +108,29 @@ function renderPolls(room, you) {
   const polls = (room.polls || []).slice().reverse();
   keyed($("poll-list"), polls, {
     key: (p) => `poll-${p.poll_id}`,
-    sig: (p) => JSON.stringify([p.state, p.question, p.options, p.allow_changes, (you.ballots || {})[String(p.poll_id)] !== undefined]),
+    sig: (p) => JSON.stringify([p.state, p.revealed && p.kind === "quiz", p.question, p.options, p.translations, p.allow_changes, (you.ballots || {})[String(p.poll_id)] !== undefined]),
     build: (p) => pollCard(p, you),
     update: (el, p) => { el.querySelector(".results").replaceWith(results(p, t)); },
   });
   if (!polls.length) $("poll-list").append(h("p", { class: "muted", "data-key": "none", text: t("No polls yet.") }));
+}
+
+function questionText(q) {
+  const tr = pick(q.translations, lang);
+  if (!tr) return h("p", { class: "q-text", text: q.text });
+  return [h("p", { class: "q-text", lang: tr[0], dir: "auto", text: tr[1] }),
+    original(t, h("p", { class: "q-text", dir: "auto", text: q.text }))];
+}
+
+// "You scored N" (templates/parts/quiz_score.html), once a quiz this person answered is out.
+function renderScore(you) {
+  let el = $("quiz-score");
+  if (!you.quiz) { if (el) el.remove(); return; }
+  if (!el) {
+    el = h("p", { class: "card quiz-score", id: "quiz-score", role: "status" });
+    $("polls-h").after(el);
+  }
+  el.textContent = t.n("scored", you.quiz.points);
 }
 
 function renderQuestions(room, you) {
@@ -107,13 +138,13 @@ function renderQuestions(room, you) {
   const list = (room.questions || []).slice().sort((a, b) => b.upvotes - a.upvotes || a.question_id - b.question_id);
   keyed($("question-list"), list, {
     key: (q) => `q-${q.question_id}`,
-    sig: (q) => JSON.stringify([q.text, q.author, q.upvotes, q.pinned, q.state, q.answer, q.answered_by, upvoted.has(q.question_id)]),
+    sig: (q) => JSON.stringify([q.text, q.translations, q.author, q.upvotes, q.pinned, q.state, q.answer, q.answered_by, upvoted.has(q.question_id)]),
     build: (q) => {
       const voted = upvoted.has(q.question_id);
       const op = voted ? "question.unvote" : "question.upvote";
       return h("li", { class: `card question${q.pinned ? " pinned" : ""}`, id: `q-${q.question_id}` },
         q.pinned ? h("strong", { class: "badge", text: t("Pinned") }) : null,
-        h("p", { class: "q-text", text: q.text }),
+        questionText(q),
         h("p", { class: "q-meta", text: (q.author || t("Anonymous")) + (q.state === "answered" ? ` · ${t.word("question_states", "answered")}` : "") }),
         q.answer ? h("p", { class: "q-answer" }, `${t("Reply")} `, staffBadge(q.answered_by), `: ${q.answer}`) : null,
         opForm(op, "inline", hidden("question_id", q.question_id),
@@ -177,6 +208,7 @@ function announce(room, frames) {
 function render(model, frames) {
   const { room, you } = model;
   renderPolls(room, you);
+  renderScore(you);
   renderQuestions(room, you);
   renderSpeaker(room, you);
   renderReactions(room);

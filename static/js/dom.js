@@ -46,6 +46,25 @@ export function keyed(container, items, { key, sig, build, update }) {
   for (const el of existing.values()) el.remove();
 }
 
+// An item's translation for this page's language, as the server's Translator.pick finds it:
+// the exact tag, else one of the same language (a script, when given, must agree).
+export function pick(translations, lang) {
+  if (!translations || !lang) return null;
+  if (lang in translations) return [lang, translations[lang]];
+  const [base, script] = lang.split("-");
+  for (const [tag, value] of Object.entries(translations)) {
+    const parts = tag.split("-");
+    const tagScript = parts.find((p) => p.length === 4);
+    if (parts[0] === base && (!tagScript || !script || tagScript === script)) return [tag, value];
+  }
+  return null;
+}
+
+// The same markup as server/templates/parts/translated.html's poll_original and question_text.
+export function original(t, ...children) {
+  return h("details", { class: "original" }, h("summary", { text: t("Original") }), ...children);
+}
+
 // The same markup as server/templates/results.html.
 export function results(poll, t) {
   const r = poll.results;
@@ -55,8 +74,9 @@ export function results(poll, t) {
     return box;
   }
   const kind = poll.kind;
-  if (["single", "multiple", "rating", "ranking", "budget"].includes(kind)) {
-    let labels = poll.options;
+  if (["single", "multiple", "rating", "ranking", "budget", "quiz"].includes(kind)) {
+    const tr = pick(poll.translations, t.lang);
+    let labels = tr ? poll.options.map((o, i) => tr[1].options[i] || o) : poll.options;
     let values = r.counts || [];
     if (kind === "rating") labels = values.map((_, i) => String(i + 1));
     if (kind === "ranking" || kind === "budget") values = r.points || [];
@@ -68,7 +88,8 @@ export function results(poll, t) {
       return h("li", {},
         h("span", { class: "bar-label", text: kind === "rating" ? t.num(Number(label)) : label }),
         h("progress", { max: String(share ? total : top), value: String(v), "aria-hidden": "true" }),
-        h("span", { class: "bar-value", text: share ? `${t.num(v)} · ${t.pct(v / total)}` : t.num(v) }));
+        h("span", { class: "bar-value", text: share ? `${t.num(v)} · ${t.pct(v / total)}` : t.num(v) }),
+        (r.correct || []).includes(i) ? [" ", h("strong", { class: "right", text: `✓ ${t("Right answer")}` })] : null);
     })));
     if (kind === "rating" && r.average !== null && r.average !== undefined) {
       box.append(h("p", { class: "avg", text: `${t("Average")}: ${t.num(r.average)}` }));
@@ -107,6 +128,7 @@ export function translator(strings, table) {
   t.num = (x) => num.format(x);
   t.pct = (x) => pct.format(x);
   t.word = (group, code) => ((tb[group] || {})[code]) || code;
+  t.lang = lang;
   t.error = (code, message) => ((tb.errors || {})[code]) || message || code;
   return t;
 }

@@ -70,6 +70,11 @@ export function applyFrame(model, frame) {
     room.participants = frame.count;
   } else if (t === "moderation.ledger") {
     room.ledger = frame.ledger;
+  } else if (t === "quiz.leaderboard") {
+    room.leaderboard = frame.leaderboard;
+  } else if (you && t === "quiz.scored") {
+    const polls = { ...((you.quiz && you.quiz.polls) || {}), [String(frame.poll_id)]: frame.points };
+    you.quiz = { points: frame.total, polls };
   } else if (frame.room) {
     Object.assign(room, frame.room);
   } else if (you && t.startsWith("question.") && frame.question_id !== undefined) {

@@ -55,16 +55,18 @@ ORGANISER_ONLY = {
     "links.rotate",
     "participant.forget",
 }
+INTERPRETER = {"translation.attach"}  # moderators and the organiser may too
 
 
 def test_the_role_table_is_what_each_role_may_send() -> None:
     derived = dict(OPS_BY_ROLE)
     assert derived == {
-        Role.ORGANISER: MODERATOR | ORGANISER_ONLY,
-        Role.MODERATOR: MODERATOR,
+        Role.ORGANISER: MODERATOR | ORGANISER_ONLY | INTERPRETER,
+        Role.MODERATOR: MODERATOR | INTERPRETER,
         Role.ATTENDEE: ATTENDEE,
         Role.SCREEN: frozenset(),
         Role.EMBED: frozenset(),
+        Role.INTERPRETER: INTERPRETER,
     }
     assert may(Role.ATTENDEE, "vote") and not may(Role.ATTENDEE, "poll.open")
     assert may(Role.MODERATOR, "question.approve") and not may(Role.MODERATOR, "moderator.add")
@@ -86,7 +88,7 @@ def test_only_poll_close_is_for_the_system_actor() -> None:
 
 def test_staff_ops_are_audited() -> None:
     assert {op.name for op in OPS.values() if op.audited} == (
-        MODERATOR | ORGANISER_ONLY | {"room.create"}
+        MODERATOR | ORGANISER_ONLY | INTERPRETER | {"room.create"}
     )
 
 

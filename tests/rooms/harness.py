@@ -99,6 +99,15 @@ class Room:
             return err.code
         raise AssertionError(f"{op} {fields} was accepted")
 
+    def interpreter(self, name: str = "Ines") -> str:
+        """Invite an interpreter (moderator.add's `role` field); their actor id."""
+        event = decide(
+            self.state, "moderator.add", {"name": name, "role": "interpreter"}, self.ctx(ORG)
+        )
+        applied = self.commit(ORG, event)
+        assert applied.error is None and applied.result["role"] == "interpreter"
+        return str(applied.result["moderator_id"])
+
     def join(self, *people: str, **fields: Any) -> None:
         for who in people:
             self.do(who, "participant.join", name=who.title(), **fields)
@@ -106,6 +115,8 @@ class Room:
     def poll(self, kind: str = "single", *, open_: bool = True, **fields: Any) -> int:
         if kind in KINDS and KINDS[kind].options:
             fields.setdefault("options", ["Red", "Green", "Blue"])
+        if kind in KINDS and KINDS[kind].scored:
+            fields.setdefault("correct", [1])  # Green
         poll_id = int(
             self.do(ORG, "poll.create", kind=kind, question=f"A {kind}?", **fields)["poll_id"]
         )

@@ -25,14 +25,18 @@ from tests.rooms.harness import ORG, Room
 
 def test_the_kinds_are_the_public_contract() -> None:
     # docs/API.md: poll.create's kind; wire names, never renamed.
-    assert list(KINDS) == ["single", "multiple", "rating", "wordcloud", "open", "ranking", "budget"]
+    assert list(KINDS) == [
+        "single", "multiple", "rating", "wordcloud", "open", "ranking", "budget", "quiz"
+    ]
     assert {k for k, row in KINDS.items() if row.options} == {
         "single",
         "multiple",
         "ranking",
         "budget",
+        "quiz",
     }
     assert [k for k, row in KINDS.items() if row.answers] == ["open"]
+    assert [k for k, row in KINDS.items() if row.scored] == ["quiz"]
     assert all(row.name == name for name, row in KINDS.items())
 
 
@@ -47,6 +51,7 @@ def test_every_kind_exports_as_many_cells_as_columns() -> None:
         "open": "Parks",
         "ranking": [1, 0, 2],
         "budget": {"0": 10},
+        "quiz": 1,
     }
     for name, row in KINDS.items():
         poll_id = room.poll(name)

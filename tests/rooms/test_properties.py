@@ -24,6 +24,7 @@ from rooms import (
     decide,
     from_snapshot,
     personal_frames,
+    quiz,
     snapshot_view,
     to_snapshot,
     view_frames,
@@ -53,7 +54,7 @@ def good_choice(data: st.DataObject, state: RoomState, poll_id: Any) -> Any:
     kind = poll.defn.kind if poll is not None else "single"
     n = len(poll.defn.options) if poll is not None else 3
     d = data.draw
-    if kind == "single":
+    if kind in ("single", "quiz"):
         return d(st.integers(0, n - 1))
     if kind == "multiple":
         return d(st.lists(st.integers(0, n - 1), min_size=1, max_size=2, unique=True))
@@ -88,7 +89,20 @@ def fields_for(data: st.DataObject, state: RoomState, op: str) -> dict[str, Any]
             f["max_selections"] = d(st.sampled_from([None, 2, 9]))
         if kind == "wordcloud":
             f["max_words"] = d(st.sampled_from([None, 2]))
+        if kind == "quiz":
+            f["correct"] = d(st.sampled_from([[0], [0, 2], 1, [], [0, 1, 2], [5], None]))
+            f["window_s"] = d(st.sampled_from([None, 5, 2]))
         return f
+    if op == "translation.attach":
+        target = d(st.sampled_from(["question", "poll", "nope"]))
+        pool = "questions" if target == "question" else "polls"
+        return {
+            "target": target,
+            "target_id": d(ids(state, pool)),
+            "lang": d(st.sampled_from(["es", "pt-br", "zh-Hans", "x", "", None, "fr"])),
+            "text": d(st.sampled_from(["¿Dónde?", "", "Où ?"])),
+            "options": d(st.sampled_from([["a", "b", "c"], ["a"], None, []])),
+        }
     if op in ("poll.open", "poll.close", "poll.reveal", "poll.hide", "poll.delete", "poll.edit"):
         f = {"poll_id": d(ids(state, "polls"))}
         if op == "poll.edit":
@@ -134,7 +148,7 @@ def fields_for(data: st.DataObject, state: RoomState, op: str) -> dict[str, Any]
     if op == "moderator.revoke":
         return {"moderator_id": d(st.sampled_from(["m2", "m3", "m9"]))}
     if op == "moderator.add":
-        return {"name": "Mo"}
+        return {"name": "Mo", "role": d(st.sampled_from([None, "interpreter", "moderator", "x"]))}
     if op == "room.update":
         return {
             "settings": {
@@ -202,6 +216,7 @@ MODERATOR_OPS = [
     "moderator.add",
     "moderator.revoke",
     "screen.show",
+    "translation.attach",
 ]
 
 
@@ -221,6 +236,14 @@ def check_invariants(state: RoomState) -> None:
         assert state.questions[state.pinned].state in ("approved", "answered")
     for who in state.queue:
         assert not state.participants[who].banned
+    for poll in state.polls.values():
+        if poll.defn.kind == "quiz":
+            assert poll.defn.correct and set(poll.cast_at) == set(poll.ballots)
+            assert all(0 <= quiz.points(poll, who) <= quiz.MAX_POINTS for who in poll.ballots)
+        assert all(len(t.options) == len(poll.defn.options) for t in poll.translations.values())
+    board = quiz.leaderboard(state, size=100)
+    assert [row["points"] for row in board] == sorted((r["points"] for r in board), reverse=True)
+    assert all(row["tag"] is None or row["tag"] not in state.participants for row in board)
 
 
 @settings(
@@ -233,12 +256,13 @@ def test_random_streams_keep_invariants(data: st.DataObject) -> None:
     room = Room(filters=FILTERS)
     room.do(ORG, "moderator.add", name="Mo")  # m2
     room.do(ORG, "moderator.add", name="Max")  # m3
+    assert room.interpreter() == "m4"
     room.join("a1", "a2", "a3", "a4", "a5")
     for kind in KINDS:
         room.poll(
             kind,
             options=["A", "B", "C"]
-            if kind in ("single", "multiple", "ranking", "budget")
+            if kind in ("single", "multiple", "ranking", "budget", "quiz")
             else None,
         )
     room.ask("a1", "Where is the bus?")
@@ -249,13 +273,13 @@ def test_random_streams_keep_invariants(data: st.DataObject) -> None:
         batch = []
         for _ in range(data.draw(st.integers(1, 3))):
             if data.draw(st.integers(0, 2)) == 0:
-                actor = data.draw(st.sampled_from([ORG, "m2", "m3", "system", "screen1"]))
+                actor = data.draw(st.sampled_from([ORG, "m2", "m3", "m4", "system", "screen1"]))
                 op = data.draw(st.sampled_from(MODERATOR_OPS))
             else:
                 actor = data.draw(st.sampled_from(PEOPLE))
                 op = data.draw(st.sampled_from(ATTENDEE_OPS))
             fields = fields_for(data, state, op)
-            ctx = room.ctx(actor)
+            ctx = room.ctx(actor, role=Role.INTERPRETER if actor == "m4" else None)
             before = to_snapshot(state)
             try:
                 event = decide(state, op, fields, ctx, FILTERS)
