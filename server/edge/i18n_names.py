@@ -101,6 +101,7 @@ OP_DONE = {
     "question.withdraw": N_("Your question was withdrawn."),
     "speaker.request": N_("You are in the speaker queue."),
     "speaker.withdraw": N_("You left the speaker queue."),
+    "left": N_("You left this room on this device."),
     "react": N_("Reaction sent."),
     "poll.create": N_("Poll created."),
     "poll.edit": N_("Poll saved."),
@@ -173,4 +174,5 @@ JS_PLURALS = {
     "waiting": NP_("%(num)s person waiting", "%(num)s people waiting"),
     "upvotes": NP_("upvote", "upvotes"),
     "share": NP_("Share %(num)s point", "Share %(num)s points"),
+    "left": NP_("%(num)s point left", "%(num)s points left"),
 }
