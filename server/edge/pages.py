@@ -57,6 +57,7 @@ from server.edge.invites import link_path, link_token
 from server.edge.page_forms import ATTENDEE_OPS, STAFF_OPS, op_fields
 from server.edge.page_security import CSRF_FIELD, csrf_ok, csrf_token, remember_csrf, secure_headers
 from server.edge.runtime import client_ip, runtime_of
+from server.edge.static_min import MinifiedStatic
 from server.live.hub import now_ms
 
 __all__ = ["N_", "page", "page_routes", "render", "staff_page"]
@@ -637,7 +638,11 @@ async def embed(request: Request, caller: Caller, token: str) -> Response:
 def page_routes() -> list[BaseRoute]:
     # Static files are small and text: gzip them (this is what the page-weight budget counts).
     # The installed package's copy or the checkout's (server/assets.py); missing: refused here.
-    static = GZipMiddleware(StaticFiles(directory=static_dir()), minimum_size=500)
+    # Our own scripts and styles go out minified (server/edge/static_min.py).
+    files = static_dir()
+    static = GZipMiddleware(
+        MinifiedStatic(files, StaticFiles(directory=files)), minimum_size=500
+    )
     return [
         Route("/", home),
         Route("/join", find_room),
