@@ -21,7 +21,7 @@ from rooms.names import name_locked
 __all__ = ["PUBLIC_YOU", "FragmentCache", "attendee_context", "question_order", "receipt_of"]
 
 # A receipt as the ack gives it and `townhall verify --receipt` takes it: SEQ:HASH.
-_RECEIPT = re.compile(r"^([0-9]{1,15}):([0-9a-f]{64})$")
+_RECEIPT = re.compile(r"([0-9]{1,15}):([0-9a-f]{64})")
 _SORTS = ("top", "new")
 SEARCH_MAX = 100
 
@@ -37,7 +37,7 @@ PUBLIC_YOU: dict[str, Any] = {
 
 def receipt_of(raw: str | None) -> str | None:
     """A receipt from the address (the no-JavaScript redirect after a vote), or None."""
-    return raw if raw is not None and _RECEIPT.match(raw) else None
+    return raw if raw is not None and _RECEIPT.fullmatch(raw) else None
 
 
 def question_order(questions: list[dict[str, Any]], sort: str, search: str) -> list[dict[str, Any]]:
