@@ -89,7 +89,8 @@ function applyQuestionTools() {
     li.hidden = Boolean(needle) && !li.textContent.toLocaleLowerCase(cfg.i18n.lang).includes(needle);
     if (!li.hidden) shown += 1;
   }
-  $("no-questions").hidden = shown > 0;
+  $("no-match").hidden = shown > 0 || !needle;
+  $("no-questions").hidden = shown > 0 || Boolean(needle) || Boolean(root.querySelector(".questions.now"));
 }
 
 // -- morphing the server's fragments in ------------------------------------------------------
