@@ -166,6 +166,8 @@ const watcher = new IntersectionObserver((entries) => {
 function watchSections() { for (const id of ["polls", "questions", "speaker"]) { const s = $(id); if (s) watcher.observe(s); } }
 
 function afterSwap() {
+  // The public part is the same for everyone, so it carries no CSRF token: this page's own.
+  for (const input of root.querySelectorAll("input[name=csrf]")) if (!input.value) input.value = document.body.dataset.csrf;
   applyYou();
   applyQuestionTools();
   tick();
