@@ -7,10 +7,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.phone import OPTIONS, PHONE, Room, axe, join, shot
+from tests.support import wsclient as sockets
 from tests.support.live_server import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -47,12 +49,26 @@ def _drag(page: Any, handle: Any, target: Any) -> None:
 def test_votes_in_every_kind_and_sees_its_own_ballot(
     server: LiveServer, browser: Any, shots: Path
 ) -> None:
-    room = Room(server, "Budget night")
+    room = Room(server, "Budget night", moderation="post")
     polls = room.every_kind()
+    timed = room.poll("single", "Quick one?", opened=False, options=["Yes", "No"])
+    room.op("poll.open", poll_id=timed, duration_s=120)
     context, page, errors = _phone(browser)
     join(page, room, "Ana")
     page.get_by_text("You joined as Ana").wait_for()
+    assert re.match(r"^[12]:[0-9]{2}$", page.locator(f"#poll-{timed} .countdown").inner_text())
     shot(page, shots, "01-joined")
+    # A question arrives while the polls are on screen: the Q&A section says so.
+    ben = sockets.join(server.http, room.code, name="Ben")
+    httpx.post(f"{server.http}/api/rooms/{room.code}/ops", timeout=10,
+               headers={"authorization": f"Bearer {ben['participant_token']}"},
+               json={"op": "question.ask", "op_id": "ben-1", "text": "Who pays for it?"})
+    badge = page.locator(".sections a[data-section=questions] .unread")
+    badge.wait_for()
+    assert badge.inner_text() == "1"
+    page.locator(".sections a[data-section=questions]").click()
+    badge.wait_for(state="hidden")
+    page.locator(".sections a[data-section=polls]").click()
 
     def card(kind: str) -> Any:
         return page.locator(f"#poll-{polls[kind]}")
