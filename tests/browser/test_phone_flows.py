@@ -108,6 +108,7 @@ def test_votes_in_every_kind_and_sees_its_own_ballot(
     card("open").get_by_label("Your answer").fill("More buses at night")
     _vote(card("open"))
     shot(page, shots, "04-voted")
+    assert axe(page) == []
 
     results = {p["poll_id"]: p["results"] for p in room.snapshot()["room"]["polls"]}
     assert all(results[poll_id]["voters"] == 1 for poll_id in polls.values())
@@ -175,6 +176,7 @@ def test_questions_top_new_search_and_upvote(server: LiveServer, browser: Any, s
     now.get_by_text("transport").wait_for()
     assert page.locator(f"#q-{bus['question_id']}").count() == 1
     shot(page, shots, "07-now-answering")
+    assert axe(page) == []
     assert errors == []
     context.close()
     other.close()
@@ -202,6 +204,7 @@ def test_speaks_with_a_countdown_and_withdraws(
     page.wait_for_timeout(1500)
     assert timer.inner_text() != first  # it counts down
     shot(page, shots, "08-floor")
+    assert axe(page) == []
     assert errors == []
     context.close()
 
@@ -221,6 +224,7 @@ def test_offline_queue_ban_and_close(server: LiveServer, browser: Any, shots: Pa
     context.set_offline(False)
     card.locator(".receipt input").wait_for()
     assert card.locator(".queued").is_hidden()
+    assert axe(page) == []
     assert room.ballots(poll) == 1
 
     # Banned: the phone says so, with the reason, and stops retrying.
@@ -232,6 +236,7 @@ def test_offline_queue_ban_and_close(server: LiveServer, browser: Any, shots: Pa
     page.get_by_text("You were removed from this room by a moderator.").wait_for()
     page.get_by_text("Reason: Abusive").wait_for()
     shot(page, shots, "10-banned")
+    assert axe(page) == []
     context.close()
 
     # The room closes: a read-only banner, results, no forms.
@@ -243,6 +248,7 @@ def test_offline_queue_ban_and_close(server: LiveServer, browser: Any, shots: Pa
     expect(page.locator("#live form[data-op]")).to_have_count(0)  # leaving still works
     page.locator(f"#poll-{poll}").get_by_text("1 voter").wait_for()
     shot(page, shots, "11-closed")
+    assert axe(page) == []
     assert errors == []
     context.close()
 
