@@ -113,6 +113,7 @@ JS_STRINGS = (  # plural counts and the words for codes travel in the translator
     N_("Your vote was recorded."),
     N_("New: %(num)s"),
     N_("%(option)s is now number %(num)s"),
+    N_("Copied."),
 )
 
 

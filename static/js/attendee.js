@@ -344,6 +344,16 @@ document.addEventListener("submit", (event) => {
   applyQueued();
 });
 
+root.addEventListener("click", (event) => {
+  const copy = event.target.closest("[data-copy]");
+  if (!copy) return;
+  const box = copy.parentElement.querySelector("input");
+  box.select();  // without a secure context there is no clipboard API: selected, then copied
+  const done = () => say(t("Copied."));
+  if (navigator.clipboard && isSecureContext) navigator.clipboard.writeText(box.value).then(done, () => {});
+  else if (document.execCommand("copy")) done();
+});
+
 root.addEventListener("input", (event) => {
   const form = event.target.form;
   if (form && form.classList.contains("q-tools")) { applyQuestionTools(); return; }

@@ -27,8 +27,7 @@ export function readChoice(form) {
       }
       return sum > total(form) ? { error: "vote.invalid_choice" } : { choice: out };
     }
-    case "wordcloud": return { choice: String(data.get("choice") || "").trim().split(/\s+/).filter(Boolean) };
-    default: return { choice: String(data.get("choice") || "") };
+    default: return { choice: String(data.get("choice") || "") };  // as typed: a phrase is screened whole
   }
 }
 
