@@ -18,7 +18,14 @@ from typing import Any
 from rooms import RoomState
 from rooms.names import name_locked
 
-__all__ = ["PUBLIC_YOU", "FragmentCache", "attendee_context", "question_order", "receipt_of"]
+__all__ = [
+    "PUBLIC_YOU",
+    "FragmentCache",
+    "attendee_context",
+    "poll_param",
+    "question_order",
+    "receipt_of",
+]
 
 # A receipt as the ack gives it and `townhall verify --receipt` takes it: SEQ:HASH.
 _RECEIPT = re.compile(r"([0-9]{1,15}):([0-9a-f]{64})")
@@ -38,6 +45,12 @@ PUBLIC_YOU: dict[str, Any] = {
 def receipt_of(raw: str | None) -> str | None:
     """A receipt from the address (the no-JavaScript redirect after a vote), or None."""
     return raw if raw is not None and _RECEIPT.fullmatch(raw) else None
+
+
+def poll_param(raw: str) -> int | None:
+    """A poll id from the address (`?poll=3`), or None: ASCII digits only ("²" is a digit
+    to str.isdigit, not to int)."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 16 else None
 
 
 def question_order(questions: list[dict[str, Any]], sort: str, search: str) -> list[dict[str, Any]]:

@@ -40,7 +40,7 @@ from server.assets import static_dir
 from server.edge import membership, ops
 from server.edge.addresses import address_bucket
 from server.edge.answers import answer_of
-from server.edge.attendee_view import FragmentCache, attendee_context, receipt_of
+from server.edge.attendee_view import FragmentCache, attendee_context, poll_param, receipt_of
 from server.edge.auth import cookie_name, set_participant_cookie
 from server.edge.gate import (
     ROOM_CODE,
@@ -323,7 +323,6 @@ def _attendee_page(
 ) -> HTMLResponse:
     host, params = caller.host, request.query_params
     view = snapshot_view(host.state, Role.ATTENDEE, caller.participant_id)
-    poll = params.get("poll", "")
     context = attendee_context(
         host.state,
         view,
@@ -331,7 +330,7 @@ def _attendee_page(
         sort=params.get("qsort", "top") if personal else "top",
         search=params.get("q", "") if personal else "",
         receipt=receipt_of(params.get("receipt")) if personal else None,
-        receipt_poll=int(poll) if poll.isdigit() and len(poll) < 16 else None,
+        receipt_poll=poll_param(params.get("poll", "")),
     )
     return render(
         request,

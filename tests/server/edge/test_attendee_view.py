@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.edge.attendee_view import FragmentCache, question_order, receipt_of
+from server.edge.attendee_view import FragmentCache, poll_param, question_order, receipt_of
 
 HASH = "ab" * 32
 
@@ -69,3 +69,10 @@ def test_the_cache_keeps_the_newest_versions() -> None:
     cache.put(("A", 3, "en"), b"three")
     assert cache.get(("A", 2, "en")) is None
     assert cache.get(("A", 1, "en")) == b"one" and cache.get(("A", 3, "en")) == b"three"
+
+
+@given(st.text(max_size=20))
+def test_a_poll_id_from_the_address_never_raises(raw: str) -> None:
+    got = poll_param(raw)
+    assert got is None or (str(got) == raw.lstrip("0") or got == 0)
+    assert poll_param("²") is None and poll_param("12") == 12 and poll_param("-1") is None
