@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.phone import OPTIONS, PHONE, Room, join, shot
 from tests.support.live_server import LiveServer
@@ -266,5 +267,14 @@ def test_javascript_on_and_off_read_the_same(server: LiveServer, browser: Any) -
     with_js = js_page.locator("#live").evaluate(_VISIBLE_TEXT)
     assert "You have the floor" in " ".join(without)
     assert with_js == without
+    # And once the room has closed: the banner, the results, no forms, the same words.
+    room.op("poll.reveal", poll_id=polls["budget"])
+    room.op("room.close")
+    js_page.locator(".banner").wait_for()
+    expect(js_page.locator("#live form[data-op]")).to_have_count(0)  # the personal blocks too
+    page.goto(room.url)
+    without = page.locator("#live").evaluate(_VISIBLE_TEXT)
+    assert "This meeting has ended." in " ".join(without)
+    assert js_page.locator("#live").evaluate(_VISIBLE_TEXT) == without
     for context in (off, other, on):
         context.close()
