@@ -130,6 +130,7 @@ function sectionIds() {
   return {
     polls: new Set(Array.from(root.querySelectorAll("[data-poll]"), (el) => el.id)),
     questions: new Set(Array.from(root.querySelectorAll("[data-q]"), (el) => el.id)),
+    speaker: ($("speaker") || {}).textContent,  // the floor changed hands, the queue moved
   };
 }
 
@@ -142,6 +143,7 @@ function countUnread(before) {
     if (inView.has(name)) continue;
     for (const id of after[name]) if (!before[name].has(id)) unread[name] += 1;
   }
+  if (!inView.has("speaker") && after.speaker !== before.speaker) unread.speaker += 1;
   showUnread();
 }
 
