@@ -110,10 +110,10 @@ function morphLib() {
 
 const keepOpen = { beforeAttributeUpdated: (name, node) => !(name === "open" && node.tagName === "DETAILS") };
 
-async function morph(target, html, skipPersonal) {
+async function morph(target, html, skipPersonal, style = "innerHTML") {
   const Idiomorph = await morphLib();
   Idiomorph.morph(target, html, {
-    morphStyle: "innerHTML",
+    morphStyle: style,
     callbacks: {
       ...keepOpen,
       beforeNodeMorphed(old) {
@@ -219,7 +219,7 @@ async function refreshMine() {
     box.innerHTML = html;  // the server's own escaped markup
     for (const fresh of Array.from(box.querySelectorAll("[data-personal]"))) {
       const old = $(fresh.id);
-      if (old) await morph(old, fresh.innerHTML, false);
+      if (old) await morph(old, fresh.outerHTML, false, "outerHTML");  // its attributes too
     }
     afterSwap();
   } catch { /* offline */ }
@@ -249,6 +249,8 @@ function render(model, frames) {
     if (f.type === "reaction.counts") {
       for (const el of root.querySelectorAll(".reactions .count")) el.textContent = t.num((f.counts || {})[el.dataset.emoji] || 0);
     }
+    // My turn ended or my place moved: no personal frame says "finished", the queue does.
+    if (f.type === "speaker.queue" && $("my-speaker") && $("my-speaker").hasAttribute("data-involved")) mine = true;
     if (f.type === "you" || f.room || PERSONAL.has(f.type) || (!f.question && f.question_id !== undefined && f.type.startsWith("question."))) mine = true;
     if (!QUIET.has(f.type) && !PERSONAL.has(f.type)) roomChanged();
   }

@@ -205,6 +205,9 @@ def test_speaks_with_a_countdown_and_withdraws(
     assert timer.inner_text() != first  # it counts down
     shot(page, shots, "08-floor")
     assert axe(page) == []
+    room.op("speaker.finish")  # my time is up: the phone follows without a personal frame
+    page.get_by_role("button", name="Request to speak").wait_for()
+    assert page.get_by_text("You have the floor").count() == 0
     assert errors == []
     context.close()
 

@@ -213,9 +213,10 @@ def test_banned_without_javascript(server: LiveServer, browser: Any, shots: Path
 
 
 _VISIBLE_TEXT = """(root) => {
-  // The words a person reads: visible text, without the clock (it ticks) and without the
-  // controls that differ by design (the ranking's number boxes vs its arrows).
-  const skip = "select, .js-only, .countdown";
+  // The words a person reads: visible text, without the clock (it ticks), the "new since
+  // you looked" badges (what the script saw arrive) and the controls that differ by design
+  // (the ranking's number boxes vs its arrows).
+  const skip = "select, .js-only, .countdown, .unread";
   const out = [];
   const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   for (let n = walk.nextNode(); n; n = walk.nextNode()) {
