@@ -23,6 +23,7 @@ $(VENDOR_STAMP): package.json package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/axe-core/axe.min.js static/vendor/axe.min.js
 	cp node_modules/idiomorph/dist/idiomorph.esm.js static/vendor/idiomorph.esm.js
+	cp node_modules/idiomorph/dist/idiomorph.min.js static/vendor/idiomorph.min.js
 	@rm -f static/vendor/.installed-*; touch $@
 
 # The browser tests drive Debian's Chromium; never a downloaded browser.

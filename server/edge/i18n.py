@@ -300,9 +300,11 @@ class Translator:
             seen.setdefault(self.locale.plural_form(n), n)
         return seen
 
-    def js_table(self) -> str:
+    def js_table(self, errors: str = "") -> str:
         """What the page scripts need beyond plain strings, as JSON for a data attribute:
-        plural forms by CLDR category, the words for codes, and the locale's formats."""
+        plural forms by CLDR category, the words for codes, and the locale's formats.
+        `errors`: only the error codes under these space-separated prefixes (a page that
+        can meet only some of them need not carry every sentence), else all."""
         categories = self.plural_categories()
         table = {
             "lang": self.lang,
@@ -313,7 +315,11 @@ class Translator:
             "reasons": {code: self.reason(code) for code in REASONS},
             "poll_states": {state: self.poll_state(state) for state in POLL_STATES},
             "question_states": {state: self.question_state(state) for state in QUESTION_STATES},
-            "errors": {code: self.error(code) for code in CODES},
+            "errors": {
+                code: self.error(code)
+                for code in CODES
+                if not errors or code.startswith(tuple(errors.split()))
+            },
         }
         return json.dumps(table, ensure_ascii=False, separators=(",", ":"))
 

@@ -102,6 +102,7 @@ OP_DONE = {
     "question.withdraw": N_("Your question was withdrawn."),
     "speaker.request": N_("You are in the speaker queue."),
     "speaker.withdraw": N_("You left the speaker queue."),
+    "left": N_("You left this room on this device."),
     "react": N_("Reaction sent."),
     "poll.create": N_("Poll created."),
     "poll.edit": N_("Poll saved."),
@@ -184,4 +185,5 @@ JS_PLURALS = {
     "scored": NP_(
         "You scored %(num)s point in the quiz.", "You scored %(num)s points in the quiz."
     ),
+    "left": NP_("%(num)s point left", "%(num)s points left"),
 }

@@ -40,6 +40,7 @@ from server.assets import static_dir
 from server.edge import membership, ops
 from server.edge.addresses import address_bucket
 from server.edge.answers import answer_of
+from server.edge.attendee_view import FragmentCache, attendee_context, poll_param, receipt_of
 from server.edge.auth import cookie_name, set_participant_cookie
 from server.edge.gate import (
     ROOM_CODE,
@@ -56,6 +57,8 @@ from server.edge.invites import link_path, link_token
 from server.edge.page_forms import ATTENDEE_OPS, STAFF_OPS, op_fields
 from server.edge.page_security import CSRF_FIELD, csrf_ok, csrf_token, remember_csrf, secure_headers
 from server.edge.runtime import client_ip, runtime_of
+from server.edge.static_min import MinifiedStatic
+from server.live.hub import now_ms
 
 __all__ = ["N_", "page", "page_routes", "qr_svg", "render", "staff_page"]
 
@@ -108,6 +111,12 @@ JS_STRINGS = (  # plural counts and the words for codes travel in the translator
     N_("Original"),
     N_("Right answer"),
     N_("Leaderboard"),
+    N_("Upvote recorded."),
+    N_("Upvote removed."),
+    N_("Your vote was recorded."),
+    N_("New: %(num)s"),
+    N_("%(option)s is now number %(num)s"),
+    N_("Copied."),
 )
 
 
@@ -254,7 +263,9 @@ async def join(request: Request) -> Response:
             runtime_of(request), host, given, returning=identify(request), ip=client_ip(request)
         )
     except CommandError as error:
-        return _back_with(f"/r/{host.code}", "error", error.code)
+        kept: dict[str, str] = {"error": error.code}
+        kept.update((k, given[k][:200]) for k in ("name", "district") if k in given)
+        return _redirect(f"/r/{host.code}?" + urlencode(kept))
     response = _redirect(f"/r/{host.code}")
     set_participant_cookie(response, request, host.code, joined.token)
     return response
@@ -270,39 +281,113 @@ async def attendee(request: Request) -> Response:
     host = await room_of(request)
     code = host.code
     flash = _flash(request)
-    claims = identify(request)
-    caller: Caller | None = None
-    banned = False
-    if claims is not None and claims.role is Role.ATTENDEE:  # a staff token: not this page
-        try:
-            caller = await admit(request, roles=_ATTENDEES, where="attendee page")
-        except CommandError as error:
-            banned = error.code == "auth.banned"
+    caller, banned = await _attendee_or_banned(request)
     if caller is None:
         attend = f"{public_base(request)}/r/{code}"
         view = snapshot_view(host.state, Role.SCREEN, None)
+        settings = host.state.settings
+        person = host.state.participants.get(banned) if banned else None
         return render(
             request,
             "join.html",
             code=code,
             room=view["room"],
             flash=flash,
-            banned=banned,
+            banned=banned is not None,
+            ban_reason=person.ban_reason if person is not None else None,
+            needs_code=settings.access_code is not None,
+            verified=settings.verified,
+            given=_given(request),
             attend_url=attend,
             qr=qr_svg(attend),
         )
+    return _attendee_page(request, caller, "attendee.html", personal=True, flash=flash)
+
+
+def _given(request: Request) -> dict[str, str]:
+    """What the join form had typed in, back after a refusal (never a code)."""
+    params = request.query_params
+    return {k: params[k][:200] for k in ("name", "district") if params.get(k)}
+
+
+async def _attendee_or_banned(request: Request) -> tuple[Caller | None, str | None]:
+    """The admitted attendee, or (None, their id) when banned, or (None, None)."""
+    claims = identify(request)
+    if claims is None or claims.role is not Role.ATTENDEE:  # a staff token: not this page
+        return None, None
+    try:
+        return await admit(request, roles=_ATTENDEES, where="attendee page"), None
+    except CommandError as error:
+        return None, claims.participant_id if error.code == "auth.banned" else None
+
+
+def _attendee_page(
+    request: Request, caller: Caller, template: str, *, personal: bool, **extra: Any
+) -> HTMLResponse:
+    host, params = caller.host, request.query_params
     view = snapshot_view(host.state, Role.ATTENDEE, caller.participant_id)
+    context = attendee_context(
+        host.state,
+        view,
+        personal=personal,
+        sort=params.get("qsort", "top") if personal else "top",
+        search=params.get("q", "") if personal else "",
+        receipt=receipt_of(params.get("receipt")) if personal else None,
+        receipt_poll=poll_param(params.get("poll", "")),
+    )
     return render(
         request,
-        "attendee.html",
-        code=code,
+        template,
+        code=host.code,
         seq=host.state.seq,
-        room=view["room"],
-        you=view["you"],
-        flash=flash,
         role="attendee",
         ws_token="",
+        now=now_ms(),
+        **context,
+        **extra,
     )
+
+
+_PUBLIC_PARTS = FragmentCache()
+
+
+@page
+async def attendee_live(request: Request) -> Response:
+    """The public part of the attendee page, the same bytes for every attendee of the room
+    in one language: rendered once per room version, then answered from memory or with 304."""
+    caller = await admit(request, roles=_ATTENDEES, where="attendee fragment")
+    host = caller.host
+    lang = choose(request, room_language(snapshot_view(host.state, Role.SCREEN, None)["room"]))
+    tag = f'"{host.state.seq}-{lang}"'
+    headers = {"ETag": tag, "Cache-Control": "private, no-cache", "Vary": "Cookie"}
+    if request.headers.get("if-none-match") == tag:
+        return Response(status_code=304, headers=headers)
+    key = (host.code, host.state.seq, lang)
+    body = _PUBLIC_PARTS.get(key)
+    if body is None:
+        body = bytes(_attendee_page(request, caller, "attendee_live.html", personal=False).body)
+        _PUBLIC_PARTS.put(key, body)
+    return secure_headers(HTMLResponse(body, headers=headers))
+
+
+@page
+async def attendee_mine(request: Request) -> Response:
+    """The person's own blocks (their questions, their place to speak, who they joined as),
+    fetched by the page script only after that person's own actions and personal frames."""
+    caller = await admit(request, roles=_ATTENDEES, where="attendee fragment")
+    response = _attendee_page(request, caller, "attendee_mine.html", personal=True)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@page
+async def leave(request: Request) -> Response:
+    """Forget this browser's place in the room (the person's record stays, as the log does)."""
+    await _form(request)
+    code = (await room_of(request)).code
+    response = _back_with(f"/r/{code}", "done", "left")
+    response.delete_cookie(cookie_name(code), httponly=True, samesite="lax")
+    return secure_headers(response)
 
 
 def _flash(request: Request) -> dict[str, str] | None:
@@ -365,6 +450,11 @@ async def _act(
     if failed is not None:
         return _back_with(back, "error", failed)
     anchor = "#polls" if op == "vote" else "#questions" if op.startswith("question") else ""
+    if op == "vote" and isinstance(frame.get("receipt"), dict):
+        # The receipt rides the redirect so the page without JavaScript can show it.
+        receipt, poll = frame["receipt"], str(form.get("poll_id", ""))[:16]
+        query = {"done": op, "poll": poll, "receipt": f"{receipt['seq']}:{receipt['hash']}"}
+        return _redirect(f"{back}?" + urlencode(query) + f"#poll-{poll}")
     return _back_with(back, "done", op, anchor)
 
 
@@ -515,7 +605,11 @@ async def moderate_act(request: Request) -> Response:
 def page_routes() -> list[BaseRoute]:
     # Static files are small and text: gzip them (this is what the page-weight budget counts).
     # The installed package's copy or the checkout's (server/assets.py); missing: refused here.
-    static = GZipMiddleware(StaticFiles(directory=static_dir()), minimum_size=500)
+    # Our own scripts and styles go out minified (server/edge/static_min.py).
+    files = static_dir()
+    static = GZipMiddleware(
+        MinifiedStatic(files, StaticFiles(directory=files)), minimum_size=500
+    )
     return [
         Route("/", home),
         Route("/join", find_room),
@@ -523,6 +617,9 @@ def page_routes() -> list[BaseRoute]:
         Route("/r/{code:str}", attendee),
         Route("/r/{code:str}/join", join, methods=["POST"]),
         Route("/r/{code:str}/act", attendee_act, methods=["POST"]),
+        Route("/r/{code:str}/live", attendee_live),
+        Route("/r/{code:str}/mine", attendee_mine),
+        Route("/r/{code:str}/leave", leave, methods=["POST"]),
         Route("/r/{code:str}/moderate", moderate),
         Route("/r/{code:str}/moderate/panel", moderate_panel),
         Route("/r/{code:str}/moderate/act", moderate_act, methods=["POST"]),

@@ -1,225 +1,262 @@
-// The attendee page: forms go over the socket (or wait offline), the room re-renders from frames.
+// The attendee page. The server renders all markup (server/templates/attendee_*.html); this
+// script sends forms over the socket (or queues them offline), morphs in the public part of
+// the page once per room version (/r/{code}/live, the same bytes for every phone), and shows
+// the person's own facts by toggling attributes on that markup. Their own blocks (questions,
+// place to speak) are fetched (/r/{code}/mine) only after their own actions.
 import { LiveRoom, pageConfig } from "./live.js";
-import { h, keyed, original, pick, results, staffBadge, translator } from "./dom.js";
+import { translator } from "./words.js";
+import { enhance, fillChoice, readChoice, refresh } from "./ballots.js";
 
+document.documentElement.classList.add("js");
 const cfg = pageConfig();
 const t = translator(cfg.strings, cfg.i18n);
 const $ = (id) => document.getElementById(id);
-const lang = t.lang;
-let lastAnnounce = 0;
+const root = $("live");
+const skew = Number(document.body.dataset.now || Date.now()) - Date.now();
+const receiptsKey = `th_receipts_${cfg.code}`;
+let you = null;
 
-// Interpreted text in the page's language (templates/parts/translated.html), else the original.
-function optionLabel(poll, i) {
-  const tr = pick(poll.translations, lang);
-  const text = tr && tr[1].options[i];
-  return text ? h("span", { lang: tr[0], dir: "auto", text }) : poll.options[i];
-}
-
-function hidden(name, value) { return h("input", { type: "hidden", name, value: String(value) }); }
-
-function opForm(op, cls, ...children) {
-  return h("form", { method: "post", action: `/r/${cfg.code}/act`, "data-op": op, class: cls || "" },
-    hidden("op", op), ...children);
-}
-
-function voteFields(poll, mine) {
-  const picked = (v) => mine === v || (Array.isArray(mine) && mine.includes(v));
-  const p = `p${poll.poll_id}`;
-  const n = poll.options.length;
-  switch (poll.kind) {
-    case "single":
-    case "multiple":
-    case "quiz":
-      return h("fieldset", {}, h("legend", { class: "sr-only", text: poll.question }),
-        poll.options.map((option, i) => h("label", { class: "choice" },
-          h("input", { type: poll.kind === "multiple" ? "checkbox" : "radio", name: "choice", value: String(i),
-            required: poll.kind !== "multiple", checked: picked(i) }), " ", optionLabel(poll, i))));
-    case "rating":
-      return h("fieldset", { class: "rating" }, h("legend", { class: "sr-only", text: poll.question }),
-        Array.from({ length: poll.scale }, (_, i) => h("label", { class: "choice" },
-          h("input", { type: "radio", name: "choice", value: String(i + 1), required: true, checked: picked(i + 1) }), " ", t.num(i + 1))));
-    case "wordcloud":
-      return [h("label", { for: `${p}-text`, text: t("Your words") }),
-        h("input", { id: `${p}-text`, name: "choice", required: true, maxlength: "200" })];
-    case "open":
-      return [h("label", { for: `${p}-text`, text: t("Your answer") }),
-        h("textarea", { id: `${p}-text`, name: "choice", required: true, rows: "3" })];
-    case "ranking":
-      return h("fieldset", {}, h("legend", { text: t("Rank (1 = best)") }),
-        poll.options.map((option, i) => h("label", { class: "rank" },
-          h("select", { name: `rank_${i}` }, Array.from({ length: n }, (_, r) =>
-            h("option", { value: String(r + 1), selected: r === i, text: t.num(r + 1) }))), " ", optionLabel(poll, i))));
-    case "budget":
-      return h("fieldset", {}, h("legend", { text: t.n("share", poll.total) }),
-        poll.options.map((option, i) => h("label", { class: "amount" },
-          h("input", { type: "number", name: `amount_${i}`, min: "0", value: "0", inputmode: "numeric",
-            max: String(poll.caps ? poll.caps[i] : poll.total) }), " ", optionLabel(poll, i))));
-    default:
-      return [];
-  }
-}
-
-// The typed `choice` the engine expects, read from a vote form (same rules as server/page_forms.py).
-function readChoice(form, poll) {
-  const data = new FormData(form);
-  const n = poll.options.length;
-  switch (poll.kind) {
-    case "single": case "rating": case "quiz": return Number(data.get("choice"));
-    case "multiple": return data.getAll("choice").map(Number);
-    case "ranking": {
-      const ranks = Array.from({ length: n }, (_, i) => [Number(data.get(`rank_${i}`)), i]);
-      ranks.sort((a, b) => a[0] - b[0]);
-      return ranks.map(([, i]) => i);
-    }
-    case "budget": {
-      const out = {};
-      for (let i = 0; i < n; i++) {
-        const v = Number(data.get(`amount_${i}`) || 0);
-        if (v) out[String(i)] = v;
-      }
-      return out;
-    }
-    default: return String(data.get("choice") || "");
-  }
-}
-
-function pollCard(poll, you) {
-  const mine = (you.ballots || {})[String(poll.poll_id)];
-  const voted = mine !== undefined && mine !== null;
-  const tr = pick(poll.translations, lang);
-  const card = h("article", { class: "card poll", id: `poll-${poll.poll_id}`, "aria-labelledby": `poll-${poll.poll_id}-q` },
-    h("h3", { id: `poll-${poll.poll_id}-q` }, tr ? h("span", { lang: tr[0], dir: "auto", text: tr[1].question }) : poll.question),
-    tr ? original(t, h("p", { dir: "auto", text: poll.question }),
-      poll.options.length ? h("ul", {}, poll.options.map((o) => h("li", { dir: "auto", text: o }))) : null) : null,
-    h("p", { class: "poll-state" }, t.word("poll_states", poll.state),
-      voted ? [" · ", h("strong", { text: t("Your vote") }), " ✓"] : []));
-  // A quiz takes no ballot once its answers are out (rooms/quiz.py).
-  if (poll.state === "open" && (!voted || poll.allow_changes) && !(poll.kind === "quiz" && poll.revealed)) {
-    const form = opForm("vote", "vote", hidden("poll_id", poll.poll_id), voteFields(poll, mine),
-      h("button", { type: "submit", class: "primary", text: voted ? t("Change my vote") : t("Vote") }));
-    form.dataset.kind = poll.kind;
-    card.append(form);
-  }
-  card.append(results(poll, t));
-  return card;
-}
-
-function renderPolls(room, you) {
-  const polls = (room.polls || []).slice().reverse();
-  keyed($("poll-list"), polls, {
-    key: (p) => `poll-${p.poll_id}`,
-    sig: (p) => JSON.stringify([p.state, p.revealed && p.kind === "quiz", p.question, p.options, p.translations, p.allow_changes, (you.ballots || {})[String(p.poll_id)] !== undefined]),
-    build: (p) => pollCard(p, you),
-    update: (el, p) => { el.querySelector(".results").replaceWith(results(p, t)); },
-  });
-  if (!polls.length) $("poll-list").append(h("p", { class: "muted", "data-key": "none", text: t("No polls yet.") }));
-}
-
-function questionText(q) {
-  const tr = pick(q.translations, lang);
-  if (!tr) return h("p", { class: "q-text", text: q.text });
-  return [h("p", { class: "q-text", lang: tr[0], dir: "auto", text: tr[1] }),
-    original(t, h("p", { class: "q-text", dir: "auto", text: q.text }))];
-}
-
-// "You scored N" (templates/parts/quiz_score.html), once a quiz this person answered is out.
-function renderScore(you) {
-  let el = $("quiz-score");
-  if (!you.quiz) { if (el) el.remove(); return; }
-  if (!el) {
-    el = h("p", { class: "card quiz-score", id: "quiz-score", role: "status" });
-    $("polls-h").after(el);
-  }
-  el.textContent = t.n("scored", you.quiz.points);
-}
-
-function renderQuestions(room, you) {
-  const upvoted = new Set(you.upvotes || []);
-  const list = (room.questions || []).slice().sort((a, b) => b.upvotes - a.upvotes || a.question_id - b.question_id);
-  keyed($("question-list"), list, {
-    key: (q) => `q-${q.question_id}`,
-    sig: (q) => JSON.stringify([q.text, q.translations, q.author, q.upvotes, q.pinned, q.state, q.answer, q.answered_by, upvoted.has(q.question_id)]),
-    build: (q) => {
-      const voted = upvoted.has(q.question_id);
-      const op = voted ? "question.unvote" : "question.upvote";
-      return h("li", { class: `card question${q.pinned ? " pinned" : ""}`, id: `q-${q.question_id}` },
-        q.pinned ? h("strong", { class: "badge", text: t("Pinned") }) : null,
-        questionText(q),
-        h("p", { class: "q-meta", text: (q.author || t("Anonymous")) + (q.state === "answered" ? ` · ${t.word("question_states", "answered")}` : "") }),
-        q.answer ? h("p", { class: "q-answer" }, `${t("Reply")} `, staffBadge(q.answered_by), `: ${q.answer}`) : null,
-        opForm(op, "inline", hidden("question_id", q.question_id),
-          h("button", { type: "submit", class: "upvote", "aria-pressed": voted ? "true" : "false" },
-            `▲ ${t.num(q.upvotes)} `, h("span", { class: "sr-only", text: t.n("upvotes", q.upvotes) }))));
-    },
-  });
-  const own = (you.questions || []).filter((q) => q.state === "pending" || q.state === "rejected");
-  const box = $("my-questions");
-  box.replaceChildren();
-  if (own.length) {
-    box.append(h("h3", { text: t("Your questions") }), h("ul", { class: "mine" }, own.map((q) =>
-      h("li", { class: `q-${q.state}` }, h("span", { text: q.text }), " ",
-        h("em", { text: t.word("question_states", q.state) + (q.reason ? `: ${t.word("reasons", q.reason)}` : "") }),
-        q.state === "pending" ? opForm("question.withdraw", "inline", hidden("question_id", q.question_id),
-          h("button", { type: "submit", text: t("Withdraw") })) : null))));
-  }
-}
-
-function renderSpeaker(room, you) {
-  const sp = room.speaker || { current: null, queue: [], length: 0 };
-  const me = you.speaker || {};
-  const body = $("speaker-body");
-  const sig = JSON.stringify([sp.current, sp.length, me]);
-  if (body.dataset.sig === sig) return;
-  body.dataset.sig = sig;
-  const parts = [
-    h("p", {}, sp.current ? [`${t("On the floor")}: `, h("strong", { text: sp.current.name || t("Anonymous") }), sp.current.topic ? ` — ${sp.current.topic}` : ""] : t("Nobody has the floor.")),
-    h("p", { text: t.n("waiting", sp.length) }),
-  ];
-  if (me.speaking) parts.push(h("p", { class: "flash done", text: t("You have the floor") }));
-  else if (me.position) {
-    parts.push(h("p", {}, h("strong", { text: `${t("Your place in the queue")}: ${t.num(me.position)}` })),
-      opForm("speaker.withdraw", "", h("button", { type: "submit", text: t("Withdraw") })));
-  } else {
-    parts.push(opForm("speaker.request", "stack", h("label", { for: "topic", text: t("Topic") }),
-      h("input", { id: "topic", name: "topic", maxlength: "200" }),
-      h("button", { type: "submit", text: t("Request to speak") })));
-  }
-  body.replaceChildren(...parts);
-}
-
-function renderReactions(room) {
-  const counts = (room.reactions && room.reactions.counts) || {};
-  for (const el of document.querySelectorAll(".reactions .count")) {
-    el.textContent = t.num(counts[el.dataset.emoji] || 0);
-  }
-}
-
-function announce(room, frames) {
-  // Screen readers hear new results, but at most every few seconds: a busy poll is not a firehose.
-  const now = Date.now();
-  const tally = frames.filter((f) => f.type === "poll.tally" || f.type === "poll.revealed");
-  if (!tally.length || now - lastAnnounce < 5000) return;
-  lastAnnounce = now;
-  const id = tally[tally.length - 1].poll_id ?? tally[tally.length - 1].poll?.poll_id;
-  const poll = (room.polls || []).find((p) => p.poll_id === id);
-  if (poll && poll.results) $("announce").textContent = `${poll.question}: ${t.n("voters", poll.results.voters)}`;
-}
-
-function render(model, frames) {
-  const { room, you } = model;
-  renderPolls(room, you);
-  renderScore(you);
-  renderQuestions(room, you);
-  renderSpeaker(room, you);
-  renderReactions(room);
-  announce(room, frames);
-  if (you.banned) status(t.error("auth.banned"), true);
-}
+function say(text) { $("announce").textContent = text; }
 
 function status(text, alert) {
   const el = $("conn");
   el.textContent = text;
   el.className = `conn${alert ? " alert" : ""}`;
+}
+
+// -- the person's own facts, on the server's markup ---------------------------------------
+
+function receipts() { try { return JSON.parse(localStorage.getItem(receiptsKey) || "{}"); } catch { return {}; } }
+
+function showReceipt(box, receipt) {
+  box.hidden = false;
+  box.querySelector("input").value = receipt;
+  box.querySelector("a").href = `/r/${cfg.code}/check?receipt=${encodeURIComponent(receipt)}`;
+}
+
+function applyYou() {
+  if (!you) return;
+  const ballots = you.ballots || {};
+  const kept = receipts();
+  for (const card of root.querySelectorAll("[data-poll]")) {
+    const id = card.dataset.poll;
+    const ballot = ballots[id];
+    card.toggleAttribute("data-voted", ballot !== undefined && ballot !== null);
+    const form = card.querySelector("form.vote");
+    if (form && !form.dataset.dirty && ballot !== undefined && ballot !== null) fillChoice(form, ballot);
+    else if (form) refresh(form, t);
+    const box = card.querySelector(".receipt");
+    if (box && kept[id] && box.hidden) showReceipt(box, kept[id]);
+  }
+  const upvoted = new Set(you.upvotes || []);
+  const own = new Set((you.questions || []).map((q) => q.question_id));
+  for (const li of root.querySelectorAll("[data-q]")) {
+    const id = Number(li.dataset.q);
+    li.toggleAttribute("data-own", own.has(id));
+    const form = li.querySelector(".upvote-form");
+    if (!form) continue;
+    const op = upvoted.has(id) ? "question.unvote" : "question.upvote";
+    form.dataset.op = op;
+    form.querySelector("[name=op]").value = op;
+    form.querySelector("button").setAttribute("aria-pressed", String(upvoted.has(id)));
+  }
+  applyQueued();
+}
+
+function applyQueued() {
+  const waiting = new Set(live.queue.filter((item) => item.op === "vote").map((item) => String(item.fields.poll_id)));
+  for (const card of root.querySelectorAll("[data-poll]")) {
+    const note = card.querySelector(".queued");
+    if (note) note.hidden = !waiting.has(card.dataset.poll) || document.body.dataset.conn === "online";
+  }
+}
+
+// -- questions: top or newest, and a search, over the rendered list ------------------------
+
+function applyQuestionTools() {
+  const tools = root.querySelector(".q-tools");
+  const list = $("question-list");
+  if (!tools || !list) return;
+  const data = new FormData(tools);
+  const sort = data.get("qsort") === "new" ? "new" : "top";
+  const needle = String(data.get("q") || "").trim().toLocaleLowerCase(cfg.i18n.lang);
+  const items = Array.from(list.children);
+  items.sort((a, b) => (sort === "new" ? Number(b.dataset.q) - Number(a.dataset.q)
+    : Number(b.dataset.score) - Number(a.dataset.score) || Number(a.dataset.q) - Number(b.dataset.q)));
+  let shown = 0;
+  for (const li of items) {
+    list.append(li);
+    li.hidden = Boolean(needle) && !li.textContent.toLocaleLowerCase(cfg.i18n.lang).includes(needle);
+    if (!li.hidden) shown += 1;
+  }
+  $("no-match").hidden = shown > 0 || !needle;
+  $("no-questions").hidden = shown > 0 || Boolean(needle) || Boolean(root.querySelector(".questions.now"));
+}
+
+// -- morphing the server's fragments in ------------------------------------------------------
+
+let morphing = null;
+function morphLib() {
+  // Loaded on the first update, so it never weighs on the first load.
+  morphing = morphing || new Promise((resolve, reject) => {
+    const s = document.createElement("script");
+    s.src = "/static/vendor/idiomorph.min.js";
+    s.onload = () => resolve(globalThis.Idiomorph);
+    s.onerror = reject;
+    document.head.append(s);
+  });
+  return morphing;
+}
+
+const keepOpen = { beforeAttributeUpdated: (name, node) => !(name === "open" && node.tagName === "DETAILS") };
+
+async function morph(target, html, skipPersonal, style = "innerHTML") {
+  const Idiomorph = await morphLib();
+  Idiomorph.morph(target, html, {
+    morphStyle: style,
+    callbacks: {
+      ...keepOpen,
+      beforeNodeMorphed(old) {
+        if (old.nodeType !== 1) return true;
+        if (old === document.activeElement && /^(INPUT|TEXTAREA|SELECT)$/.test(old.tagName)) return false;
+        if (skipPersonal && old.hasAttribute("data-personal")) return false;  // from /mine only
+        return !(old.tagName === "FORM" && old.dataset.dirty);  // never undo what someone is typing
+      },
+    },
+  });
+}
+
+function sectionIds() {
+  return {
+    polls: new Set(Array.from(root.querySelectorAll("[data-poll]"), (el) => el.id)),
+    questions: new Set(Array.from(root.querySelectorAll("[data-q]"), (el) => el.id)),
+    speaker: ($("speaker") || {}).textContent,  // the floor changed hands, the queue moved
+  };
+}
+
+const unread = { polls: 0, questions: 0, speaker: 0 };
+const inView = new Set();
+
+function countUnread(before) {
+  const after = sectionIds();
+  for (const name of ["polls", "questions"]) {
+    if (inView.has(name)) continue;
+    for (const id of after[name]) if (!before[name].has(id)) unread[name] += 1;
+  }
+  if (!inView.has("speaker") && after.speaker !== before.speaker) unread.speaker += 1;
+  showUnread();
+}
+
+function showUnread() {
+  for (const link of root.querySelectorAll(".sections a")) {
+    const name = link.dataset.section;
+    const badge = link.querySelector(".unread");
+    badge.hidden = !unread[name];
+    badge.textContent = unread[name] ? t.num(unread[name]) : "";
+    if (unread[name]) badge.setAttribute("aria-label", t("New: %(num)s", { num: t.num(unread[name]) }));
+    link.classList.toggle("here", inView.has(name));
+  }
+}
+
+const watcher = new IntersectionObserver((entries) => {
+  for (const e of entries) {
+    if (e.isIntersecting) { inView.add(e.target.id); unread[e.target.id] = 0; } else inView.delete(e.target.id);
+  }
+  showUnread();
+}, { rootMargin: "-30% 0px -30% 0px" });
+
+function watchSections() { for (const id of ["polls", "questions", "speaker"]) { const s = $(id); if (s) watcher.observe(s); } }
+
+function afterSwap() {
+  // The public part is the same for everyone, so it carries no CSRF token: this page's own.
+  for (const input of root.querySelectorAll("input[name=csrf]")) if (!input.value) input.value = document.body.dataset.csrf;
+  applyYou();
+  applyQuestionTools();
+  tick();
+  watchSections();
+  showUnread();
+}
+
+let refreshTimer = null;
+let busy = false;
+let lastFetch = 0;
+
+function roomChanged() {
+  if (refreshTimer) return;
+  // Spread a room of phones over a second, and at most one fetch a second per phone.
+  const wait = Math.max(150 + Math.random() * 600, 1000 - (Date.now() - lastFetch));
+  refreshTimer = setTimeout(refreshLive, wait);
+}
+
+async function getText(url) {
+  const response = await fetch(url, { credentials: "same-origin" });
+  if (response.status === 401 || response.status === 403) { location.reload(); return null; }
+  return response.ok ? response.text() : null;
+}
+
+async function refreshLive() {
+  refreshTimer = null;
+  if (busy) { roomChanged(); return; }
+  busy = true;
+  lastFetch = Date.now();
+  try {
+    const html = await getText(`/r/${cfg.code}/live`);
+    if (html !== null) {
+      const before = sectionIds();
+      await morph(root, html, true);
+      countUnread(before);
+      afterSwap();
+    }
+  } catch { /* offline: the socket says so and the next change fetches again */ }
+  busy = false;
+}
+
+async function refreshMine() {
+  try {
+    const html = await getText(`/r/${cfg.code}/mine`);
+    if (html === null) return;
+    const box = document.createElement("div");
+    box.innerHTML = html;  // the server's own escaped markup
+    for (const fresh of Array.from(box.querySelectorAll("[data-personal]"))) {
+      const old = $(fresh.id);
+      if (old) await morph(old, fresh.outerHTML, false, "outerHTML");  // its attributes too
+    }
+    afterSwap();
+  } catch { /* offline */ }
+}
+
+// -- time -----------------------------------------------------------------------------------
+
+function tick() {
+  const now = Date.now() + skew;
+  for (const el of root.querySelectorAll(".countdown[data-ends]")) {
+    const left = Math.max(0, Math.ceil((Number(el.dataset.ends) - now) / 1000));
+    el.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+  }
+}
+setInterval(tick, 1000);
+
+// -- the socket ------------------------------------------------------------------------------
+
+const PERSONAL = new Set(["speaker.position", "speaker.called", "speaker.skipped"]);
+const QUIET = new Set(["reaction.counts", "room.participants", "snapshot", "you", "ack", "error"]);
+
+function render(model, frames) {
+  you = model.you;
+  if (you && you.banned) { location.reload(); return; }
+  let mine = false;
+  for (const f of frames) {
+    if (f.type === "reaction.counts") {
+      for (const el of root.querySelectorAll(".reactions .count")) el.textContent = t.num((f.counts || {})[el.dataset.emoji] || 0);
+    }
+    // My turn ended or my place moved: no personal frame says "finished", the queue does.
+    if (f.type === "speaker.queue" && $("my-speaker") && $("my-speaker").hasAttribute("data-involved")) mine = true;
+    if (f.type === "you" || f.room || PERSONAL.has(f.type) || (!f.question && f.question_id !== undefined && f.type.startsWith("question."))) mine = true;
+    if (!QUIET.has(f.type) && !PERSONAL.has(f.type)) roomChanged();
+  }
+  if (frames.some((f) => f.type === "snapshot" && f.seq > Number(document.body.dataset.seq))) roomChanged();
+  if (mine) refreshMine();
+  applyYou();
 }
 
 const live = new LiveRoom({
@@ -229,17 +266,44 @@ const live = new LiveRoom({
   onStatus: (s) => {
     document.body.dataset.conn = s;
     status(s === "online" ? t("Connected") : s === "offline" ? t("Offline: your actions will be sent when you reconnect.") : t("Reconnecting…"), s === "offline");
+    if (root) applyQueued();
   },
-  onAnswer: (frame) => {
-    if (frame.type === "error") status(`${t("Error")}: ${t.error(frame.code, frame.message)}`, true);
-    else if (frame.op_id) status(t("Sent."));
+  onAnswer: (frame, sent) => {
+    const form = sent ? formOf(sent) : null;
+    if (form) delete form.dataset.dirty;
+    if (frame.type === "error") {
+      const text = t.error(frame.code);
+      const box = form && form.querySelector(".form-error");
+      if (box) { box.textContent = text; box.hidden = false; } else status(`${t("Error")}: ${text}`, true);
+      return;
+    }
+    if (sent && sent.op === "vote") {
+      if (frame.receipt) {
+        const receipt = `${frame.receipt.seq}:${frame.receipt.hash}`;
+        const kept = receipts();
+        kept[String(sent.fields.poll_id)] = receipt;
+        try { localStorage.setItem(receiptsKey, JSON.stringify(kept)); } catch { /* private mode */ }
+        const box = root.querySelector(`[data-receipt-for="${sent.fields.poll_id}"]`);
+        if (box) showReceipt(box, receipt);
+      }
+      say(t("Your vote was recorded."));
+    }
+    status(t("Sent."));
+    if (sent && /^(question\.(ask|withdraw)|speaker\.)/.test(sent.op)) refreshMine();
+    applyYou();
   },
   onPending: (count) => {
-    // The words are the template's (#pending); this only shows or hides them.
     document.body.dataset.pending = String(count);
     $("pending").hidden = count === 0;
   },
+  onShutOut: () => location.reload(),  // the server's page says why (removed, with the reason)
+  onUnopened: () => { getText(`/r/${cfg.code}/live`).catch(() => {}); },  // a 403 reloads
 });
+
+function formOf(sent) {
+  if (sent.op === "vote") return root.querySelector(`#poll-${sent.fields.poll_id} form.vote`);
+  return null;
+}
 
 function fieldsOf(form) {
   const op = form.dataset.op;
@@ -247,27 +311,65 @@ function fieldsOf(form) {
   const fields = {};
   for (const name of ["poll_id", "question_id"]) if (data.has(name)) fields[name] = Number(data.get(name));
   if (op === "vote") {
-    const poll = (live.model.room?.polls || []).find((p) => p.poll_id === fields.poll_id);
-    fields.choice = poll ? readChoice(form, poll) : data.get("choice");
+    const read = readChoice(form);
+    if (read.error) return { error: read.error };
+    fields.choice = read.choice;
   } else if (op === "question.ask") {
     fields.text = String(data.get("text") || "");
     fields.anonymous = data.get("anonymous") === "on";
   } else if (op === "speaker.request") {
     fields.topic = String(data.get("topic") || "");
   }
-  return fields;
+  return { fields };
 }
 
 document.addEventListener("submit", (event) => {
-  const form = event.target.closest("form[data-op]");
-  if (!form || !live.model.room) return;  // before the first snapshot the plain post still works
+  const form = event.target.closest("form");
+  if (form && form.classList.contains("q-tools")) { event.preventDefault(); applyQuestionTools(); return; }
+  if (!form || !form.dataset.op || !live.model.room) return;  // before the first snapshot the plain post works
   event.preventDefault();
   const op = form.dataset.op;
-  const fields = fieldsOf(form);
+  const { fields, error } = fieldsOf(form);
+  const errorBox = form.querySelector(".form-error");
+  if (errorBox) errorBox.hidden = true;
+  if (error) { errorBox.textContent = t.error(error); errorBox.hidden = false; return; }
   if (op === "react") fields.emoji = event.submitter ? event.submitter.value : "";
   const { sent } = live.send(op, fields);
   if (!sent) status(t("Saved offline."), true);
+  if (op === "question.upvote" || op === "question.unvote") {
+    const button = form.querySelector("button");
+    button.setAttribute("aria-pressed", String(op === "question.upvote"));
+    button.classList.add("bumped");
+    setTimeout(() => button.classList.remove("bumped"), 200);
+    say(t(op === "question.upvote" ? "Upvote recorded." : "Upvote removed."));
+  }
   if (op === "question.ask" || op === "speaker.request") form.reset();
+  if (op !== "vote") delete form.dataset.dirty;  // sent: updates may replace it (a ballot waits for its ack)
+  applyQueued();
 });
 
+root.addEventListener("click", (event) => {
+  const copy = event.target.closest("[data-copy]");
+  if (!copy) return;
+  const box = copy.parentElement.querySelector("input");
+  box.select();  // without a secure context there is no clipboard API: selected, then copied
+  const done = () => say(t("Copied."));
+  if (navigator.clipboard && isSecureContext) navigator.clipboard.writeText(box.value).then(done, () => {});
+  else if (document.execCommand("copy")) done();
+});
+
+root.addEventListener("input", (event) => {
+  const form = event.target.form;
+  if (form && form.classList.contains("q-tools")) { applyQuestionTools(); return; }
+  if (form && form.dataset.op) form.dataset.dirty = "1";
+});
+root.addEventListener("change", (event) => {
+  const form = event.target.form;
+  if (form && form.classList.contains("q-tools")) applyQuestionTools();
+  else if (form && form.dataset.op) form.dataset.dirty = "1";
+});
+
+enhance(root, (option, place) => say(t("%(option)s is now number %(num)s", { option, num: t.num(place) })));
+for (const form of root.querySelectorAll("form.vote")) refresh(form, t);
+afterSwap();
 live.connect();

@@ -9,6 +9,7 @@
 
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const NOT_NOW = new Set(["server.busy", "server.unavailable", "rate.limited"]);
+const CLOSE_SHUT_OUT = 4003;  // server/live/connection.py CLOSE_BANNED
 
 function jittered(attempt) {
   const base = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)];
@@ -123,13 +124,18 @@ function applyAck(model, sent, ack) {
 }
 
 export class LiveRoom {
-  constructor({ code, token, onChange, onStatus, onAnswer, onPending }) {
+  constructor({ code, token, onChange, onStatus, onAnswer, onPending, onShutOut, onUnopened }) {
     this.code = code;
     this.token = token;
     this.onChange = onChange || (() => {});
     this.onStatus = onStatus || (() => {});
     this.onAnswer = onAnswer || (() => {});
     this.onPending = onPending || (() => {});
+    // Told to stay out (banned, link revoked): no reconnecting. A socket that never opened
+    // may be a refusal the browser hides behind 1006; the page can ask over HTTP why.
+    this.onShutOut = onShutOut || null;
+    this.onUnopened = onUnopened || null;
+    this.stopped = false;
     this.retries = new Map();  // op_id -> {attempt, timer} for ops told "not now"
     this.model = { room: null, you: null, seq: 0 };
     this.ws = null;
@@ -161,20 +167,24 @@ export class LiveRoom {
 
   connect() {
     clearTimeout(this.timer);
-    if (this.ws && this.ws.readyState <= WebSocket.OPEN) return;
+    if (this.stopped || (this.ws && this.ws.readyState <= WebSocket.OPEN)) return;
     if (!navigator.onLine) { this.onStatus("offline"); return; }
     this.onStatus("connecting");
     const ws = new WebSocket(this.url(), ["townhall.v1.json"]);
     this.ws = ws;
+    let opened = false;
     ws.onopen = () => {
+      opened = true;
       this.attempt = 0;
       this.onStatus("online");
       for (const item of this.queue) this.transmit(item);  // the server dedupes by op_id
     };
     ws.onmessage = (event) => this.receive(event.data);
-    ws.onclose = () => {
+    ws.onclose = (event) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      if (event.code === CLOSE_SHUT_OUT && this.onShutOut) { this.stopped = true; this.onShutOut(); return; }
+      if (!opened && navigator.onLine && this.onUnopened) this.onUnopened();
       this.onStatus(navigator.onLine ? "connecting" : "offline");
       if (!navigator.onLine) return;  // the "online" event reconnects
       this.timer = setTimeout(() => this.connect(), jittered(this.attempt));

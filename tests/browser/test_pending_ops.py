@@ -127,10 +127,10 @@ def test_a_vote_told_busy_or_unavailable_stays_pending_and_is_resent_until_it_co
         while not {"server.busy", "server.unavailable"} <= codes():
             assert time.monotonic() < deadline, f"the server never said both: {codes()}"
             page.wait_for_timeout(200)
-        assert card.get_by_text("Your vote").count() == 0  # not counted yet, and not dropped
+        assert card.get_by_text("Your vote", exact=True).is_hidden()  # not counted yet, not dropped
         lock.rollback()
         released = True
-        card.get_by_text("Your vote").wait_for(timeout=30_000)
+        card.get_by_text("Your vote", exact=True).wait_for(timeout=30_000)
         page.wait_for_selector("body[data-pending='0']")
         assert page.locator("#pending").is_hidden()
     finally:
