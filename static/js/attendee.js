@@ -238,7 +238,7 @@ setInterval(tick, 1000);
 
 // -- the socket ------------------------------------------------------------------------------
 
-const PERSONAL = new Set(["speaker.position", "speaker.called", "speaker.skipped"]);
+const PERSONAL = new Set(["speaker.position", "speaker.called", "speaker.skipped", "quiz.scored"]);
 const QUIET = new Set(["reaction.counts", "room.participants", "snapshot", "you", "ack", "error"]);
 
 function render(model, frames) {

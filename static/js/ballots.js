@@ -10,7 +10,7 @@ const rankItems = (form) => Array.from(form.querySelectorAll(".rank-list > .rank
 export function readChoice(form) {
   const data = new FormData(form);
   switch (form.dataset.kind) {
-    case "single": case "rating": return { choice: Number(data.get("choice")) };
+    case "single": case "quiz": case "rating": return { choice: Number(data.get("choice")) };
     case "multiple": {
       const picked = data.getAll("choice").map(Number);
       return picked.length ? { choice: picked } : { error: "vote.invalid_choice" };

@@ -55,7 +55,7 @@ def test_a_quiz_scores_live_and_translations_follow_the_page(
     phone.screenshot(path=str(shots / "quiz-phone-es.png"), full_page=True)
     card.get_by_label("Ródano").check()
     card.locator("button[type=submit]").click()
-    phone.wait_for_selector(f"#poll-{poll_id} .poll-state strong")  # "Your vote ✓"
+    phone.wait_for_selector(f"#poll-{poll_id}[data-voted]")  # "Your vote ✓"
 
     screen_ctx = browser.new_context(viewport={"width": 1280, "height": 720})
     screen = screen_ctx.new_page()
@@ -63,7 +63,7 @@ def test_a_quiz_scores_live_and_translations_follow_the_page(
     screen.wait_for_selector("body[data-conn=online]")
     assert screen.locator("#leaderboard").is_hidden()
     _ops(server, code, mod, "poll.reveal", poll_id=poll_id)
-    phone.wait_for_selector("#quiz-score")
+    phone.wait_for_selector("#quiz-score p")
     assert "Has obtenido" in phone.locator("#quiz-score").inner_text()
     phone.wait_for_selector(f"#poll-{poll_id} .right")
     assert card.locator("form.vote").count() == 0  # no ballot once the answers are out
