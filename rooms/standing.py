@@ -49,7 +49,7 @@ def refusal(state: RoomState, actor: str, role: Role, op: Op | None = None) -> C
             if op is not None and op.newcomer:
                 return None
             return CommandError("participant.not_found")
-        return CommandError("auth.banned") if person.banned else None
+        return CommandError("auth.banned") if person.barred else None
     if role not in STAFF or (op is not None and op.newcomer):
         return None
     # A moderator token stands unless revoked (the organiser is a moderator too).

@@ -33,7 +33,19 @@ _INTS = (
     "total",
     "duration_s",
 )
-_TEXTS = ("text", "topic", "emoji", "reason", "question", "kind", "participant_id", "name", "link")
+_TEXTS = (
+    "text",
+    "topic",
+    "emoji",
+    "reason",
+    "question",
+    "kind",
+    "participant_id",
+    "name",
+    "link",
+    "ban_id",  # participant.unban of a content ban
+    "speaker",  # participant.ban of whoever holds the floor: "floor"
+)
 
 
 def _choice(form: FormData, state: RoomState, poll_id: object) -> Any:
