@@ -89,7 +89,7 @@ def decide_close(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> 
 def decide_join(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
     settings = state.settings
     known = state.participants.get(ctx.actor)
-    if known is not None and known.banned:
+    if known is not None and known.barred:
         raise CommandError("auth.banned")
     if settings.access_code is not None and f.get("access_code") != settings.access_code:
         raise CommandError("auth.access_code")

@@ -69,6 +69,7 @@ def test_an_anonymous_question_bans_its_author_without_naming_them() -> None:
     assert alice.barred and alice.barred_reason == "abusive"
     assert not alice.banned  # the plain ban staff see on the person is not set
     assert room.refuse("alice", "question.ask", text="Again") == "auth.banned"
+    assert room.refuse("alice", "participant.join", name="Al") == "auth.banned"
     assert not room.state.participants["bob"].barred
     # Staff learn the ban and its content, and nothing that leads to alice.
     for text in (_staff_sees(room), _frames_of_last(room, Role.MODERATOR), json.dumps(ack)):

@@ -9,7 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.datastructures import FormData
 
+from rooms import RoomState
+from server.edge.page_forms import op_fields
 from tests.support.live_server import LiveServer
 from tests.support.meeting import op, view
 from tests.support.wsclient import Client, create_room, join
@@ -203,3 +206,12 @@ def test_attendees_cannot_ban_through_content(server: LiveServer) -> None:
         reason="spam",
     )
     assert answer.status_code == 403 and answer.json()["error"]["code"] == "auth.forbidden"
+
+
+def test_the_panel_forms_carry_every_ban_reference() -> None:
+    """Without JavaScript the panel posts these fields; each reaches the op."""
+    form = FormData(
+        [("ban_id", "b12"), ("speaker", "floor"), ("answer_id", "7"), ("question_id", "")]
+    )
+    fields = op_fields("participant.unban", form, RoomState())
+    assert fields == {"ban_id": "b12", "speaker": "floor", "answer_id": 7}
