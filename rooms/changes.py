@@ -21,8 +21,9 @@ class Change:
     """One item a record touched, for the hub's coalesced fan-out."""
 
     kind: str  # room | poll | question | answer | speaker | reactions | participant | moderator
-    #            | moderation | screen
+    #            | moderation | screen | ban (a content ban, staff) | barred (its person: hub only)
     key: int | str | None  # poll_id / question_id / answer_id / participant id / audit index
+    #                        / a content ban's seq
     type: str  # the event's wire type
 
 

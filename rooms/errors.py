@@ -57,6 +57,8 @@ CODES: dict[str, str] = {
     "speaker.no_floor": "nobody has the floor",
     "moderator.revoked": "this moderator was already revoked",
     "participant.not_banned": "this participant is not banned",
+    "ban.target": "name exactly one person, question, answer or ban",
+    "ban.not_found": "no such ban",
     "reason.invalid": "not one of the fixed reasons",
     "text.empty": "the text is empty",
     "text.too_long": "the text is too long",

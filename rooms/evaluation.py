@@ -332,7 +332,7 @@ def evaluate(
         "participants": {
             "joined": len(joined),
             "active": len(active & joined.keys()),
-            "banned": sum(1 for p in joined.values() if p.banned),
+            "banned": sum(1 for p in joined.values() if p.barred),
             "erased": sum(1 for p in joined.values() if p.erased),  # their district too
             "peak_active": peak,
             "peak_window_s": window_ms // 1000,

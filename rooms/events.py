@@ -167,16 +167,24 @@ class CodesIssued(Event):
 @_event
 @dataclass(frozen=True, slots=True)
 class ParticipantBanned(Event):
+    """`via` names the content a moderator banned its author through ("question:5",
+    "answer:7") when that content does not show staff who wrote it: a content ban, which
+    staff hold by its ban id, never by the person (rooms/room_ops.py). None: a plain ban."""
+
     TYPE = "participant.banned"
     participant_id: str
     reason: str
+    via: str | None = None
 
 
 @_event
 @dataclass(frozen=True, slots=True)
 class ParticipantUnbanned(Event):
+    """`ban_id`: the content ban it lifts ("b<seq>" of the ban); None lifts the plain ban."""
+
     TYPE = "participant.unbanned"
     participant_id: str
+    ban_id: str | None = None
 
 
 @_event

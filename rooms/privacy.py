@@ -46,8 +46,9 @@ __all__ = [
 # their commitments. Ballot texts (open answers) are sealed too (`_sealed_fields`).
 SEALED: Mapping[str, tuple[str, ...]] = {
     "participant.joined": ("name", "district", "code_hash"),
-    "participant.banned": ("participant_id",),
-    "participant.unbanned": ("participant_id",),
+    # Who, and through which content: a public `via` would tell who wrote what was banned.
+    "participant.banned": ("participant_id", "via"),
+    "participant.unbanned": ("participant_id", "ban_id"),
     "participant.forgotten": ("participant_id",),
     "speaker.requested": ("topic",),
     "speaker.called": ("participant_id",),

@@ -25,6 +25,7 @@ from rooms.translations import poll_translations
 __all__ = [
     "MODERATORS",
     "answer_view",
+    "content_bans",
     "is_moderator",
     "ledger",
     "participant_view",
@@ -208,6 +209,14 @@ def participant_view(p: Participant) -> dict[str, Any]:
         "banned": p.banned,
         "ban_reason": p.ban_reason,
     }
+
+
+def content_bans(state: RoomState) -> list[dict[str, Any]]:
+    """Content bans as staff hold them, in ban order: by ban id and content, never a person
+    (the order of people would hint at who; rooms/room_ops.py)."""
+    bans = [b for p in state.participants.values() for b in p.content_bans.values()]
+    bans.sort(key=lambda b: int(b.ban_id[1:]))
+    return [{"ban_id": b.ban_id, "via": b.via, "reason": b.reason, "at": b.at} for b in bans]
 
 
 def speaker_view(state: RoomState, role: Role) -> dict[str, Any]:

@@ -1,5 +1,8 @@
 """Room lifecycle and people: create, update, close; join, ban, unban; co-moderators.
 
+A ban names a person, or content: a question, an open answer, the floor. Through content that
+does not show staff its author it is a content ban, held by ban id (see `decide_ban`).
+
 A re-join with an id that already joined (the same token reconnecting, or a person fixing
 their name) updates the name and district given and keeps everything else.
 """
@@ -33,12 +36,12 @@ from rooms.events import (
     SpeakerWithdrawn,
     TranscriptPublished,
 )
-from rooms.fields import clean_line, opt_str, req_int, req_str
+from rooms.fields import clean_line, opt_str, req_id, req_int, req_str
 from rooms.lifecycles import BAN, MODERATOR, TRANSCRIPT
 from rooms.names import name_locked
 from rooms.records import Record
 from rooms.settings import RoomSettings, parse_settings, valid_code
-from rooms.state import Moderator, Participant, RoomState
+from rooms.state import ContentBan, Moderator, Participant, RoomState
 
 __all__ = ["APPLIERS", "CODES_PER_ISSUE", "DECIDERS"]
 
@@ -87,7 +90,7 @@ def decide_close(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> 
 def decide_join(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
     settings = state.settings
     known = state.participants.get(ctx.actor)
-    if known is not None and known.banned:
+    if known is not None and known.barred:
         raise CommandError("auth.banned")
     if settings.access_code is not None and f.get("access_code") != settings.access_code:
         raise CommandError("auth.access_code")
@@ -120,15 +123,69 @@ def _unused(state: RoomState, hashes: object) -> str:
     raise CommandError("auth.attendee_code")
 
 
+# A ban names exactly one target: a person, or something they did. Content that does not
+# show staff its author (an anonymous question, an open answer or word-cloud word: ballots)
+# makes a content ban, which staff hold by ban id and content, never by the person.
+_BAN_TARGETS = ("participant_id", "question_id", "answer_id", "speaker")
+_UNBAN_TARGETS = (*_BAN_TARGETS, "ban_id")
+_BAN_ID = re.compile(r"^b[1-9][0-9]{0,15}$")
+
+
+def _one_target(f: D, names: tuple[str, ...]) -> str:
+    given = [n for n in names if f.get(n) is not None]
+    if len(given) != 1:
+        raise CommandError("ban.target", f"name exactly one of {', '.join(names)}")
+    return given[0]
+
+
+def _author(state: RoomState, f: D, target: str) -> tuple[Participant, str | None]:
+    """Whom the target names, and the content reference when staff may not know who it is."""
+    if target == "participant_id":
+        return lookup.participant(state, req_str(f, target)), None
+    if target == "question_id":
+        q = lookup.question(state, req_id(f, target))
+        return lookup.participant(state, q.author), f"question:{q.id}" if q.anonymous else None
+    if target == "answer_id":
+        a = lookup.answer(state, req_id(f, target))
+        return lookup.participant(state, a.author), f"answer:{a.id}"
+    if f.get(target) != "floor":  # the queue's entries carry their participant_id
+        raise CommandError("field.invalid", 'speaker must be "floor"')
+    if state.floor is None:
+        raise CommandError("speaker.no_floor")
+    return lookup.participant(state, state.floor.participant_id), None
+
+
+def _held_via(person: Participant, via: str) -> ContentBan | None:
+    return next((b for b in person.content_bans.values() if b.via == via), None)
+
+
+def _ban_holder(state: RoomState, ban_id: str) -> Participant:
+    for person in state.participants.values():
+        if ban_id in person.content_bans:
+            return person
+    raise CommandError("ban.not_found")
+
+
 def decide_ban(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    person = lookup.participant(state, req_str(f, "participant_id"))
-    return ParticipantBanned(participant_id=person.id, reason=lookup.reject_reason(f))
+    person, via = _author(state, f, _one_target(f, _BAN_TARGETS))
+    return ParticipantBanned(participant_id=person.id, reason=lookup.reject_reason(f), via=via)
 
 
 def decide_unban(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
-    person = lookup.participant(state, req_str(f, "participant_id"))
-    BAN.check(person.banned, ParticipantUnbanned)
-    return ParticipantUnbanned(participant_id=person.id)
+    target = _one_target(f, _UNBAN_TARGETS)
+    if target == "ban_id":
+        ban_id = req_str(f, target)
+        if not _BAN_ID.match(ban_id):
+            raise CommandError("ban.not_found")
+        return ParticipantUnbanned(participant_id=_ban_holder(state, ban_id).id, ban_id=ban_id)
+    person, via = _author(state, f, target)
+    if via is None:
+        BAN.check(person.banned, ParticipantUnbanned)
+        return ParticipantUnbanned(participant_id=person.id)
+    held = _held_via(person, via)
+    if held is None:  # not through this content (whatever else its author may be banned for)
+        raise CommandError("participant.not_banned")
+    return ParticipantUnbanned(participant_id=person.id, ban_id=held.ban_id)
 
 
 def decide_add_moderator(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
@@ -269,26 +326,52 @@ def apply_joined(state: RoomState, rec: Record, ev: ParticipantJoined, fx: Effec
 
 def apply_banned(state: RoomState, rec: Record, ev: ParticipantBanned, fx: Effects) -> None:
     person = lookup.participant(state, ev.participant_id)
-    person.banned = BAN.next(person.banned, ParticipantBanned)
-    person.ban_reason = fx.reason = ev.reason
+    if ev.via is None:
+        person.banned = BAN.next(person.banned, ParticipantBanned)
+        person.ban_reason = ev.reason
+        fx.result = {"participant_id": person.id}
+        fx.target = f"participant:{person.id}"
+        fx.touch("participant", person.id, ev.TYPE)
+    else:
+        # Banned again through the same content: a new reason, the same ban id.
+        held = _held_via(person, ev.via)
+        ban = ContentBan(
+            ban_id=held.ban_id if held is not None else f"b{rec.seq}",
+            via=ev.via,
+            reason=ev.reason,
+            at=rec.at,
+        )
+        person.content_bans[ban.ban_id] = ban
+        # Staff learn the ban and its content, never the person: no participant frame, an
+        # audit entry that names the content. "barred" reaches only the hub and the person.
+        fx.result = {"ban_id": ban.ban_id, "via": ban.via}
+        fx.target = ban.via
+        fx.touch("ban", int(ban.ban_id[1:]), ev.TYPE)
+        fx.touch("barred", person.id, ev.TYPE)
+    fx.reason = ev.reason
     # A banned person leaves the speaker queue, and the floor if they hold it.
     if state.queue.pop(person.id, None) is not None:
         fx.touch("speaker", person.id, SpeakerWithdrawn.TYPE)
     if state.floor is not None and state.floor.participant_id == person.id:
         state.floor = None
         fx.touch("speaker", person.id, SpeakerFinished.TYPE)
-    fx.result = {"participant_id": person.id}
-    fx.target = f"participant:{person.id}"
-    fx.touch("participant", person.id, ev.TYPE)
 
 
 def apply_unbanned(state: RoomState, rec: Record, ev: ParticipantUnbanned, fx: Effects) -> None:
     person = lookup.participant(state, ev.participant_id)
-    person.banned = BAN.next(person.banned, ParticipantUnbanned)
-    person.ban_reason = None
-    fx.result = {"participant_id": person.id}
-    fx.target = f"participant:{person.id}"
-    fx.touch("participant", person.id, ev.TYPE)
+    if ev.ban_id is None:
+        person.banned = BAN.next(person.banned, ParticipantUnbanned)
+        person.ban_reason = None
+        fx.result = {"participant_id": person.id}
+        fx.target = f"participant:{person.id}"
+        fx.touch("participant", person.id, ev.TYPE)
+        return
+    ban = person.content_bans.pop(ev.ban_id, None)
+    if ban is None:  # two moderators lifted it at once: the first committed won
+        raise CommandError("ban.not_found")
+    fx.result = {"ban_id": ban.ban_id, "via": ban.via}
+    fx.target = ban.via
+    fx.touch("ban", int(ban.ban_id[1:]), ev.TYPE)
 
 
 def apply_moderator_added(state: RoomState, rec: Record, ev: ModeratorAdded, fx: Effects) -> None:

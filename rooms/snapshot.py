@@ -17,6 +17,7 @@ from rooms.polls import recount
 from rooms.settings import RoomSettings
 from rooms.state import (
     Answer,
+    ContentBan,
     Floor,
     Moderator,
     Participant,
@@ -109,6 +110,10 @@ def to_snapshot(state: RoomState) -> dict[str, Any]:
                 "erased": p.erased,
                 "banned": p.banned,
                 "ban_reason": p.ban_reason,
+                "content_bans": [
+                    {"ban_id": b.ban_id, "via": b.via, "reason": b.reason, "at": b.at}
+                    for b in p.content_bans.values()
+                ],
                 "questions": list(p.questions),
                 "asked": sorted(p.asked),
             }
@@ -191,6 +196,7 @@ def from_snapshot(d: dict[str, Any]) -> RoomState:
             erased=p.get("erased", False),
             questions=list(p["questions"]),
             asked=set(p["asked"]),
+            content_bans={b["ban_id"]: ContentBan(**b) for b in p.get("content_bans", ())},
         )
     for m in d["moderators"]:
         state.moderators[m["id"]] = Moderator(**m)

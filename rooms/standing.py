@@ -49,7 +49,7 @@ def refusal(state: RoomState, actor: str, role: Role, op: Op | None = None) -> C
             if op is not None and op.newcomer:
                 return None
             return CommandError("participant.not_found")
-        return CommandError("auth.banned") if person.banned else None
+        return CommandError("auth.banned") if person.barred else None
     if role is Role.INTERPRETER:  # as `apply` re-checks an interpreter op, staff too stand
         stands = state.is_interpreter(actor) or state.is_moderator(actor)
         return None if stands else CommandError("auth.forbidden")

@@ -19,6 +19,7 @@ from rooms.settings import RoomSettings
 
 __all__ = [
     "Answer",
+    "ContentBan",
     "Floor",
     "Moderator",
     "Participant",
@@ -33,6 +34,17 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class ContentBan:
+    """A ban made through content that does not name its author to staff (an anonymous
+    question, an open answer): staff hold it by `ban_id` and `via`, never by the person."""
+
+    ban_id: str  # "b<seq>" of the ban's record
+    via: str  # "question:5", "answer:7"
+    reason: str
+    at: int
+
+
 @dataclass(slots=True)
 class Participant:
     id: str
@@ -45,6 +57,21 @@ class Participant:
     questions: list[int] = field(default_factory=list)
     # Normalised texts this person has asked, for `text.repeated`.
     asked: set[str] = field(default_factory=set)
+    # Content bans by ban id, in ban order. `banned` is the plain ban staff see on the person.
+    content_bans: dict[str, ContentBan] = field(default_factory=dict)
+
+    @property
+    def barred(self) -> bool:
+        """Refused by the room: banned by name or through any content."""
+        return self.banned or bool(self.content_bans)
+
+    @property
+    def barred_reason(self) -> str | None:
+        """What the person is told: the plain ban's reason, else the latest content ban's."""
+        if self.banned:
+            return self.ban_reason
+        last = next(reversed(self.content_bans.values()), None)
+        return last.reason if last is not None else None
 
 
 @dataclass(slots=True)

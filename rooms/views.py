@@ -17,6 +17,7 @@ from rooms.changes import Change
 from rooms.presenting import shown
 from rooms.render import (
     answer_view,
+    content_bans,
     is_moderator,
     ledger,
     participant_view,
@@ -80,7 +81,7 @@ def _you(state: RoomState, role: Role, participant_id: str | None) -> dict[str, 
     you.update(
         name=person.name,
         district=person.district,
-        banned=person.banned,
+        banned=person.barred,
         erased=person.erased,
         ballots=ballots,
         upvotes=[q.id for q in state.questions.values() if pid in q.upvoters],
@@ -190,6 +191,7 @@ def snapshot_view(state: RoomState, role: Role, participant_id: str | None) -> d
             for m in state.moderators.values()
         ]
         room["banned"] = [participant_view(p) for p in state.participants.values() if p.banned]
+        room["bans"] = content_bans(state)
         room["audit"] = [e.to_dict() for e in state.audit]
         room["pending_total"] = sum(1 for _ in _pending(state))
     return {"room": room, "you": _you(state, role, participant_id)}
@@ -299,6 +301,10 @@ def view_frames(state: RoomState, role: Role, changes: Sequence[Change]) -> list
             person = state.participants.get(str(key))
             if mod and person is not None and t.types - {"participant.joined"}:
                 frames.append({"type": t.last, "participant": participant_view(person)})
+        elif kind == "ban" and mod:  # a content ban: its id and content, never its person
+            ban_id = f"b{key}"
+            ban = next((b for b in content_bans(state) if b["ban_id"] == ban_id), None)
+            frames.append({"type": t.last, "ban_id": ban_id, "ban": ban})
         elif kind == "room":
             frames.append({"type": t.last, "room": room_header(state, role)})
         elif kind == "moderation":
@@ -422,10 +428,14 @@ def personal_frames(
                 )
             elif "speaker.skipped" in t.types and isinstance(key, str):
                 out.append((key, {"type": "speaker.skipped"}))
-        elif kind == "participant" and "participant.banned" in t.types and isinstance(key, str):
+        elif (
+            kind in ("participant", "barred")
+            and "participant.banned" in t.types
+            and isinstance(key, str)
+        ):
             person = state.participants.get(key)
-            if person is not None and person.banned:
-                out.append((key, {"type": "participant.banned", "reason": person.ban_reason}))
+            if person is not None and person.barred:
+                out.append((key, {"type": "participant.banned", "reason": person.barred_reason}))
     if queue_moved:
         # Everyone still waiting may have moved up: tell each their place.
         for position, pid in enumerate(state.queue, start=1):

@@ -53,6 +53,7 @@ ANSWERS: dict[str, Answer] = {
     "upvote.not_found": _GONE,
     "answer.not_found": _GONE,
     "moderator.not_found": _GONE,
+    "ban.not_found": _GONE,
     "export.not_available": _GONE,
     # the room's state says no: try again differently, or later
     "room.closed": _CONFLICT,
@@ -84,6 +85,7 @@ ANSWERS: dict[str, Answer] = {
     "question.too_many_pending": _CONFLICT,
     # what was sent does not fit
     "name.required": _OK,
+    "ban.target": _OK,
     "district.invalid": _OK,
     "poll.invalid": _OK,
     "vote.invalid_choice": _OK,

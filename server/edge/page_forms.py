@@ -48,6 +48,8 @@ _TEXTS = (
     "role",
     "target",
     "lang",
+    "ban_id",  # participant.unban of a content ban
+    "speaker",  # participant.ban of whoever holds the floor: "floor"
 )
 RIGHT_MARK = "*"  # a quiz's right options, as the panel's options box marks them
 

@@ -175,7 +175,7 @@ def test_ban_ends_the_floor_and_is_checked_again_in_apply() -> None:
 @pytest.mark.parametrize(
     ("fields", "code"),
     [
-        ({"reason": "abusive"}, "field.missing"),
+        ({"reason": "abusive"}, "ban.target"),  # no target at all
         ({"participant_id": "nobody", "reason": "abusive"}, "participant.not_found"),
         ({"participant_id": "bob"}, "field.missing"),
         ({"participant_id": "bob", "reason": "i don't like them"}, "reason.invalid"),

@@ -10,7 +10,7 @@ from starlette.requests import Request
 
 from moderation import filters
 from moderation.audit import REJECT_REASONS
-from moderation.roles import OP_BY_EVENT, OPS_BY_ROLE, STAFF
+from moderation.roles import OP_BY_EVENT, OPS_BY_ROLE
 from rooms import CODES
 from rooms.events import EVENT_TYPES
 from rooms.polls import KINDS
