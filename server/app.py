@@ -19,6 +19,7 @@ from server.edge.metrics import metrics_endpoint
 from server.edge.pages import page_routes
 from server.edge.report_page import report_routes
 from server.edge.runtime import Runtime
+from server.edge.unrouted import EXCEPTION_HANDLERS
 from server.edge.ws_endpoint import websocket_endpoint
 from server.filters import load_filters
 from server.live.asgi import capture_raw_send
@@ -67,6 +68,11 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         if settings.allowed_hosts
         else []
     )
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=middleware,
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
     app.state.runtime = runtime
     return capture_raw_send(app)

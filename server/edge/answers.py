@@ -54,6 +54,8 @@ ANSWERS: dict[str, Answer] = {
     "answer.not_found": _GONE,
     "moderator.not_found": _GONE,
     "export.not_available": _GONE,
+    "route.not_found": _GONE,
+    "route.method": Answer(405),
     # the room's state says no: try again differently, or later
     "room.closed": _CONFLICT,
     "room.exists": _CONFLICT,
