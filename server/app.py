@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 from server.broker import open_broker
 from server.config import Settings, check_signing_key, load_settings
 from server.edge import health, http_api
+from server.edge.docs_pages import docs_routes
 from server.edge.export_routes import export_routes
 from server.edge.metrics import metrics_endpoint
 from server.edge.pages import page_routes
@@ -26,10 +27,15 @@ from server.live.asgi import capture_raw_send
 from server.live.hub import Hub
 from server.store import open_store
 
-__all__ = ["create_app"]
+__all__ = ["build_app", "create_app"]
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
+    return capture_raw_send(build_app(settings))
+
+
+def build_app(settings: Settings | None = None) -> Starlette:
+    """The application itself (its routes, for the API documents), before the ASGI wrapper."""
     settings = settings or load_settings()
     check_signing_key(settings)
     hub = Hub(
@@ -59,6 +65,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         WebSocketRoute("/ws/rooms/{code:str}", websocket_endpoint),
         *export_routes(),
         *report_routes(),
+        *docs_routes(),
         *page_routes(),
     ]
     # With TOWNHALL_ALLOWED_HOSTS, any other Host header is refused (400) before it can be
@@ -75,4 +82,4 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.runtime = runtime
-    return capture_raw_send(app)
+    return app

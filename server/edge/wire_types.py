@@ -51,8 +51,10 @@ __all__ = [
     "OP_TYPES",
     "ErrorBody",
     "Ping",
+    "Receipt",
     "RoomSettingsFields",
     "WireError",
+    "body_type",
     "check_op",
 ]
 
@@ -138,11 +140,16 @@ def _settings_fields() -> list[tuple[str, Any, Any]]:
         ("language", language | None | UnsetType, UNSET),
         (
             "districts",
-            _list(_text("a district", DISTRICT_MAX), DISTRICTS_MAX, "distinct names") | UnsetType,
+            _list(
+                _text(f"a district, 1-{DISTRICT_MAX} characters besides surrounding spaces"),
+                DISTRICTS_MAX,
+                "distinct names",
+            )
+            | UnsetType,
             UNSET,
         ),
     ]
-    term = _text("a word or phrase", FILTER_TERM_MAX)
+    term = _text(f"a word or phrase, 1-{FILTER_TERM_MAX} characters besides surrounding spaces")
     fields += [
         (name, _list(term, FILTER_LIST_MAX, "distinct terms") | UnsetType, UNSET)
         for name in ("filter_allow", "filter_deny")
@@ -265,6 +272,11 @@ _FIELDS: dict[str, list[Any]] = {
         ),
     ],
 }
+
+
+def body_type(op: str, name: str) -> type[Struct]:
+    """The fields of `op` alone, as the HTTP endpoint that sends it for you takes them."""
+    return msgspec.defstruct(name, _FIELDS[op], kw_only=True, omit_defaults=True, module=__name__)
 
 
 class _Op(Struct, tag_field="op", kw_only=True, omit_defaults=True):
