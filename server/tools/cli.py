@@ -88,11 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--host", help="default: HOST, else 127.0.0.1")
     run.add_argument("--port", type=int, help="default: PORT, else 8000")
     commands.add_parser("config", help="print the effective settings (secrets masked)")
+    migrate = commands.add_parser("migrate", help="apply the store's pending schema steps")
+    migrate.add_argument("--status", action="store_true", help="only say what is pending")
     from server.tools import transcript_cli
 
     transcript_cli.add_commands(commands)
     args = parser.parse_args(argv)
-    if args.command not in ("serve", "config"):
+    if args.command not in ("serve", "config", "migrate"):
         return transcript_cli.run(args)
     from server.logs import configure_logging
 
@@ -106,6 +108,15 @@ def main(argv: list[str] | None = None) -> int:
             log.warning("%s", warning)
         if args.command == "config":
             show_config(settings)
+        elif args.command == "migrate":
+            from server.store import StoreUnavailable
+            from server.tools.migrate import migrate as run_migrate
+
+            try:
+                print(run_migrate(settings.store_url, status=args.status))
+            except StoreUnavailable as error:
+                print(f"townhall: {error}", file=sys.stderr)
+                return 1
         else:
             serve(settings, args.host, args.port)
     except ConfigError as error:
