@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -27,7 +28,7 @@ from server.live.asgi import capture_raw_send
 from server.live.hub import Hub
 from server.store import open_store
 
-__all__ = ["build_app", "create_app"]
+__all__ = ["Drain", "build_app", "create_app", "drain_hub"]
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
@@ -42,6 +43,7 @@ def build_app(settings: Settings | None = None) -> Starlette:
         settings, open_store(settings.store_url), open_broker(settings.broker_url), load_filters()
     )
     runtime = Runtime.build(settings, hub)
+    drain = Drain(lambda: drain_hub(hub))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -49,7 +51,7 @@ def build_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
-            await hub.stop()
+            await drain()  # already done if the server drained before closing connections
             await runtime.limiter.close()
 
     routes = [
@@ -82,4 +84,36 @@ def build_app(settings: Settings | None = None) -> Starlette:
         exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.runtime = runtime
+    app.state.drain = drain
     return app
+
+
+# Loop turns for the last answers to reach their sockets: an op's answer travels through a
+# few done-callbacks after its commit (a reaction's: the window's, then the op's own).
+_ANSWER_TURNS = 10
+
+
+async def drain_hub(hub: Hub) -> None:
+    """Commit and answer every op already received, then stop the hub (its last tick, 1012
+    to every socket, snapshots). The hub's own stop closes the sockets as soon as the writers
+    are done, before those answers have been handed to them."""
+    hub.stopping = True  # /readyz says "shutting down" from here on
+    for host in list(hub.rooms.values()):
+        await host.stop()
+    for _ in range(_ANSWER_TURNS):
+        await asyncio.sleep(0)
+    await hub.stop()  # finds the writers stopped; stopping a stopped room does nothing
+
+
+class Drain:
+    """The hub's graceful stop, run once: by the server before it closes connections
+    (server/tools/draining.py), else by the lifespan's shutdown."""
+
+    def __init__(self, stop: Callable[[], Awaitable[None]]) -> None:
+        self._stop = stop
+        self._done: asyncio.Future[None] | None = None
+
+    async def __call__(self) -> None:
+        if self._done is None:
+            self._done = asyncio.ensure_future(self._stop())
+        await asyncio.shield(self._done)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -20,6 +21,7 @@ from server.config import (
 __all__ = ["main", "serve", "show_config"]
 
 CONFIG_ERROR = 2  # exit status of a refused setting, as for a bad command line
+STARTUP_FAILURE = 3  # uvicorn's, when the application cannot start
 
 
 def version() -> str:
@@ -38,9 +40,11 @@ def show_config(settings: Settings) -> None:
 def serve(settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
 
-    from server.app import create_app
+    from server.app import build_app
     from server.edge.addresses import AddressPolicy
     from server.edge.connection_guard import guarded_http_protocol
+    from server.live.asgi import capture_raw_send
+    from server.tools.draining import DrainingServer
 
     host = host or settings.host
     port = port or settings.port
@@ -48,7 +52,7 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
         from server.tools.memtrace import install
 
         install(os.environ["TOWNHALL_TRACEMALLOC"])
-    app = create_app(settings.with_(host=host, port=port))
+    app = build_app(settings.with_(host=host, port=port))
     addresses = AddressPolicy.trusting(settings.trusted_proxies)
     if host not in ("127.0.0.1", "::1", "localhost") and not (
         settings.public_url or settings.allowed_hosts
@@ -58,8 +62,8 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
             "and QR codes take their host from each request's Host header (docs/DEPLOY.md)",
             host,
         )
-    uvicorn.run(
-        app,
+    config = uvicorn.Config(
+        capture_raw_send(app),
         host=host,
         port=port,
         # Connections per address and a deadline for request headers (slowloris), on
@@ -78,6 +82,12 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
         log_config=None,  # server.logs has set up every logger, uvicorn's included
         timeout_graceful_shutdown=10,
     )
+    # Commits and acks first, then 1012 to every socket: uvicorn alone closes them first.
+    server = DrainingServer(config, app.state.drain)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:  # as uvicorn.run: the app did not start (a store it cannot open)
+        sys.exit(STARTUP_FAILURE)
 
 
 def main(argv: list[str] | None = None) -> int:
