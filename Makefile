@@ -3,10 +3,12 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The exact versions to install: requirements.lock, compiled from pyproject.toml (`make lock`).
+LOCK := requirements.lock
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck unit bench bench-quick soak setup services clean vendor chromium messages
+.PHONY: run test lint typecheck unit bench bench-quick soak setup services clean vendor chromium messages lock
 
 setup: $(STAMP) vendor
 
@@ -34,11 +36,19 @@ chromium:
 messages: setup
 	$(PY) -m server.edge.i18n_extract
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -r $(LOCK)
+	$(PY) -m pip install -q --no-deps -e .
 	@rm -f $(VENV)/.installed-*; touch $@
+
+# After changing a dependency in pyproject.toml: pin every package again (the newest versions
+# its ranges allow), then `make setup`. tests/test_lock.py fails when the two disagree.
+lock:
+	@test -x $(VENV)/bin/pip-compile || $(MAKE) setup
+	$(VENV)/bin/pip-compile -q --extra dev --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links -o $(LOCK) pyproject.toml
 
 # The embedded default: one process, in-memory broker, SQLite under data/.
 run: setup
