@@ -21,25 +21,29 @@ import asyncio
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rooms import RoomState
+from rooms import RoomState, new_room
 from rooms.evaluation import evaluate
 from rooms.poll_kinds import KINDS
+from rooms.records import Record
 from rooms.state import Poll
 from rooms.transcript import records_of
 from server.store.base import Committed, Store
 
 __all__ = [
     "ballots_csv",
+    "export_room",
     "iso",
     "load_report",
+    "pages_from",
     "poll_csv",
     "questions_csv",
     "read_entries",
+    "stream_records",
     "transcript_lines",
     "write_export",
 ]
@@ -72,14 +76,47 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 # -- reading a log ---------------------------------------------------------------------------
 
+PAGE = 2000  # entries read from the store at a time: what an export holds of the log
+
 
 async def read_entries(store: Store, room: str) -> list[Committed]:
+    """The whole log in memory: for small rooms and tests. Exports and reports stream."""
     entries: list[Committed] = []
     while True:
         page = await store.read(room, after=entries[-1].seq if entries else 0, limit=5000)
         if not page:
             return entries
         entries.extend(page)
+
+
+def pages_from(
+    store: Store, room: str, loop: asyncio.AbstractEventLoop
+) -> Iterator[list[Committed]]:
+    """The log page by page, for a worker thread: each read runs on the store's loop."""
+    after = 0
+    while True:
+        read = store.read(room, after=after, limit=PAGE)
+        page = asyncio.run_coroutine_threadsafe(read, loop).result()
+        if not page:
+            return
+        yield page
+        after = page[-1].seq
+
+
+def stream_records(
+    pages: Iterable[Sequence[Committed]],
+    *,
+    sink: Callable[[Sequence[Committed]], object] | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> Iterator[Record]:
+    """The records of `pages`, one page in memory at a time; each page goes to `sink` (the
+    log file being written) and its size to `progress` as it is read."""
+    for page in pages:
+        if sink is not None:
+            sink(page)
+        yield from records_of(page)
+        if progress is not None:
+            progress(len(page))
 
 
 def transcript_lines(entries: Iterable[Committed]) -> Iterator[bytes]:
@@ -172,10 +209,16 @@ def ballots_csv(state: RoomState, poll_id: int) -> str:
 
 
 def write_export(state: RoomState, entries: Sequence[Committed], out: Path) -> list[Path]:
-    """What `townhall export` writes: the log, questions, each poll's results and ballots,
-    and the evaluation report as JSON."""
+    """What `townhall export` writes, from a log held in memory: the log, questions, each
+    poll's results and ballots, and the evaluation report as JSON."""
     out.mkdir(parents=True, exist_ok=True)
     code = state.code or (entries[0].room if entries else "room")
+    log = out / f"{code}.jsonl"
+    log.write_bytes(b"".join(transcript_lines(entries)))
+    return [log, *_room_files(state, evaluate(records_of(entries)), out, code)]
+
+
+def _room_files(state: RoomState, report: dict[str, Any], out: Path, code: str) -> list[Path]:
     written: list[Path] = []
 
     def put(name: str, content: bytes) -> None:
@@ -183,7 +226,6 @@ def write_export(state: RoomState, entries: Sequence[Committed], out: Path) -> l
         path.write_bytes(content)
         written.append(path)
 
-    put(f"{code}.jsonl", b"".join(transcript_lines(entries)))
     put(f"{code}-questions.csv", questions_csv(state).encode("utf-8"))
     for poll in state.polls.values():
         if poll.deleted:
@@ -191,13 +233,39 @@ def write_export(state: RoomState, entries: Sequence[Committed], out: Path) -> l
         put(f"{code}-poll-{poll.id}.csv", poll_csv(state, poll.id).encode("utf-8"))
         if not KINDS[poll.defn.kind].answers:
             put(f"{code}-poll-{poll.id}-ballots.csv", ballots_csv(state, poll.id).encode("utf-8"))
-    report = evaluate(records_of(entries))
     put(f"{code}-report.json", json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8"))
     return written
 
 
-async def load_report(store: Store, room: str) -> dict[str, Any]:
-    """The evaluation report of a room, from its whole log in the store."""
-    entries = await read_entries(store, room)
-    # Folding a long log takes a while: off the event loop (evaluate is pure).
-    return await asyncio.to_thread(lambda: evaluate(records_of(entries)))
+async def export_room(
+    store: Store, room: str, out: Path, progress: Callable[[int], object] | None = None
+) -> list[Path]:
+    """`write_export` straight from the store, in bounded memory: the log is read once, a
+    page at a time, written to the JSONL file and folded into the room and its report as it
+    goes (in a worker thread: folding a long log takes a while)."""
+    loop = asyncio.get_running_loop()
+
+    def run() -> list[Path]:
+        out.mkdir(parents=True, exist_ok=True)
+        log = out / f"{room}.jsonl"
+        state = new_room()
+        with log.open("wb") as file:
+            records = stream_records(
+                pages_from(store, room, loop),
+                sink=lambda page: file.writelines(transcript_lines(page)),
+                progress=progress,
+            )
+            report = evaluate(records, into=state)
+        return [log, *_room_files(state, report, out, state.code or room)]
+
+    return await asyncio.to_thread(run)
+
+
+async def load_report(
+    store: Store, room: str, progress: Callable[[int], object] | None = None
+) -> dict[str, Any]:
+    """The evaluation report of a room, from its log in the store, read once a page at a
+    time (never the whole log in memory) and folded off the event loop."""
+    loop = asyncio.get_running_loop()
+    records = stream_records(pages_from(store, room, loop), progress=progress)
+    return await asyncio.to_thread(lambda: evaluate(records))
