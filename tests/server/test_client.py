@@ -17,7 +17,7 @@ def test_the_session_keeps_seq_from_view_frames_and_pending_ops() -> None:
     session = Session(prefix="t")
     first, second = session.op("vote", poll_id=1, choice=0), session.op("react", emoji="👍")
     assert (first["op_id"], second["op_id"]) == ("t-1", "t-2")
-    frame, typed = session.receive('{"type": "poll.tally", "seq": 7, "poll_id": 1, "results": {}}')
+    _, typed = session.receive('{"type": "poll.tally", "seq": 7, "poll_id": 1, "results": {}}')
     assert isinstance(typed, FRAME_TYPES["poll.tally"]) and session.seq == 7
     ack, _ = session.receive('{"type": "ack", "op_id": "t-1", "seq": 9}')
     assert session.seq == 7  # an ack can run ahead of the frames that show its effect
