@@ -8,7 +8,7 @@ LOCK := requirements.lock
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck unit bench bench-quick soak setup services clean vendor chromium messages lock
+.PHONY: run test lint typecheck unit bench bench-quick soak setup services clean vendor chromium deploy-tools messages lock
 
 setup: $(STAMP) vendor
 
@@ -29,6 +29,13 @@ $(VENDOR_STAMP): package.json package-lock.json
 # The browser tests drive Debian's Chromium; never a downloaded browser.
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# tests/deploy checks DEPLOY.md's systemd unit and nginx configuration with their own tools:
+# installed here only when missing (nginx-light: nginx -t; systemd: systemd-analyze).
+deploy-tools:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; }
+	@command -v systemd-analyze >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd; }
+	@command -v openssl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl; }
 
 # Interface strings: extract into the template catalog (translations live in server/locales/).
 # Interface strings: extract them all (babel.cfg) into messages.pot, then bring every
@@ -64,7 +71,7 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-test: setup services chromium lint typecheck
+test: setup services chromium deploy-tools lint typecheck
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: setup services
