@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 from moderation.roles import OPS
 from server.edge.api_docs import asyncapi, openapi
 from server.edge.pages import render
-from server.tools.cli import version
+from server.version import version
 
 __all__ = ["docs_routes"]
 

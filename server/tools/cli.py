@@ -7,7 +7,6 @@ import contextlib
 import logging
 import os
 import sys
-from importlib import metadata
 
 from server.config import (
     ConfigError,
@@ -17,18 +16,12 @@ from server.config import (
     load_settings,
     unknown_names,
 )
+from server.version import version
 
 __all__ = ["main", "serve", "show_config"]
 
 CONFIG_ERROR = 2  # exit status of a refused setting, as for a bad command line
 STARTUP_FAILURE = 3  # uvicorn's, when the application cannot start
-
-
-def version() -> str:
-    try:
-        return metadata.version("townhall")
-    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
-        return "unknown (not installed)"
 
 
 def show_config(settings: Settings) -> None:
