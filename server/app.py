@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -28,7 +28,7 @@ from server.live.asgi import capture_raw_send
 from server.live.hub import Hub
 from server.store import open_store
 
-__all__ = ["Drain", "build_app", "create_app", "drain_hub"]
+__all__ = ["build_app", "create_app", "drain_hub"]
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
@@ -43,7 +43,6 @@ def build_app(settings: Settings | None = None) -> Starlette:
         settings, open_store(settings.store_url), open_broker(settings.broker_url), load_filters()
     )
     runtime = Runtime.build(settings, hub)
-    drain = Drain(lambda: drain_hub(hub))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -51,7 +50,7 @@ def build_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
-            await drain()  # already done if the server drained before closing connections
+            await drain_hub(hub)  # before uvicorn closes connections (tools/draining.py)
             await runtime.limiter.close()
 
     routes = [
@@ -84,7 +83,6 @@ def build_app(settings: Settings | None = None) -> Starlette:
         exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.runtime = runtime
-    app.state.drain = drain
     return app
 
 
@@ -103,17 +101,3 @@ async def drain_hub(hub: Hub) -> None:
     for _ in range(_ANSWER_TURNS):
         await asyncio.sleep(0)
     await hub.stop()  # finds the writers stopped; stopping a stopped room does nothing
-
-
-class Drain:
-    """The hub's graceful stop, run once: by the server before it closes connections
-    (server/tools/draining.py), else by the lifespan's shutdown."""
-
-    def __init__(self, stop: Callable[[], Awaitable[None]]) -> None:
-        self._stop = stop
-        self._done: asyncio.Future[None] | None = None
-
-    async def __call__(self) -> None:
-        if self._done is None:
-            self._done = asyncio.ensure_future(self._stop())
-        await asyncio.shield(self._done)

@@ -33,10 +33,9 @@ def show_config(settings: Settings) -> None:
 def serve(settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
 
-    from server.app import build_app
+    from server.app import create_app
     from server.edge.addresses import AddressPolicy
     from server.edge.connection_guard import guarded_http_protocol
-    from server.live.asgi import capture_raw_send
     from server.tools.draining import DrainingServer
 
     host = host or settings.host
@@ -45,7 +44,7 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
         from server.tools.memtrace import install
 
         install(os.environ["TOWNHALL_TRACEMALLOC"])
-    app = build_app(settings.with_(host=host, port=port))
+    app = create_app(settings.with_(host=host, port=port))
     addresses = AddressPolicy.trusting(settings.trusted_proxies)
     if host not in ("127.0.0.1", "::1", "localhost") and not (
         settings.public_url or settings.allowed_hosts
@@ -56,7 +55,7 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
             host,
         )
     config = uvicorn.Config(
-        capture_raw_send(app),
+        app,
         host=host,
         port=port,
         # Connections per address and a deadline for request headers (slowloris), on
@@ -76,7 +75,7 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
         timeout_graceful_shutdown=10,
     )
     # Commits and acks first, then 1012 to every socket: uvicorn alone closes them first.
-    server = DrainingServer(config, app.state.drain)
+    server = DrainingServer(config)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     if not server.started:  # as uvicorn.run: the app did not start (a store it cannot open)
