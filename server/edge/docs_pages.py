@@ -13,11 +13,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from moderation.roles import OPS
-from server.edge.api_docs import asyncapi, openapi
 from server.edge.pages import render
 from server.version import version
 
 __all__ = ["docs_routes"]
+
+
+# The documents are built from every wire type: imported on the first visit to /docs, not
+# at every start of the server.
 
 
 def _routes(request: Request) -> list[BaseRoute]:
@@ -29,10 +32,14 @@ def _base(request: Request) -> str:
 
 
 async def openapi_json(request: Request) -> Response:
+    from server.edge.api_docs import openapi
+
     return JSONResponse(openapi(version(), _routes(request), _base(request)))
 
 
 async def asyncapi_json(request: Request) -> Response:
+    from server.edge.api_docs import asyncapi
+
     return JSONResponse(asyncapi(version(), request.url.netloc))
 
 
@@ -83,6 +90,8 @@ def _fields(name: str, schemas: dict[str, Any], skip: frozenset[str]) -> list[di
 
 
 async def docs_page(request: Request) -> Response:
+    from server.edge.api_docs import asyncapi, openapi
+
     ws = asyncapi(version(), request.url.netloc)
     http = openapi(version(), _routes(request))
     schemas = ws["components"]["schemas"]

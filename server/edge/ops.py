@@ -16,7 +16,7 @@ from rooms import CommandError, Context
 from server.edge.answers import answer_of
 from server.edge.gate import Caller
 from server.edge.invites import with_codes, with_credentials
-from server.edge.wire_types import MAX_OP, MAX_OP_ID
+from server.edge.op_shape import MAX_OP, MAX_OP_ID
 from server.live.hub import now_ms
 from server.live.room_host import Outcome
 

@@ -43,6 +43,7 @@ from rooms.settings import (
     ROOM_CODE,
 )
 from rooms.text import INVALID_CHARS, input_limit
+from server.edge.op_shape import MAX_OP, MAX_OP_ID
 
 __all__ = [
     "FRAME_TYPES",
@@ -58,8 +59,6 @@ __all__ = [
     "check_op",
 ]
 
-MAX_OP = 64  # characters of an op name
-MAX_OP_ID = 64  # characters of an op_id
 
 # A string the reducer takes: no control character but tab and line breaks, no lone surrogate.
 _SOUND = f"^[^{INVALID_CHARS}]*$"
