@@ -38,7 +38,7 @@ from websockets.sync.client import ClientConnection as SyncConnection
 from websockets.sync.client import connect as sync_connect
 from websockets.typing import Subprotocol
 
-from server.edge.wire_types import FRAME_TYPES
+from server.edge.wire_frames import FRAME_TYPES
 
 __all__ = [
     "AsyncClient",

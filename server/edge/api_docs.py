@@ -1,9 +1,10 @@
 """The API documents: AsyncAPI 3.0 for the WebSocket, OpenAPI 3.1 for HTTP.
 
-Both are generated from the typed ops and frames of server/edge/wire_types.py and from the
-application's own routes, so neither can drift from what the server takes: a new op, frame or
-route appears in them by itself (and a route without a row in `_HTTP` is still listed, as a
-page). docs/PROTOCOL.md remains the prose; these are the machine-readable contract.
+Both are generated from the typed ops and frames (server/edge/wire_types.py, wire_frames.py)
+and from the application's own routes, so neither can drift from what the server takes: a
+new op, frame or route appears in them by itself (and a route without a row in `_HTTP` is
+still listed, as a page). docs/PROTOCOL.md remains the prose; these are the machine-readable
+contract.
 """
 
 from __future__ import annotations
@@ -17,14 +18,8 @@ from msgspec import Struct
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from moderation.roles import OPS
-from server.edge.wire_types import (
-    FRAME_TYPES,
-    OP_TYPES,
-    ErrorBody,
-    Ping,
-    RoomSettingsFields,
-    body_type,
-)
+from server.edge.wire_frames import FRAME_TYPES, ErrorBody
+from server.edge.wire_types import OP_TYPES, Ping, RoomSettingsFields, body_type
 
 __all__ = ["asyncapi", "openapi", "ops_in", "route_paths"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from server.client import AsyncClient, OpRefused, Session, SyncClient, create_room, join_room
-from server.edge.wire_types import FRAME_TYPES
+from server.edge.wire_frames import FRAME_TYPES
 from tests.support.live_server import LiveServer
 
 

@@ -14,7 +14,7 @@ from moderation.roles import OPS
 from server.app import build_app
 from server.config import load_settings
 from server.edge.api_docs import asyncapi, openapi, ops_in, route_paths
-from server.edge.wire_types import FRAME_TYPES
+from server.edge.wire_frames import FRAME_TYPES
 from tests.support.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[3]

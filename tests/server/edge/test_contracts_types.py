@@ -20,7 +20,8 @@ from rooms import CommandError, apply, decide, new_room
 from rooms.poll_ops import MAX_DURATION_S
 from rooms.settings import BOOL_SETTINGS, INT_SETTINGS
 from rooms.views import personal_frames, view_frames
-from server.edge.wire_types import FRAME_TYPES, OP_TYPES, WireError, check_op
+from server.edge.wire_frames import FRAME_TYPES
+from server.edge.wire_types import OP_TYPES, WireError, check_op
 from tests.rooms.harness import ORG, Room
 
 SHAPE = {"field.missing", "field.invalid", "text.invalid"}
