@@ -2,7 +2,7 @@
 `op_id` resent until answered, typed frames.
 
 Three layers, as the websockets library draws them. `Session` does no I/O: it makes op frames
-(a fresh `op_id` each), reads frames (typed by server/edge/wire_types.py, so a frame that
+(a fresh `op_id` each), reads frames (typed by server/edge/wire_frames.py, so a frame that
 does not fit its type is an error here, not later), keeps the `seq` to resume from and the
 ops still waiting for an answer. `AsyncClient` (asyncio) and `SyncClient` (threads or gevent,
 for Locust) move its bytes and reconnect: after a drop, a restart (1012) or a slow-reader
