@@ -3,10 +3,12 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The exact versions to install: requirements.lock, compiled from pyproject.toml (`make lock`).
+LOCK := requirements.lock
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck unit bench bench-quick soak setup services clean vendor chromium messages
+.PHONY: run test lint typecheck unit bench bench-quick soak setup services clean vendor chromium deploy-tools messages lock
 
 setup: $(STAMP) vendor
 
@@ -30,17 +32,32 @@ $(VENDOR_STAMP): package.json package-lock.json
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# tests/deploy checks DEPLOY.md's systemd unit and nginx configuration with their own tools:
+# installed here only when missing (nginx-light: nginx -t; systemd: systemd-analyze).
+deploy-tools:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; }
+	@command -v systemd-analyze >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd; }
+	@command -v openssl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl; }
+
 # Interface strings: extract into the template catalog (translations live in server/locales/).
 # Interface strings: extract them all (babel.cfg) into messages.pot, then bring every
 # catalog in step (pybabel update). tests/server/test_catalogs.py names what is untranslated.
 messages: setup
 	$(PY) -m server.edge.i18n_extract
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -r $(LOCK)
+	$(PY) -m pip install -q --no-deps -e .
 	@rm -f $(VENV)/.installed-*; touch $@
+
+# After changing a dependency in pyproject.toml: pin every package again (the newest versions
+# its ranges allow), then `make setup`. tests/test_lock.py fails when the two disagree.
+lock:
+	@test -x $(VENV)/bin/pip-compile || $(MAKE) setup
+	$(VENV)/bin/pip-compile -q --extra dev --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links -o $(LOCK) pyproject.toml
 
 # The embedded default: one process, in-memory broker, SQLite under data/.
 run: setup
@@ -56,7 +73,7 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-test: setup services chromium lint typecheck
+test: setup services chromium deploy-tools lint typecheck
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: setup services

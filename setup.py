@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 COPIES = (
     ("static/css", "*.css", "static/css"),
     ("static/js", "*.js", "static/js"),
+    ("static/examples", "*", "static/examples"),  # the <townhall-results> example page
     # htmx only: axe.min.js is the browser tests' accessibility checker, not served to users.
     ("static/vendor", "htmx.min.js", "static/vendor"),
     ("static/vendor", "idiomorph.esm.js", "static/vendor"),

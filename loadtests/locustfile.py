@@ -8,7 +8,8 @@ join over HTTP, open a WebSocket, vote in the open polls and ask and upvote ques
 moderators (only with TOWNHALL_MODERATOR_TOKEN) approve what is pending; screens just watch.
 Every op shows up in Locust's statistics as `WS <op>` with its time to ack, and every view
 frame as `WS frame <type>` (size only). Locust has no WebSocket client: this uses the sync
-client of `websockets`, whose socket I/O gevent's monkey-patching makes cooperative.
+client of server/client.py (on `websockets`' sync client), whose socket I/O gevent's
+monkey-patching makes cooperative.
 
 The server limits joins, connections and sockets per address: for a rehearsal from one
 machine raise them on the server as README shows (TOWNHALL_LIMIT_JOINS_*,
@@ -19,23 +20,21 @@ server does per socket.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import random
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 import gevent
 from locust import HttpUser, between, events, task
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
+
+from server.client import SyncClient
 
 ROOM = os.environ.get("TOWNHALL_ROOM", "")
 MODERATOR_TOKEN = os.environ.get("TOWNHALL_MODERATOR_TOKEN", "")
 SCREEN_TOKEN = os.environ.get("TOWNHALL_SCREEN_TOKEN", MODERATOR_TOKEN)
-_ids = itertools.count(1)
 
 
 def _fire(**fields: Any) -> None:
@@ -43,38 +42,34 @@ def _fire(**fields: Any) -> None:
 
 
 class RoomSocket:
-    """One WebSocket, read by a greenlet; ops are timed from send to their ack or error."""
+    """One room through server/client.py's SyncClient (op_ids, resume and resend are its),
+    read by a greenlet; ops are timed from send to their ack or error."""
 
     def __init__(self, host: str, code: str, token: str, name: str) -> None:
-        parts = urlsplit(host)
-        scheme = "wss" if parts.scheme == "https" else "ws"
         self.name = name
-        self.ws: ClientConnection = connect(
-            f"{scheme}://{parts.netloc}/ws/rooms/{code}?token={token}",
-            subprotocols=["townhall.v1.json"],  # type: ignore[list-item]
-            open_timeout=20,
-            max_size=2**24,
-        )
+        self.client = SyncClient(host, code, token)
         self.pending: dict[str, tuple[str, float]] = {}
         self.polls: dict[int, dict[str, Any]] = {}
         self.questions: dict[int, dict[str, Any]] = {}
-        self.seq = 0
         self.reader = gevent.spawn(self._read)
+
+    @property
+    def seq(self) -> int:
+        return self.client.session.seq
 
     def _read(self) -> None:
         try:
-            for raw in self.ws:
-                frame = json.loads(raw)
-                self._handle(frame, len(raw))
+            while True:
+                frame, _typed = self.client.recv()
+                self._handle(frame, self.client.session.last_size)
         except ConnectionClosed:
             pass
 
     def _handle(self, frame: dict[str, Any], size: int) -> None:
         kind = frame.get("type", "?")
-        if isinstance(frame.get("seq"), int) and kind != "ack":
-            self.seq = max(self.seq, frame["seq"])
         if kind in ("ack", "error") and frame.get("op_id") in self.pending:
             op, started = self.pending.pop(frame["op_id"])
+            self.client.session.answered(frame)
             _fire(
                 request_type="WS",
                 name=op,
@@ -103,12 +98,10 @@ class RoomSocket:
         )
 
     def op(self, op: str, **fields: Any) -> None:
-        op_id = f"{self.name}-{next(_ids)}"
-        self.pending[op_id] = (op, time.perf_counter())
+        started = time.perf_counter()
         try:
-            self.ws.send(json.dumps({"op": op, "op_id": op_id, **fields}))
+            op_id = self.client.send_op(op, **fields)
         except ConnectionClosed as exc:
-            self.pending.pop(op_id, None)
             _fire(
                 request_type="WS",
                 name=op,
@@ -117,13 +110,15 @@ class RoomSocket:
                 exception=exc,
                 context={},
             )
+            return
+        self.pending[op_id] = (op, started)
 
     def open_polls(self) -> list[dict[str, Any]]:
         return [p for p in self.polls.values() if p.get("state") == "open"]
 
     def close(self) -> None:
-        self.ws.close()
         self.reader.kill()
+        self.client.close()
 
 
 class _RoomUser(HttpUser):
@@ -213,4 +208,4 @@ class Screen(_RoomUser):
     @task
     def ping(self) -> None:
         assert self.sock is not None
-        self.sock.ws.send(json.dumps({"op": "ping"}))
+        self.sock.client.ws.send(json.dumps({"op": "ping"}))

@@ -20,7 +20,9 @@ from moderation.fold import fold, tokens
 
 __all__ = ["LATIN_LANGUAGES", "candidates", "detect", "parse_tag", "plausible"]
 
-_TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*$")
+# A tag as `parse_tag` takes it (after stripping): its first group is the primary subtag.
+TAG_PATTERN = r"([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*"
+_TAG = re.compile(f"^{TAG_PATTERN}$")
 
 
 def _set(words: str) -> frozenset[str]:

@@ -82,6 +82,8 @@ CODES: dict[str, str] = {
         "wait until one is answered"
     ),
     "question.too_fast": "you are asking questions too quickly; wait a minute and ask again",
+    "route.not_found": "no such address in this API",
+    "route.method": "this address does not take that method; the Allow header lists those it takes",
 }
 
 

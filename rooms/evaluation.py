@@ -292,10 +292,16 @@ def _questions(state: RoomState, t: _Tracker) -> dict[str, Any]:
 
 
 def evaluate(
-    records: Iterable[Record], *, window_ms: int = WINDOW_MS, bucket_ms: int = BUCKET_MS
+    records: Iterable[Record],
+    *,
+    window_ms: int = WINDOW_MS,
+    bucket_ms: int = BUCKET_MS,
+    into: RoomState | None = None,
 ) -> dict[str, Any]:
-    """The report of a room from its whole log. Raises ValueError for a broken log."""
-    state = new_room()
+    """The report of a room from its whole log (read once, in order). Raises ValueError for a
+    broken log. `into`: a new room to fold the log into, for a caller that needs the replayed
+    room as well (an export), so that the log is read only once."""
+    state = into if into is not None else new_room()
     t = _Tracker()
     for rec in records:
         t.fold(state, rec)

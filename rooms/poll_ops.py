@@ -36,7 +36,10 @@ from rooms.records import Record
 from rooms.screening import screen, text_language
 from rooms.state import Answer, Poll, PollDef, RoomState
 
-__all__ = ["APPLIERS", "DECIDERS", "definition_dict"]
+__all__ = ["APPLIERS", "DECIDERS", "MAX_DURATION_S", "definition_dict"]
+
+# A timed poll runs at most a week.
+MAX_DURATION_S = 7 * 24 * 3600
 
 _DEF_FIELDS = tuple(f.name for f in fields(PollDef))
 
@@ -92,7 +95,7 @@ def decide_open(
 ) -> Event:
     poll = lookup.poll(state, req_id(f, "poll_id"))
     POLL.check(poll.state, PollOpened)
-    duration = opt_int(f, "duration_s", 1, 7 * 24 * 3600, 0)
+    duration = opt_int(f, "duration_s", 1, MAX_DURATION_S, 0)
     return PollOpened(poll_id=poll.id, closes_at=ctx.at + duration * 1000 if duration else None)
 
 

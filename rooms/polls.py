@@ -30,6 +30,8 @@ __all__ = [
 
 MAX_OPTIONS = 50
 OPTION_MAX = 200
+# Options read before the count is checked (more than MAX_OPTIONS is then poll.invalid).
+OPTIONS_READ = 99
 QUESTION_MAX = 500
 
 
@@ -56,7 +58,8 @@ def parse_definition(fields: Mapping[str, Any], base: PollDef | None) -> PollDef
         raw = fields.get("options", base.options if base else None)
         if raw is None:
             raise CommandError("field.missing", "options are required for this kind")
-        options = tuple(clean_line(o, OPTION_MAX) for o in str_list(raw, "options", max_items=99))
+        listed = str_list(raw, "options", max_items=OPTIONS_READ)
+        options = tuple(clean_line(o, OPTION_MAX) for o in listed)
         if not 2 <= len(options) <= MAX_OPTIONS:
             raise _invalid(f"a {kind} poll needs 2..{MAX_OPTIONS} options")
         if len(set(options)) != len(options):

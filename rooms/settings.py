@@ -11,14 +11,27 @@ from moderation.fold import fold, tokens
 from rooms.errors import CommandError
 from rooms.fields import is_int
 
-__all__ = ["MODERATION_MODES", "ROOM_CODE", "RoomSettings", "parse_settings", "valid_code"]
+__all__ = [
+    "BOOL_SETTINGS",
+    "DISTRICTS_MAX",
+    "DISTRICT_MAX",
+    "FILTER_LIST_MAX",
+    "FILTER_TERM_MAX",
+    "INT_SETTINGS",
+    "LANGUAGE_TAG",
+    "MODERATION_MODES",
+    "ROOM_CODE",
+    "RoomSettings",
+    "parse_settings",
+    "valid_code",
+]
 
 MODERATION_MODES = ("pre", "post")
 # What a room code may look like, here and in every path the server routes.
 ROOM_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 # A BCP 47 language tag, loosely: a language and up to three subtags (`es`, `pt-BR`,
 # `zh-Hans`). Whether the server ships that language is the edge's business, not the room's.
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}$")
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +96,10 @@ _FILTER_LISTS = ("filter_allow", "filter_deny")
 _LISTS = ("districts", *_FILTER_LISTS)
 FILTER_LIST_MAX = 200  # terms per list
 FILTER_TERM_MAX = 60  # characters per term
+DISTRICTS_MAX = 200  # districts per room
+DISTRICT_MAX = 100  # characters per district name
 
-_BOOLS = (
+BOOL_SETTINGS = (
     "anonymous_questions",
     "names_required",
     "vote_changes",
@@ -92,7 +107,7 @@ _BOOLS = (
     "downvotes",
     "verified",
 )
-_INTS = {
+INT_SETTINGS = {
     "question_max_length": (1, 2000),
     "name_max_length": (1, 200),
     "speaker_time_limit_s": (10, 3600),
@@ -119,12 +134,12 @@ def parse_settings(raw: object, base: RoomSettings) -> RoomSettings:
         if raw["moderation"] not in MODERATION_MODES:
             raise _bad("moderation", "must be 'pre' or 'post'")
         changes["moderation"] = raw["moderation"]
-    for name in _BOOLS:
+    for name in BOOL_SETTINGS:
         if name in raw:
             if not isinstance(raw[name], bool):
                 raise _bad(name, "must be true or false")
             changes[name] = raw[name]
-    for name, (lo, hi) in _INTS.items():
+    for name, (lo, hi) in INT_SETTINGS.items():
         if name in raw:
             value = raw[name]
             if not is_int(value) or not lo <= value <= hi:
@@ -140,7 +155,7 @@ def parse_settings(raw: object, base: RoomSettings) -> RoomSettings:
         language = raw["language"]
         # "" or null removes the default (the server's own default applies).
         if language not in (None, "") and (
-            not isinstance(language, str) or not _LANGUAGE.match(language)
+            not isinstance(language, str) or not LANGUAGE_TAG.match(language)
         ):
             raise _bad("language", "must be a language tag such as 'es' or 'pt-BR'")
         changes["language"] = language or None
@@ -148,10 +163,13 @@ def parse_settings(raw: object, base: RoomSettings) -> RoomSettings:
         districts = raw["districts"]
         if (
             not isinstance(districts, list | tuple)
-            or len(districts) > 200
-            or not all(isinstance(d, str) and 0 < len(d.strip()) <= 100 for d in districts)
+            or len(districts) > DISTRICTS_MAX
+            or not all(isinstance(d, str) and 0 < len(d.strip()) <= DISTRICT_MAX for d in districts)
         ):
-            raise _bad("districts", "must be a list of at most 200 names (1-100 chars)")
+            raise _bad(
+                "districts",
+                f"must be a list of at most {DISTRICTS_MAX} names (1-{DISTRICT_MAX} chars)",
+            )
         cleaned = tuple(d.strip() for d in districts)
         if len(set(cleaned)) != len(cleaned):
             raise _bad("districts", "must not repeat a name")

@@ -25,11 +25,13 @@ from rooms.errors import CommandError
 
 __all__ = [
     "BIDI_CONTROLS",
+    "INVALID_CHARS",
     "MAX_MARKS",
     "check_text",
     "check_text_tree",
     "clean_line",
     "clean_text",
+    "input_limit",
     "is_invisible",
 ]
 
@@ -40,7 +42,9 @@ MAX_MARKS = 4
 
 # Tab, line feed and carriage return are ordinary; every other C0/C1 control and every
 # lone surrogate is refused. Written as regex escapes: no surrogate in this source file.
-_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# (INVALID_CHARS is the class's body: server/edge/wire_types.py builds its patterns from it.)
+INVALID_CHARS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
+_INVALID = re.compile(f"[{INVALID_CHARS}]")
 
 # ALM, LRM, RLM, the embeddings and overrides (LRE RLE PDF LRO RLO), the isolates (LRI RLI
 # FSI PDI). Removed, not refused: a pasted text often carries a stray mark.
@@ -170,9 +174,15 @@ def _normalise(text: str) -> str:
     return text if capped == text else unicodedata.normalize("NFC", capped)
 
 
+def input_limit(max_length: int) -> int:
+    """The longest input that cleaning could still bring within `max_length`: longer ones are
+    refused `text.too_long` before any work."""
+    return _SLACK * max_length + _SLACK
+
+
 def _clean(text: str, max_length: int, *, line: bool) -> str:
     check_text(text)
-    if len(text) > _SLACK * max_length + _SLACK:
+    if len(text) > input_limit(max_length):
         raise CommandError("text.too_long", f"at most {max_length} characters")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _normalise(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -15,6 +16,7 @@ from server.broker import open_broker
 from server.config import Settings, check_signing_key, load_settings
 from server.edge import health, http_api
 from server.edge.check_page import check_routes
+from server.edge.docs_pages import docs_routes
 from server.edge.export_routes import export_routes
 from server.edge.interpret_pages import interpret_routes
 from server.edge.metrics import metrics_endpoint
@@ -22,16 +24,22 @@ from server.edge.pages import page_routes
 from server.edge.report_page import report_routes
 from server.edge.runtime import Runtime
 from server.edge.screen_page import screen_routes
+from server.edge.unrouted import EXCEPTION_HANDLERS
 from server.edge.ws_endpoint import websocket_endpoint
 from server.filters import load_filters
 from server.live.asgi import capture_raw_send
 from server.live.hub import Hub
 from server.store import open_store
 
-__all__ = ["create_app"]
+__all__ = ["build_app", "create_app", "drain_hub"]
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
+    return capture_raw_send(build_app(settings))
+
+
+def build_app(settings: Settings | None = None) -> Starlette:
+    """The application itself (its routes, for the API documents), before the ASGI wrapper."""
     settings = settings or load_settings()
     check_signing_key(settings)
     hub = Hub(
@@ -45,7 +53,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         try:
             yield
         finally:
-            await hub.stop()
+            await drain_hub(hub)  # before uvicorn closes connections (tools/draining.py)
             await runtime.limiter.close()
 
     routes = [
@@ -64,6 +72,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         *check_routes(),
         *screen_routes(),
         *interpret_routes(),
+        *docs_routes(),
         *page_routes(),
     ]
     # With TOWNHALL_ALLOWED_HOSTS, any other Host header is refused (400) before it can be
@@ -73,6 +82,28 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         if settings.allowed_hosts
         else []
     )
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=middleware,
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
     app.state.runtime = runtime
-    return capture_raw_send(app)
+    return app
+
+
+# Loop turns for the last answers to reach their sockets: an op's answer travels through a
+# few done-callbacks after its commit (a reaction's: the window's, then the op's own).
+_ANSWER_TURNS = 10
+
+
+async def drain_hub(hub: Hub) -> None:
+    """Commit and answer every op already received, then stop the hub (its last tick, 1012
+    to every socket, snapshots). The hub's own stop closes the sockets as soon as the writers
+    are done, before those answers have been handed to them."""
+    hub.stopping = True  # /readyz says "shutting down" from here on
+    for host in list(hub.rooms.values()):
+        await host.stop()
+    for _ in range(_ANSWER_TURNS):
+        await asyncio.sleep(0)
+    await hub.stop()  # finds the writers stopped; stopping a stopped room does nothing

@@ -55,6 +55,8 @@ ANSWERS: dict[str, Answer] = {
     "moderator.not_found": _GONE,
     "ban.not_found": _GONE,
     "export.not_available": _GONE,
+    "route.not_found": _GONE,
+    "route.method": Answer(405),
     # the room's state says no: try again differently, or later
     "room.closed": _CONFLICT,
     "room.exists": _CONFLICT,

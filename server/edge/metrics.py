@@ -3,7 +3,8 @@
 Nothing here runs on the hot path: the hub and the rooms bump plain counters in
 `server.live.stats.Stats`, and a custom collector turns them into metric families when
 Prometheus scrapes. Gauges (connections,
-rooms, store and broker health) are computed at scrape time.
+rooms, store and broker health) are computed at scrape time, and so are the standard
+process and Python families (resident memory, open descriptors, CPU, garbage collection).
 
 The metrics and what they mean are listed in docs/DEPLOY.md (section "Metrics").
 """
@@ -14,7 +15,13 @@ import hmac
 import ipaddress
 from collections.abc import Iterable, Iterator
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    GCCollector,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
@@ -115,6 +122,11 @@ async def render_metrics(hub: Hub) -> bytes:
     broker_up = await hub.broker.healthy()
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_HubCollector(hub, store_up, broker_up))
+    # The standard process_* (RSS, CPU, open descriptors, start time), python_info and
+    # python_gc_* families, read from /proc and the interpreter at scrape time.
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
     return generate_latest(registry)
 
 

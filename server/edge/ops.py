@@ -16,17 +16,16 @@ from rooms import CommandError, Context
 from server.edge.answers import answer_of
 from server.edge.gate import Caller
 from server.edge.invites import with_codes, with_credentials
+from server.edge.op_shape import MAX_OP, MAX_OP_ID
 from server.live.hub import now_ms
 from server.live.room_host import Outcome
 
 __all__ = ["MAX_OP_ID", "check_shape", "run", "start"]
 
-MAX_OP_ID = 64
-
 
 def check_shape(op: object, op_id: object) -> tuple[str, str]:
     """`op` and `op_id` as every entry point requires them, or `frame.invalid`/`field.*`."""
-    if not isinstance(op, str) or not 1 <= len(op) <= 64:
+    if not isinstance(op, str) or not 1 <= len(op) <= MAX_OP:
         raise CommandError("frame.invalid", "an operation needs an `op` string")
     if not isinstance(op_id, str) or not 1 <= len(op_id) <= MAX_OP_ID:
         raise CommandError(

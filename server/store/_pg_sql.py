@@ -3,97 +3,23 @@
 from __future__ import annotations
 
 __all__ = [
-    "HAS_TRIGGER",
     "INSERT_ENTRIES",
     "INSERT_PERSONAL",
     "LOCK_HEADS",
     "PRUNE_PROBES",
     "ROOM_KEY",
-    "SCHEMA",
-    "SCHEMA_LOCK",
     "SELECT_ENTRIES",
     "SELECT_OP",
     "SELECT_OPS",
     "SELECT_OWN_OP",
     "SELECT_PROBE",
     "SELECT_TAIL",
-    "TRIGGER",
     "UPDATE_HEADS",
     "UPSERT_PROBE",
     "UPSERT_SNAPSHOT",
 ]
 
-# Any two processes opening at once would race on CREATE ... IF NOT EXISTS (it is not atomic
-# in PostgreSQL); an advisory lock for the length of the schema transaction serialises them.
-SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(hashtext('townhall.store.schema'))"
-
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS entries (
-        room TEXT NOT NULL,
-        seq BIGINT NOT NULL CHECK (seq > 0),
-        at BIGINT NOT NULL,
-        actor TEXT NOT NULL,
-        op_id TEXT NOT NULL,
-        type TEXT NOT NULL,
-        data TEXT NOT NULL,
-        prev TEXT NOT NULL,
-        hash TEXT NOT NULL,
-        PRIMARY KEY (room, seq)
-    )""",
-    "COMMENT ON COLUMN entries.data IS 'canonical JSON: the exact text the hash covers'",
-    """CREATE TABLE IF NOT EXISTS heads (
-        room TEXT PRIMARY KEY,
-        seq BIGINT NOT NULL,
-        hash TEXT NOT NULL,
-        updated_at BIGINT NOT NULL
-    )""",
-    # One entry per op: a retried op_id finds its first copy, however long ago. Partial: an
-    # empty op_id is never deduplicated.
-    "CREATE UNIQUE INDEX IF NOT EXISTS entries_op ON entries (room, actor, op_id)"
-    " WHERE op_id <> ''",
-    "CREATE INDEX IF NOT EXISTS heads_updated_at ON heads (updated_at)",
-    """CREATE TABLE IF NOT EXISTS snapshots (
-        room TEXT PRIMARY KEY,
-        seq BIGINT NOT NULL,
-        data BYTEA NOT NULL
-    )""",
-    # Readiness probes: one row per store instance, rewritten on each probe.
-    """CREATE TABLE IF NOT EXISTS health (
-        probe TEXT PRIMARY KEY,
-        token TEXT NOT NULL,
-        at BIGINT NOT NULL
-    )""",
-    # Beside the chain: each entry's private record (rooms/privacy.py), keyed by participant
-    # so that erasure finds it. Rewritten by erasure and purge; never part of a hash.
-    """CREATE TABLE IF NOT EXISTS personal (
-        room TEXT NOT NULL,
-        seq BIGINT NOT NULL,
-        participant TEXT NOT NULL,
-        op_id TEXT NOT NULL,
-        data TEXT NOT NULL,
-        PRIMARY KEY (room, seq)
-    )""",
-    "CREATE INDEX IF NOT EXISTS personal_by ON personal (room, participant, op_id)",
-    # Each room's secret key: ballot keys are derived with it. Never published.
-    """CREATE TABLE IF NOT EXISTS room_keys (
-        room TEXT PRIMARY KEY,
-        key BYTEA NOT NULL
-    )""",
-    """CREATE OR REPLACE FUNCTION townhall_append_only() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        BEGIN
-            RAISE EXCEPTION 'the transcript is append-only (% on %)', TG_OP, TG_TABLE_NAME;
-        END $$""",
-)
-
-HAS_TRIGGER = (
-    "SELECT 1 FROM pg_trigger"
-    " WHERE tgrelid = 'entries'::regclass AND tgname = 'entries_append_only'"
-)
-TRIGGER = (
-    "CREATE TRIGGER entries_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON entries"
-    " FOR EACH STATEMENT EXECUTE FUNCTION townhall_append_only()"
-)
+# The schema itself: migrations.py.
 
 # Creates missing heads and row-locks every head of the batch in one round trip. ON CONFLICT
 # DO UPDATE locks the existing row (DO NOTHING would not), and rows are processed in the

@@ -28,11 +28,12 @@ from ._group import Batch, GroupCommitter
 from ._personal import erased_rows, purged_rows
 from ._prepare import link, new_head, op_keys, prepare
 from .base import Committed, Entry, EntryRefused, Stored, StoreUnavailable, Tail, snapshot_row
+from .migrations import apply_postgres
 
 __all__ = ["PostgresStore"]
 
 T = TypeVar("T")
-OP_INDEX = "entries_op"  # the unique (room, actor, op_id) index of _pg_sql.SCHEMA
+OP_INDEX = "entries_op"  # the unique (room, actor, op_id) index (migrations.py, step 1)
 Conn = psycopg.AsyncConnection[TupleRow]
 
 # How long a commit or read may go unanswered before the store reports itself unavailable.
@@ -91,16 +92,6 @@ def _discard(conn: Conn) -> None:
 @dataclass(slots=True)
 class _Progress:
     committing: bool = False
-
-
-async def _ensure_schema(conn: Conn) -> None:
-    async with conn.transaction():
-        await conn.execute(sql.SCHEMA_LOCK)
-        for statement in sql.SCHEMA:
-            await conn.execute(statement)
-        cur = await conn.execute(sql.HAS_TRIGGER)
-        if await cur.fetchone() is None:
-            await conn.execute(sql.TRIGGER)
 
 
 async def _write_batch(
@@ -245,10 +236,10 @@ class PostgresStore:
     async def open(self) -> None:
         conn = await self._writer.get()
         try:
-            await _ensure_schema(conn)
+            await apply_postgres(conn)  # the schema's pending steps (migrations.py)
         except psycopg.Error as exc:
             await self._writer.drop()
-            raise StoreUnavailable(f"postgresql: cannot create schema: {exc}") from exc
+            raise StoreUnavailable(f"postgresql: cannot migrate the schema: {exc}") from exc
         self._committer.start()
         self._open = True
 

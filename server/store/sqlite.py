@@ -25,69 +25,13 @@ from ._personal import erased_rows, purged_rows
 from ._prepare import link, new_head, op_keys, prepare
 from .base import Committed, Entry, EntryRefused, Stored, StoreUnavailable, Tail, snapshot_row
 from .files import create_private_file, private_dir, private_file
+from .migrations import apply_sqlite
 
 __all__ = ["SqliteStore"]
 
 T = TypeVar("T")
 
 MEMORY = ":memory:"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS entries (
-    room TEXT NOT NULL,
-    seq INTEGER NOT NULL CHECK (seq > 0),
-    at INTEGER NOT NULL,
-    actor TEXT NOT NULL,
-    op_id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    data TEXT NOT NULL,  -- canonical JSON: the exact text the hash covers
-    prev TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    PRIMARY KEY (room, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS heads (
-    room TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL,
-    hash TEXT NOT NULL,
-    updated_at INTEGER NOT NULL
-);
--- One entry per op: a retried op_id finds its first copy, however long ago (partial: an
--- empty op_id is never deduplicated).
-CREATE UNIQUE INDEX IF NOT EXISTS entries_op ON entries (room, actor, op_id) WHERE op_id <> '';
-CREATE INDEX IF NOT EXISTS heads_updated_at ON heads (updated_at);
-CREATE TABLE IF NOT EXISTS snapshots (
-    room TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL,
-    data BLOB NOT NULL
-);
--- Readiness probes (`probe`): one row per store instance, rewritten on each probe.
-CREATE TABLE IF NOT EXISTS health (
-    probe TEXT PRIMARY KEY,
-    token TEXT NOT NULL,
-    at INTEGER NOT NULL
-);
--- Beside the chain: each entry's private record (rooms/privacy.py), keyed by participant so
--- that erasure finds it. Rewritten by erasure and purge; never part of a hash.
-CREATE TABLE IF NOT EXISTS personal (
-    room TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    participant TEXT NOT NULL,
-    op_id TEXT NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (room, seq)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS personal_by ON personal (room, participant, op_id);
--- Each room's secret key: ballot keys are derived with it. Never published; a purge drops it.
-CREATE TABLE IF NOT EXISTS room_keys (
-    room TEXT PRIMARY KEY,
-    key BLOB NOT NULL
-);
--- The transcript is evidence: refuse to rewrite it, whoever asks.
-CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
-BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
-BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END;
-"""
 
 INSERT_ENTRY = (
     "INSERT INTO entries (room, seq, at, actor, op_id, type, data, prev, hash)"
@@ -147,7 +91,7 @@ def _connect(path: str, writer: bool, busy_timeout_ms: int) -> sqlite3.Connectio
             # FULL in WAL mode fsyncs the log on every commit: an ack survives power loss.
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA fullfsync = ON")  # macOS: a real flush, not just to the drive
-            conn.executescript(SCHEMA)
+            apply_sqlite(conn)  # the schema's pending steps (migrations.py)
         else:
             conn.execute("PRAGMA query_only = ON")
     except BaseException:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
-from importlib import metadata
 
 from server.config import (
     ConfigError,
@@ -16,17 +16,12 @@ from server.config import (
     load_settings,
     unknown_names,
 )
+from server.version import version
 
 __all__ = ["main", "serve", "show_config"]
 
 CONFIG_ERROR = 2  # exit status of a refused setting, as for a bad command line
-
-
-def version() -> str:
-    try:
-        return metadata.version("townhall")
-    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
-        return "unknown (not installed)"
+STARTUP_FAILURE = 3  # uvicorn's, when the application cannot start
 
 
 def show_config(settings: Settings) -> None:
@@ -41,6 +36,7 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
     from server.app import create_app
     from server.edge.addresses import AddressPolicy
     from server.edge.connection_guard import guarded_http_protocol
+    from server.tools.draining import DrainingServer
 
     host = host or settings.host
     port = port or settings.port
@@ -58,7 +54,7 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
             "and QR codes take their host from each request's Host header (docs/DEPLOY.md)",
             host,
         )
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -78,6 +74,12 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
         log_config=None,  # server.logs has set up every logger, uvicorn's included
         timeout_graceful_shutdown=10,
     )
+    # Commits and acks first, then 1012 to every socket: uvicorn alone closes them first.
+    server = DrainingServer(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:  # as uvicorn.run: the app did not start (a store it cannot open)
+        sys.exit(STARTUP_FAILURE)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,11 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--host", help="default: HOST, else 127.0.0.1")
     run.add_argument("--port", type=int, help="default: PORT, else 8000")
     commands.add_parser("config", help="print the effective settings (secrets masked)")
+    migrate = commands.add_parser("migrate", help="apply the store's pending schema steps")
+    migrate.add_argument("--status", action="store_true", help="only say what is pending")
     from server.tools import transcript_cli
 
     transcript_cli.add_commands(commands)
     args = parser.parse_args(argv)
-    if args.command not in ("serve", "config"):
+    if args.command not in ("serve", "config", "migrate"):
         return transcript_cli.run(args)
     from server.logs import configure_logging
 
@@ -106,6 +110,15 @@ def main(argv: list[str] | None = None) -> int:
             log.warning("%s", warning)
         if args.command == "config":
             show_config(settings)
+        elif args.command == "migrate":
+            from server.store import StoreUnavailable
+            from server.tools.migrate import migrate as run_migrate
+
+            try:
+                print(run_migrate(settings.store_url, status=args.status))
+            except StoreUnavailable as error:
+                print(f"townhall: {error}", file=sys.stderr)
+                return 1
         else:
             serve(settings, args.host, args.port)
     except ConfigError as error:

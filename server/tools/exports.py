@@ -21,15 +21,17 @@ import asyncio
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from rooms import RoomState
+from rooms import RoomState, new_room
 from rooms.evaluation import evaluate
 from rooms.poll_kinds import KINDS
 from rooms.published import ERASED, published_record
+from rooms.records import Record
 from rooms.room_ops import LOG_FORMAT
 from rooms.state import Poll
 from rooms.transcript import records_of
@@ -38,13 +40,16 @@ from server.store.files import private_dir, write_private_file
 
 __all__ = [
     "ballots_csv",
+    "export_room",
     "iso",
     "load_published",
     "load_report",
+    "pages_from",
     "poll_csv",
     "published_json",
     "questions_csv",
     "read_entries",
+    "stream_records",
     "transcript_lines",
     "write_export",
 ]
@@ -77,14 +82,47 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 # -- reading a log ---------------------------------------------------------------------------
 
+PAGE = 2000  # entries read from the store at a time: what an export holds of the log
+
 
 async def read_entries(store: Store, room: str) -> list[Committed]:
+    """The whole log in memory: for small rooms and tests. Exports and reports stream."""
     entries: list[Committed] = []
     while True:
         page = await store.read(room, after=entries[-1].seq if entries else 0, limit=5000)
         if not page:
             return entries
         entries.extend(page)
+
+
+def pages_from(
+    store: Store, room: str, loop: asyncio.AbstractEventLoop
+) -> Iterator[list[Committed]]:
+    """The log page by page, for a worker thread: each read runs on the store's loop."""
+    after = 0
+    while True:
+        read = store.read(room, after=after, limit=PAGE)
+        page = asyncio.run_coroutine_threadsafe(read, loop).result()
+        if not page:
+            return
+        yield page
+        after = page[-1].seq
+
+
+def stream_records(
+    pages: Iterable[Sequence[Committed]],
+    *,
+    sink: Callable[[Sequence[Committed]], object] | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> Iterator[Record]:
+    """The records of `pages`, one page in memory at a time; each page goes to `sink` (the
+    log file being written) and its size to `progress` as it is read."""
+    for page in pages:
+        if sink is not None:
+            sink(page)
+        yield from records_of(page)
+        if progress is not None:
+            progress(len(page))
 
 
 def transcript_lines(entries: Iterable[Committed]) -> Iterator[bytes]:
@@ -190,6 +228,27 @@ def write_export(state: RoomState, entries: Sequence[Committed], out: Path) -> l
     existing folder, such as the one you run it in, is left as it is)."""
     private_dir(out, tighten=False)
     code = state.code or (entries[0].room if entries else "room")
+    # The chain in its public form, then the files made from the room.
+    log = _put_private(out / f"{code}.jsonl", b"".join(transcript_lines(entries)))
+    files = [log, *_room_files(state, evaluate(records_of(entries)), out, code)]
+    if state.closed and state.log_format >= LOG_FORMAT:
+        files.append(_put_private(out / f"{code}-published.json", published_json(state, entries)))
+    return files
+
+
+def _put_private(path: Path, content: bytes) -> Path:
+    write_private_file(path, content)
+    return path
+
+
+def _private_open(path: Path) -> IO[bytes]:
+    """`path` opened for writing as 0600 from the start (see write_private_file)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "wb")
+
+
+def _room_files(state: RoomState, report: dict[str, Any], out: Path, code: str) -> list[Path]:
     written: list[Path] = []
 
     def put(name: str, content: bytes) -> None:
@@ -197,9 +256,6 @@ def write_export(state: RoomState, entries: Sequence[Committed], out: Path) -> l
         write_private_file(path, content)
         written.append(path)
 
-    put(f"{code}.jsonl", b"".join(transcript_lines(entries)))  # the chain: its public form
-    if state.closed and state.log_format >= LOG_FORMAT:
-        put(f"{code}-published.json", published_json(state, entries))
     put(f"{code}-questions.csv", questions_csv(state).encode("utf-8"))
     for poll in state.polls.values():
         if poll.deleted:
@@ -207,7 +263,6 @@ def write_export(state: RoomState, entries: Sequence[Committed], out: Path) -> l
         put(f"{code}-poll-{poll.id}.csv", poll_csv(state, poll.id).encode("utf-8"))
         if not KINDS[poll.defn.kind].answers:
             put(f"{code}-poll-{poll.id}-ballots.csv", ballots_csv(state, poll.id).encode("utf-8"))
-    report = evaluate(records_of(entries))
     put(f"{code}-report.json", json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8"))
     return written
 
@@ -225,8 +280,43 @@ async def load_published(store: Store, state: RoomState) -> bytes:
     return await asyncio.to_thread(lambda: published_json(state, entries))
 
 
-async def load_report(store: Store, room: str) -> dict[str, Any]:
-    """The evaluation report of a room, from its whole log in the store."""
-    entries = await read_entries(store, room)
-    # Folding a long log takes a while: off the event loop (evaluate is pure).
-    return await asyncio.to_thread(lambda: evaluate(records_of(entries)))
+async def export_room(
+    store: Store, room: str, out: Path, progress: Callable[[int], object] | None = None
+) -> list[Path]:
+    """`write_export` straight from the store, in bounded memory: the log is read once, a
+    page at a time, written to the JSONL file and folded into the room and its report as it
+    goes (in a worker thread: folding a long log takes a while)."""
+    loop = asyncio.get_running_loop()
+
+    def run() -> list[Path]:
+        private_dir(out, tighten=False)
+        log = out / f"{room}.jsonl"
+        state = new_room()
+        with _private_open(log) as file:
+            records = stream_records(
+                pages_from(store, room, loop),
+                sink=lambda page: file.writelines(transcript_lines(page)),
+                progress=progress,
+            )
+            report = evaluate(records, into=state)
+        code = state.code or room
+        files = [log, *_room_files(state, report, out, code)]
+        if state.closed and state.log_format >= LOG_FORMAT:
+            # The published record needs the whole log with its private records (to
+            # open what was approved): read again, held for this one file only.
+            entries = [e for page in pages_from(store, room, loop) for e in page]
+            published = published_json(state, entries)
+            files.append(_put_private(out / f"{code}-published.json", published))
+        return files
+
+    return await asyncio.to_thread(run)
+
+
+async def load_report(
+    store: Store, room: str, progress: Callable[[int], object] | None = None
+) -> dict[str, Any]:
+    """The evaluation report of a room, from its log in the store, read once a page at a
+    time (never the whole log in memory) and folded off the event loop."""
+    loop = asyncio.get_running_loop()
+    records = stream_records(pages_from(store, room, loop), progress=progress)
+    return await asyncio.to_thread(lambda: evaluate(records))

@@ -23,16 +23,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from moderation.roles import Role
 from rooms import snapshot_view
 from rooms.evaluation import evaluate
 from rooms.records import Record
-from rooms.transcript import BadLine, records_from_lines, records_of, replay
+from rooms.transcript import BadLine, records_from_lines, replay
 from server.edge.i18n import cli_gettext as _
-from server.store import open_store, sqlite_path
-from server.store.base import Committed
+from server.store import Store, open_store, sqlite_path
 from server.store.files import write_private_file
-from server.tools.exports import read_entries, write_export
+from server.tools.exports import export_room, load_report
 from server.tools.verify import parse_receipt, render_text, verify_lines
 
 __all__ = ["add_commands", "run"]
@@ -105,17 +106,46 @@ def _store_url(given: str | None) -> str:
     return url
 
 
-async def _read_room(url: str, room: str) -> list[Committed]:
+async def _open_room(url: str, room: str) -> tuple[Store, int]:
+    """The opened store and the room's head, or Refused naming the rooms it holds."""
     store = open_store(url)
     await store.open()
+    head = await store.head(room)
+    if head == 0:
+        known = await store.rooms()
+        await store.close()
+        rooms = ", ".join(sorted(known)[:20])
+        hint = _("; rooms: %(rooms)s", rooms=rooms) if known else ""
+        raise Refused(_("no room %(room)r in the store", room=room) + hint)
+    return store, head
+
+
+def _progress(total: int) -> Any:
+    """A progress bar on a terminal (stderr), nothing otherwise: a long room takes a while."""
+    return tqdm(
+        total=total,
+        unit=" entries",
+        unit_scale=True,
+        file=sys.stderr,
+        disable=not sys.stderr.isatty(),
+        leave=False,
+    )
+
+
+async def _export_room(url: str, room: str, out: Path) -> list[Path]:
+    store, head = await _open_room(url, room)
     try:
-        entries = await read_entries(store, room)
-        if not entries:
-            known = await store.rooms()
-            rooms = ", ".join(sorted(known)[:20])
-            hint = _("; rooms: %(rooms)s", rooms=rooms) if known else ""
-            raise Refused(_("no room %(room)r in the store", room=room) + hint)
-        return entries
+        with _progress(head) as bar:
+            return await export_room(store, room, out, bar.update)
+    finally:
+        await store.close()
+
+
+async def _room_report(url: str, room: str) -> dict[str, Any]:
+    store, head = await _open_room(url, room)
+    try:
+        with _progress(head) as bar:
+            return await load_report(store, room, bar.update)
     finally:
         await store.close()
 
@@ -142,9 +172,7 @@ def _records_from_file(path: str) -> list[Record]:
 
 
 def _export(args: argparse.Namespace) -> int:
-    entries = asyncio.run(_read_room(_store_url(args.store), args.room))
-    state = replay(records_of(entries))
-    for path in write_export(state, entries, Path(args.out)):
+    for path in asyncio.run(_export_room(_store_url(args.store), args.room, Path(args.out))):
         print(path)
     return 0
 
@@ -163,12 +191,13 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    if args.room.endswith(".jsonl") or args.room == "-":
-        records = _records_from_file(args.room)
-    else:
-        records = records_of(asyncio.run(_read_room(_store_url(args.store), args.room)))
     try:
-        report = evaluate(records)
+        if args.room.endswith(".jsonl") or args.room == "-":
+            report = evaluate(_records_from_file(args.room))
+        else:
+            report = asyncio.run(_room_report(_store_url(args.store), args.room))
+    except Refused:
+        raise
     except ValueError as exc:
         raise Refused(_("cannot evaluate this log: %(error)s", error=exc)) from None
     if args.format == "html":
