@@ -29,6 +29,7 @@ __all__ = [
     "APPLIERS",
     "DECIDERS",
     "MAX_LANGUAGES",
+    "TARGETS",
     "canonical_tag",
     "poll_translations",
 ]
@@ -42,7 +43,7 @@ _TAG = re.compile(
     r"^(?P<lang>[A-Za-z]{2,3})(?:-(?P<script>[A-Za-z]{4}))?(?:-(?P<region>[A-Za-z]{2}|[0-9]{3}))?"
     r"(?P<rest>(?:-[A-Za-z0-9]{5,8}|-[0-9][A-Za-z0-9]{3})*)$"
 )
-_TARGETS = ("question", "poll")
+TARGETS = ("question", "poll")  # what an interpreter may translate
 
 
 def canonical_tag(value: object) -> str:
@@ -88,7 +89,7 @@ def decide_attach(
     state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
 ) -> Event:
     target = f.get("target")
-    if target not in _TARGETS:
+    if target not in TARGETS:
         raise CommandError("field.invalid", "target must be 'question' or 'poll'")
     target_id = req_id(f, "target_id")
     lang = canonical_tag(f.get("lang"))

@@ -129,6 +129,21 @@ _FIXED: list[type[Struct]] = [
         "yours: you have the floor",
     ),
     _frame("speaker.skipped", [_opt("seq", Seq)], "yours: the moderator skipped you"),
+    _frame(
+        "screen.shown",
+        [_opt("seq", Seq), ("room", _VIEW)],
+        "what the big screen shows changed: the room header's `presenting`",
+    ),
+    _frame(
+        "quiz.leaderboard",
+        [_opt("seq", Seq), ("leaderboard", list[_VIEW])],
+        "the revealed quizzes' leaderboard, top 10",
+    ),
+    _frame(
+        "quiz.scored",
+        [_opt("seq", Seq), ("poll_id", Id), ("points", int), ("total", int)],
+        "yours: what you scored on a quiz just revealed, and your total",
+    ),
 ]
 
 # Every other event type is an upsert frame of the item it touched, named after the event:
@@ -157,7 +172,8 @@ _PERSONAL: dict[str, list[Any]] = {
         _opt("text", str),
         _opt("reason", str),
     ],
-    "participant": [_opt("reason", str)],
+    # A content ban, to moderators: its opaque id and entry, never the person (docs/ENGINE.md).
+    "participant": [_opt("reason", str), _opt("ban_id", str), _opt("ban", _VIEW | None)],
 }
 
 

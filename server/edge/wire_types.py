@@ -22,13 +22,14 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from moderation.audit import REJECT_REASONS
 from moderation.language import TAG_PATTERN
-from moderation.roles import OPS
+from moderation.roles import INVITED, OPS
 from rooms.fields import MAX_ID
 from rooms.floor_ops import COUNT_MAX, REACTIONS
 from rooms.link_ops import LINKS
 from rooms.poll_kinds import KINDS
 from rooms.poll_ops import MAX_DURATION_S
 from rooms.polls import OPTION_MAX, OPTIONS_READ, QUESTION_MAX
+from rooms.presenting import TARGETS
 from rooms.question_ops import ANSWER_MAX, LABEL_MAX, MAX_LABELS
 from rooms.room_ops import CODES_PER_ISSUE, TITLE_MAX
 from rooms.settings import (
@@ -43,6 +44,7 @@ from rooms.settings import (
     ROOM_CODE,
 )
 from rooms.text import INVALID_CHARS, input_limit
+from rooms.translations import TARGETS as TRANSLATABLE
 from server.edge.op_shape import MAX_OP, MAX_OP_ID
 
 __all__ = [
@@ -183,6 +185,15 @@ _POLL_DEFINITION: list[tuple[str, Any, Any]] = [
     _opt("max_words", int),
     _opt("total", int),
     _opt("caps", list[int]),
+    # A quiz's right options (an index or a list of them) and its scoring window.
+    _opt("correct", int | list[int]),
+    _opt("window_s", int),
+]
+_BAN_TARGETS = [
+    _opt("participant_id", PersonId),
+    _opt("question_id", Id),
+    _opt("answer_id", Id),
+    _opt("speaker", _one_of(("floor",), "whoever holds the floor")),
 ]
 _KIND = _one_of(tuple(KINDS), "the poll kind (docs/ENGINE.md)")
 _POLL_QUESTION = _text("the poll's question", QUESTION_MAX)
@@ -213,11 +224,29 @@ _FIELDS: dict[str, list[Any]] = {
         _opt("access_code", _text("the room's access code")),
         _opt("attendee_code", _text("a one-time attendee code")),
     ],
-    "participant.ban": [("participant_id", PersonId), ("reason", Reason)],
-    "participant.unban": [("participant_id", PersonId)],
+    # Exactly one target (else ban.target, the reducer's to say): the person, or content of
+    # theirs, whose author the room finds without naming them (docs/ENGINE.md).
+    "participant.ban": [*_BAN_TARGETS, ("reason", Reason)],
+    "participant.unban": [*_BAN_TARGETS, _opt("ban_id", _text("a content ban's id"))],
+    "participant.erase": [],
+    "participant.forget": [("participant_id", PersonId)],
     "codes.issue": [("count", _int(1, CODES_PER_ISSUE, "how many one-time codes to issue"))],
-    "moderator.add": [("name", _text("the co-moderator's name"))],
+    "moderator.add": [
+        ("name", _text("the co-moderator's name")),
+        _opt("role", _one_of(tuple(r.value for r in INVITED), "who is invited")),
+    ],
     "moderator.revoke": [("moderator_id", _text("a co-moderator's id"))],
+    "screen.show": [
+        ("target", _one_of(tuple(TARGETS), "what the big screen shows")),
+        _opt("target_id", Id),
+    ],
+    "translation.attach": [
+        ("target", _one_of(TRANSLATABLE, "what is translated")),
+        ("target_id", Id),
+        ("lang", Lang),
+        ("text", _text("the question's text, or the poll's question")),
+        _opt("options", _list(_text("an option", OPTION_MAX), OPTIONS_READ)),
+    ],
     "links.rotate": [("link", _one_of(LINKS, "which shared link to re-issue"))],
     "poll.create": [("kind", _KIND), ("question", _POLL_QUESTION), *_POLL_DEFINITION],
     "poll.edit": [

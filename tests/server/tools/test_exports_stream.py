@@ -45,8 +45,7 @@ async def _store_of(records: list[Any], path: Path) -> SqliteStore:
     store = SqliteStore(path)
     await store.open()
     batch = [
-        Entry(r.at, r.actor, r.op_id, r.event.TYPE, event_to_dict(r.event)["data"])
-        for r in records
+        Entry(r.at, r.actor, r.op_id, r.event.TYPE, event_to_dict(r.event)["data"]) for r in records
     ]
     for start in range(0, len(batch), 4000):
         await store.append("TOWN", batch[start : start + 4000])
@@ -142,6 +141,7 @@ def test_a_stream_folds_the_room_and_its_report_in_one_pass(tmp_path: Path) -> N
             await store.close()
 
     names = [p.name for p in asyncio.run(run())]
-    assert names == ["TOWN.jsonl", "TOWN-questions.csv", "TOWN-report.json"]
+    # Closed, so the published record comes with it (issue 17).
+    assert names == ["TOWN.jsonl", "TOWN-questions.csv", "TOWN-report.json", "TOWN-published.json"]
     text = (tmp_path / "out" / "TOWN-questions.csv").read_text(encoding="utf-8")
     assert "Why?" in text
