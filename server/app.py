@@ -22,6 +22,7 @@ from server.edge.runtime import Runtime
 from server.edge.ws_endpoint import websocket_endpoint
 from server.filters import load_filters
 from server.live.asgi import capture_raw_send
+from server.live.gc_tuning import GcTender
 from server.live.hub import Hub
 from server.store import open_store
 
@@ -39,9 +40,12 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await hub.start()
+        gc_tender = GcTender()
+        gc_tender.start()  # after loading the rooms: what they hold is frozen at once
         try:
             yield
         finally:
+            await gc_tender.stop()
             await hub.stop()
             await runtime.limiter.close()
 
