@@ -325,8 +325,12 @@ class Hub:
     async def _tick_forever(self) -> None:
         """Render dirty rooms, then sleep: longer when rendering got expensive (adaptive)."""
         low, high = self.settings.tick_min_ms, self.settings.tick_max_ms
+        due = time.monotonic()
         while True:
-            await asyncio.sleep(self.tick_ms / 1000)
+            # Ticks keep their period: the next one is due a period after the last was due,
+            # not after it finished (a 60 ms render would otherwise stretch 100 ms to 160).
+            due = max(due + self.tick_ms / 1000, time.monotonic())
+            await asyncio.sleep(due - time.monotonic())
             started = time.perf_counter()
             now = time.monotonic()
             dirty, self._dirty = self._dirty, set()
