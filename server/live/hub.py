@@ -418,6 +418,17 @@ class Hub:
                         counts["raw" if isinstance(conn.outbox, RawOutbox) else "asgi"] += 1
         return counts
 
+    def connections_by_intake(self) -> dict[str, int]:
+        """Open sockets per read path: `lean` is the protocol handing frames to the edge
+        (server/live/lean.py), `asgi` the receive loop of any other server."""
+        counts = {"lean": 0, "asgi": 0}
+        for host in self.rooms.values():
+            for by_encoding in host.sockets.values():
+                for conns in by_encoding.values():
+                    for conn in conns:
+                        counts["lean" if conn.lean else "asgi"] += 1
+        return counts
+
     def connections_by_view(self) -> dict[str, int]:
         """Open sockets per view (organisers count as moderators), for /metrics."""
         counts = {view.value: 0 for view in VIEWS}
