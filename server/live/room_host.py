@@ -1,10 +1,10 @@
-"""One live room in this process: its state, its writer, its sockets, its fan-out.
+"""One live room in this process: its state, its writer, and its audience.
 
 Commands are decided against the live state, appended to the store (group commit), and only
 then applied, strictly in `seq` order, whether they came from this process or (through the
 broker, or a backfill from the store) from another. Acks go out after that apply, so an ack
-always means durable. Rendering is the hub's tick: one frame list per role, encoded once per
-encoding, the same bytes written to every socket of that role.
+always means durable. The sockets, their rings and the tick's fan-out are the room's
+`Audience` (server/live/audience.py); the hub's tick renders each dirty room.
 """
 
 from __future__ import annotations
@@ -32,17 +32,12 @@ from rooms import (
     decide,
     event_from_dict,
     event_to_dict,
-    personal_frames,
-    snapshot_view,
-    view_frames,
-    you_frame,
 )
 from rooms.events import ReactionSent
 from rooms.reaction_windows import ReactionWindow
 from server.config import Limits
-from server.live.codec import Encoding
-from server.live.connection import CLOSE_BANNED, CLOSE_LAGGING, Connection
-from server.live.resume import ResumeRing, TickFrames
+from server.live.audience import Audience, Delivery
+from server.live.connection import Connection
 from server.live.stats import Stats
 from server.store.base import Committed, Entry, EntryRefused, Store, StoreUnavailable
 
@@ -53,16 +48,6 @@ log = logging.getLogger("townhall.room")
 ROLES = (Role.ORGANISER, Role.MODERATOR, Role.ATTENDEE, Role.SCREEN, Role.EMBED)
 MAX_BATCH = 2000
 
-# Organisers and co-moderators see the same view; render it once.
-VIEW_OF = {
-    Role.ORGANISER: Role.MODERATOR,
-    Role.MODERATOR: Role.MODERATOR,
-    Role.ATTENDEE: Role.ATTENDEE,
-    Role.SCREEN: Role.SCREEN,
-    Role.EMBED: Role.EMBED,
-}
-VIEWS = (Role.MODERATOR, Role.ATTENDEE, Role.SCREEN, Role.EMBED)
-_SHUT_OUT = frozenset({"participant.banned", "moderator.revoked", "links.rotated"})
 # Refusals about the op itself, not the room's state: no point re-checking at the store.
 # Reaction op_ids answered from memory after their window committed (they are not in the
 # log: the window's entry does not list them). Bounded; see docs/PROTOCOL.md "Reactions".
@@ -130,14 +115,12 @@ class RoomHost:
         self._apply_lock = asyncio.Lock()
         self._refreshing: asyncio.Task[None] | None = None
         self.changes: list[Change] = []
-        self.sockets: dict[Role, dict[Encoding, set[Connection]]] = {
-            view: {Encoding.JSON: set(), Encoding.MSGPACK: set()} for view in VIEWS
-        }
-        self.by_participant: dict[str, set[Connection]] = {}
-        self.laggers: set[Connection] = set()
-        self.rings = {
-            view: ResumeRing(state.seq, deps.limits.resume_window_ticks) for view in VIEWS
-        }
+        self.audience = Audience(state, deps.limits)
+        # The audience's own collections (never replaced), for the hub and the edge.
+        self.sockets = self.audience.sockets
+        self.by_participant = self.audience.by_participant
+        self.laggers = self.audience.laggers
+        self.rings = self.audience.rings
         self.last_active = time.monotonic()  # an op, a socket coming or going, an entry
         self.reactions = ReactionWindow()
         self._reactors: list[tuple[tuple[str, str], asyncio.Future[Outcome]]] = []
@@ -438,30 +421,15 @@ class RoomHost:
             self.snapshot_seq = self.state.seq
             self.deps.save_snapshot(self)
 
-    # -- sockets --------------------------------------------------------------------------
+    # -- the audience (server/live/audience.py) ------------------------------------------
 
     def attach(self, conn: Connection, since: int | None) -> None:
-        """Send the first frames (missed ticks or a snapshot), then join the fan-out.
+        self.last_active = time.monotonic()
+        self.audience.attach(conn, since)
 
-        No await between the two, so no tick can slip between them.
-        """
-        view = VIEW_OF[conn.role]
-        ring = self.rings[view]
-        if since is not None and since <= self.state.seq and ring.can_serve(since):
-            for tick in ring.since(since):
-                conn.outbox.write(tick.blob(conn.encoding), conn.encoding is Encoding.JSON)
-            # What it has now. Not state.seq: entries applied since the last tick reach it in
-            # the next one, and a resume from state.seq would skip that tick.
-            conn.sent_seq = max(since, ring.head)
-            if conn.role is Role.ATTENDEE:
-                # Personal frames are not in the shared ring: send their sum instead.
-                you = you_frame(self.state, conn.role, conn.participant_id)
-                conn.send({**you, "seq": conn.sent_seq})
-        else:
-            conn.send(self.snapshot_frame(conn.role, conn.participant_id))
-            conn.sent_seq = self.state.seq
-        self.sockets[view][conn.encoding].add(conn)
-        self.by_participant.setdefault(conn.participant_id, set()).add(conn)
+    def detach(self, conn: Connection) -> None:
+        self.last_active = time.monotonic()
+        self.audience.detach(conn)
 
     def idle_for(self, now: float) -> float:
         return now - self.last_active
@@ -476,100 +444,22 @@ class RoomHost:
             and not self.state.open_polls_closing()
         )
 
-    def detach(self, conn: Connection) -> None:
-        self.last_active = time.monotonic()
-        self.sockets[VIEW_OF[conn.role]][conn.encoding].discard(conn)
-        self.laggers.discard(conn)
-        mine = self.by_participant.get(conn.participant_id)
-        if mine is not None:
-            mine.discard(conn)
-            if not mine:
-                del self.by_participant[conn.participant_id]
-
     def snapshot_frame(self, role: Role, participant_id: str | None) -> dict[str, Any]:
-        return {
-            "type": "snapshot",
-            "seq": self.state.seq,
-            **snapshot_view(self.state, role, participant_id),
-        }
+        return self.audience.snapshot_frame(role, participant_id)
 
     def connection_count(self) -> int:
-        return sum(len(conns) for by_enc in self.sockets.values() for conns in by_enc.values())
+        return self.audience.connection_count()
 
-    # -- the tick -------------------------------------------------------------------------
-
-    def render(self, now: float) -> int:
-        """Send everything that changed since the last tick; returns frames written."""
+    def render(self, now: float) -> Delivery:
+        """The tick: frames for everything that changed since the last one, to be written."""
         changes, self.changes = self.changes, []
-        seq = self.state.seq
-        soft = self.deps.limits.socket_soft_buffer
-        written = 0
-        if changes:
-            for view in VIEWS:
-                frames = view_frames(self.state, view, changes)
-                if not frames:
-                    continue
-                for frame in frames:
-                    frame["seq"] = seq
-                tick = TickFrames(seq, frames)
-                self.rings[view].append(tick)
-                for encoding, conns in self.sockets[view].items():
-                    if not conns:
-                        continue
-                    blob = tick.blob(encoding)
-                    for conn in conns:
-                        if conn.lag_started is None:
-                            conn.push(blob, seq, soft, now)
-                            if conn.lag_started is not None:
-                                self.laggers.add(conn)
-                            else:
-                                written += 1
-            for participant_id, frame in personal_frames(self.state, changes):
-                frame["seq"] = seq
-                for conn in self.by_participant.get(participant_id, ()):
-                    # A lagging socket has skipped shared frames up to `seq`: its personal
-                    # frame must not claim a position it has not reached.
-                    lagging = conn.lag_started is not None
-                    conn.send({**frame, "seq": conn.sent_seq} if lagging else frame)
-            for change in changes:
-                if change.type in _SHUT_OUT and isinstance(change.key, str):
-                    # They were told why in a personal frame above; now they may watch no more.
-                    self.close_participant(change.key, CLOSE_BANNED, change.type)
-        if self.laggers:
-            self._tend_laggers(now)
-        return written
-
-    def _tend_laggers(self, now: float) -> None:
-        limits = self.deps.limits
-        for conn in list(self.laggers):
-            if conn.closed:
-                self.laggers.discard(conn)
-            elif (
-                conn.lag_started is not None and now - conn.lag_started > limits.lag_close_seconds
-            ) or conn.outbox.backlog() > limits.socket_hard_buffer:
-                self.laggers.discard(conn)
-                conn.close(CLOSE_LAGGING, "too slow: reconnect with ?since=<last seq>")
-            elif conn.outbox.backlog() < limits.socket_soft_buffer // 4:
-                # It drained: give it what it skipped, from the ring or as a fresh snapshot.
-                self.laggers.discard(conn)
-                conn.lag_started = None
-                ring = self.rings[VIEW_OF[conn.role]]
-                if ring.can_serve(conn.sent_seq):
-                    for tick in ring.since(conn.sent_seq):
-                        conn.outbox.write(tick.blob(conn.encoding), conn.encoding is Encoding.JSON)
-                else:
-                    conn.send(self.snapshot_frame(conn.role, conn.participant_id))
-                conn.sent_seq = self.state.seq
+        return self.audience.render(changes, now)
 
     def close_sockets(self, code: int, reason: str) -> None:
-        for by_enc in self.sockets.values():
-            for conns in by_enc.values():
-                for conn in list(conns):
-                    conn.close(code, reason)
+        self.audience.close_sockets(code, reason)
 
     def close_participant(self, participant_id: str, code: int, reason: str) -> None:
-        for conn in list(self.by_participant.get(participant_id, ())):
-            conn.close(code, reason)
+        self.audience.close_participant(participant_id, code, reason)
 
     async def stop(self) -> None:
         """Commit and answer everything already submitted, then stop the writer."""
