@@ -13,7 +13,7 @@ import msgpack
 
 from moderation.filters import TextFilters
 from moderation.roles import Role
-from rooms import SYSTEM, Context, new_room
+from rooms import SYSTEM, Context, new_room, to_snapshot
 from server.broker.base import Broker
 from server.config import Settings
 from server.live.audience import VIEWS, Delivery
@@ -21,7 +21,7 @@ from server.live.chain_check import ChainWatch, Seen
 from server.live.connection import CLOSE_RESTART
 from server.live.outbox import RawOutbox
 from server.live.room_host import HostDeps, Outcome, RoomHost
-from server.live.snapshots import Loaded, SnapshotDamaged, pack_snapshot, unpack_snapshot
+from server.live.snapshots import Loaded, SnapshotDamaged, pack_fields, unpack_snapshot
 from server.live.stats import Stats
 from server.store.base import Committed, Store, StoreUnavailable
 
@@ -248,8 +248,11 @@ class Hub:
         if host.state.seq == 0:
             return
         try:
-            data = pack_snapshot(host.state, host.last_hash)
-            await self.store.save_snapshot(host.code, host.state.seq, data)
+            # The copy is taken here, consistent with `seq`; encoding and hashing it (tens
+            # of ms for a big room) run in a thread, off the loop.
+            seq, fields, head_hash = host.state.seq, to_snapshot(host.state), host.last_hash
+            data = await asyncio.to_thread(pack_fields, fields, head_hash)
+            await self.store.save_snapshot(host.code, seq, data)
         except Exception:
             log.exception("room %s: snapshot failed (the log still has everything)", host.code)
 
