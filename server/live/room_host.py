@@ -22,24 +22,18 @@ from moderation.filters import TextFilters
 from moderation.roles import Role
 from rooms import (
     SYSTEM,
-    Applied,
-    Change,
     CommandError,
     Context,
-    Record,
     RoomState,
-    apply,
-    decide,
-    event_from_dict,
-    event_to_dict,
 )
 from rooms.events import ReactionSent
 from rooms.reaction_windows import ReactionWindow
 from server.config import Limits
 from server.live.audience import Audience, Delivery
 from server.live.connection import Connection
+from server.live.room_log import Outcome, Pending, RoomLog
 from server.live.stats import Stats
-from server.store.base import Committed, Entry, EntryRefused, Store, StoreUnavailable
+from server.store.base import Committed, EntryRefused, Store, StoreUnavailable
 
 __all__ = ["ROLES", "Outcome", "RoomHost"]
 
@@ -53,35 +47,6 @@ MAX_BATCH = 2000
 # log: the window's entry does not list them). Bounded; see docs/PROTOCOL.md "Reactions".
 _REACTIONS_REMEMBERED = 10_000
 _STATELESS = frozenset({"field.missing", "field.invalid", "frame.invalid", "op.unknown"})
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What the submitter of an op learns: an ack (result, receipt) or an error."""
-
-    seq: int
-    result: dict[str, Any]
-    error: CommandError | None = None
-    duplicate: bool = False
-    receipt: str | None = None
-
-    def frame(self, op_id: str) -> dict[str, Any]:
-        if self.error is not None:
-            return {"type": "error", "op_id": op_id, **self.error.to_dict()}
-        frame: dict[str, Any] = {"type": "ack", "op_id": op_id, "seq": self.seq, **self.result}
-        if self.duplicate:
-            frame["duplicate"] = True
-        if self.receipt is not None:
-            frame["receipt"] = {"seq": self.seq, "hash": self.receipt}
-        return frame
-
-
-@dataclass(slots=True)
-class _Pending:
-    entry: Entry
-    future: asyncio.Future[Outcome]
-    key: tuple[str, str]
-    received: float  # time.perf_counter() at submit, for the ack latency histogram
 
 
 @dataclass(slots=True)
@@ -99,22 +64,22 @@ class HostDeps:
     shared: bool = False
 
 
+_Waiting = Pending[asyncio.Future[Outcome]]  # an op queued in the log, its future the waiter
+
+
 class RoomHost:
     def __init__(self, code: str, state: RoomState, deps: HostDeps) -> None:
         self.code = code
         self.state = state
         self.deps = deps
-        state.ops.resize(deps.limits.recent_ops)
-        self.last_hash: str | None = None
+        self.room_log: RoomLog[asyncio.Future[Outcome]] = RoomLog(
+            state, deps.stats, deps.limits.recent_ops
+        )
         self.snapshot_seq = state.seq
-        self._inbox: list[_Pending] = []
-        self._inflight: dict[tuple[str, str], asyncio.Future[Outcome]] = {}
-        self._results: dict[int, tuple[Applied, str]] = {}
         self._wake = asyncio.Event()
         self._stopping = False
         self._apply_lock = asyncio.Lock()
         self._refreshing: asyncio.Task[None] | None = None
-        self.changes: list[Change] = []
         self.audience = Audience(state, deps.limits)
         # The audience's own collections (never replaced), for the hub and the edge.
         self.sockets = self.audience.sockets
@@ -150,17 +115,18 @@ class RoomHost:
         if self._stopping:
             return _done(loop, Outcome(self.state.seq, {}, CommandError("server.unavailable")))
         key = (ctx.actor, ctx.op_id)
+        room_log = self.room_log
         if ctx.op_id:
-            answered = self._answered(key)
+            answered = room_log.answered(key)
             if answered is not None:
                 return _done(loop, answered)
-        inflight = self._inflight.get(key)
+        inflight = room_log.inflight.get(key)
         if inflight is not None:
             return inflight  # the same op again before its first copy committed: one answer
-        if len(self._inbox) >= self.deps.limits.max_pending_ops:
+        if len(room_log.inbox) >= self.deps.limits.max_pending_ops:
             return _done(loop, Outcome(self.state.seq, {}, CommandError("server.busy")))
         try:
-            event = decide(self.state, op, fields, ctx, filters or self.deps.filters)
+            event = room_log.decide(op, fields, ctx, filters or self.deps.filters)
         except CommandError as error:
             if recheck and error.code not in _STATELESS and self._may_be_stale(ctx.op_id):
                 return loop.create_task(self._recheck(op, fields, ctx, filters))
@@ -168,11 +134,8 @@ class RoomHost:
             return _done(loop, Outcome(self.state.seq, {}, error))
         if isinstance(event, ReactionSent):
             return self._react(loop, key, event, ctx)
-        wire = event_to_dict(event)
         future: asyncio.Future[Outcome] = loop.create_future()
-        entry = Entry(ctx.at, ctx.actor, ctx.op_id, wire["type"], wire["data"])
-        self._inbox.append(_Pending(entry, future, key, time.perf_counter()))
-        self._inflight[key] = future
+        room_log.queue(event, ctx, future, time.perf_counter())
         self._wake.set()
         return future
 
@@ -194,7 +157,7 @@ class RoomHost:
         future: asyncio.Future[Outcome] = loop.create_future()
         self._reactors.append((key, future))
         if ctx.op_id:
-            self._inflight[key] = future
+            self.room_log.inflight[key] = future
         if self._reaction_flush is None:
             delay = self.reactions.span_ms / 1000
             self._reaction_flush = loop.call_later(delay, self.flush_reactions)
@@ -224,27 +187,14 @@ class RoomHost:
             else Outcome(window.seq, {"counted": True}, None, False, window.receipt)
         )
         for key, future in reactors:
-            if self._inflight.get(key) is future:
-                del self._inflight[key]
+            if self.room_log.inflight.get(key) is future:
+                del self.room_log.inflight[key]
             if answer.error is None and key[1]:
                 self._reacted[key] = answer
                 if len(self._reacted) > _REACTIONS_REMEMBERED:
                     self._reacted.popitem(last=False)
             if not future.done():
                 future.set_result(answer)
-
-    def _answered(self, key: tuple[str, str]) -> Outcome | None:
-        """The answer this room already gave `key`, if it still remembers it."""
-        recalled = self.state.ops.result(key)
-        if recalled is not None:
-            self.deps.stats.acked += 1
-            self.deps.stats.acked_duplicate += 1
-            return Outcome(recalled[0], dict(recalled[1]), duplicate=True)
-        refused = self.state.ops.refusal(key)
-        if refused is not None:
-            self.deps.stats.refuse(refused[1])
-            return Outcome(refused[0], {}, CommandError(refused[1]), duplicate=True)
-        return None
 
     def _may_be_stale(self, op_id: str) -> bool:
         """Could a refusal be wrong because this process has not seen everything?
@@ -272,18 +222,8 @@ class RoomHost:
                 return Outcome(self.state.seq, {}, CommandError("server.unavailable"))
             if first is not None:
                 await self.advance([first])
-                return self._first_answer(first)
+                return self.room_log.first_answer(first)
         return await self.submit(op, fields, ctx, filters, recheck=False)
-
-    def _first_answer(self, first: Committed) -> Outcome:
-        """The answer to a retry of the op the transcript holds as `first` (now applied)."""
-        answered = self._answered((first.actor, first.op_id))
-        if answered is not None:
-            return replace(answered, receipt=None if answered.error else first.hash)
-        # Too old to remember its result, and not refused: it took effect at first.seq.
-        self.deps.stats.acked += 1
-        self.deps.stats.acked_duplicate += 1
-        return Outcome(first.seq, {}, duplicate=True, receipt=first.hash)
 
     async def refresh(self) -> None:
         """Catch up with the store's head; concurrent callers share one read."""
@@ -296,8 +236,8 @@ class RoomHost:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._inbox:
-                batch, self._inbox = self._inbox[:MAX_BATCH], self._inbox[MAX_BATCH:]
+            while self.room_log.inbox:
+                batch = self.room_log.take(MAX_BATCH)
                 try:
                     await self._commit(batch)
                 except Exception:  # never let one bad batch kill the room's writer
@@ -306,7 +246,7 @@ class RoomHost:
             if self._stopping:
                 return
 
-    async def _commit(self, batch: list[_Pending]) -> None:
+    async def _commit(self, batch: list[_Waiting]) -> None:
         """Append `batch` and answer every op in it; an entry the store refuses fails alone.
 
         The store names the refused entry when its own checks found it. When the database
@@ -330,7 +270,7 @@ class RoomHost:
                 self._fail([batch[index]], CommandError("op.unstorable"))
                 batch = batch[:index] + batch[index + 1 :]
 
-    async def _commit_once(self, batch: list[_Pending]) -> None:
+    async def _commit_once(self, batch: list[_Waiting]) -> None:
         stats = self.deps.stats
         began = time.perf_counter()
         try:
@@ -349,35 +289,18 @@ class RoomHost:
         # Sorted: a copy found in the transcript may be older than what we appended, or newer
         # than this process has applied (another process committed it a moment ago).
         await self.advance(sorted(committed, key=lambda c: c.seq))
-        for pending, entry in zip(batch, committed, strict=True):
-            self._inflight.pop(pending.key, None)
-            ours = self._results.pop(entry.seq, None)
-            if ours is not None and not entry.earlier:
-                outcome = _outcome(*ours)
-                if outcome.error is not None:
-                    stats.refuse(outcome.error.code)
-                else:
-                    stats.acked += 1
-                    stats.acked_duplicate += outcome.duplicate
-            else:
-                outcome = self._first_answer(entry)  # counts itself
-            if not pending.future.done():
-                pending.future.set_result(outcome)
-        # Anything left was recorded for another process's copy of one of our in-flight ops
-        # (the same op_id sent through two processes); its own copy answered from this batch.
-        self._results.clear()
+        for pending, outcome in self.room_log.settle(batch, committed):
+            if not pending.waiter.done():
+                pending.waiter.set_result(outcome)
         done = time.perf_counter()
         for pending in batch:
             stats.ack_latency.observe(done - pending.received)
         self.deps.publish(self.code, fresh)
 
-    def _fail(self, batch: list[_Pending], error: CommandError) -> None:
-        refused = self.deps.stats.refused
-        refused[error.code] = refused.get(error.code, 0) + len(batch)
-        for pending in batch:
-            self._inflight.pop(pending.key, None)
-            if not pending.future.done():
-                pending.future.set_result(Outcome(self.state.seq, {}, error))
+    def _fail(self, batch: list[_Waiting], error: CommandError) -> None:
+        for pending, outcome in self.room_log.fail(batch, error):
+            if not pending.waiter.done():
+                pending.waiter.set_result(outcome)
 
     # -- applying the log -----------------------------------------------------------------
 
@@ -409,17 +332,21 @@ class RoomHost:
 
     def _apply_one(self, entry: Committed) -> None:
         self.last_active = time.monotonic()
-        event = event_from_dict({"type": entry.type, "data": entry.data})
-        applied = apply(self.state, Record(entry.seq, entry.at, entry.actor, entry.op_id, event))
-        self.last_hash = entry.hash
-        if (entry.actor, entry.op_id) in self._inflight:
-            self._results[entry.seq] = (applied, entry.hash)
-        if applied.changes:
-            self.changes.extend(applied.changes)
+        applied = self.room_log.apply(entry)
+        if applied is not None and applied.changes:
             self.deps.mark_dirty(self)
         if self.state.seq - self.snapshot_seq >= self.deps.snapshot_every:
             self.snapshot_seq = self.state.seq
             self.deps.save_snapshot(self)
+
+    @property
+    def last_hash(self) -> str | None:
+        """The chain hash of the entry applied last (None before any)."""
+        return self.room_log.last_hash
+
+    @last_hash.setter
+    def last_hash(self, value: str | None) -> None:
+        self.room_log.last_hash = value
 
     # -- the audience (server/live/audience.py) ------------------------------------------
 
@@ -438,8 +365,8 @@ class RoomHost:
         """Nobody watching, nothing in flight, no poll timer to run, and quiet for `idle_s`."""
         return (
             self.idle_for(now) >= idle_s
-            and not self._inbox
-            and not self._inflight
+            and not self.room_log.inbox
+            and not self.room_log.inflight
             and self.connection_count() == 0
             and not self.state.open_polls_closing()
         )
@@ -452,7 +379,7 @@ class RoomHost:
 
     def render(self, now: float) -> Delivery:
         """The tick: frames for everything that changed since the last one, to be written."""
-        changes, self.changes = self.changes, []
+        changes, self.room_log.changes = self.room_log.changes, []
         return self.audience.render(changes, now)
 
     def close_sockets(self, code: int, reason: str) -> None:
@@ -475,13 +402,3 @@ def _done(loop: asyncio.AbstractEventLoop, outcome: Outcome) -> asyncio.Future[O
     future: asyncio.Future[Outcome] = loop.create_future()
     future.set_result(outcome)
     return future
-
-
-def _outcome(applied: Applied, receipt: str) -> Outcome:
-    return Outcome(
-        applied.seq,
-        applied.result,
-        applied.error,
-        applied.duplicate,
-        None if applied.error is not None else receipt,
-    )
