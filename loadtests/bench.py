@@ -932,7 +932,17 @@ def scenario_abuse(opts: Opts) -> dict[str, Any]:
     }
 
 
+def scenario_write_floor(opts: Opts) -> dict[str, Any]:
+    """No server: the CPU of one small frame to one loopback socket (loadtests/write_floor.py),
+    the floor under every server's `server_cpu_us_per_frame` on this machine."""
+    from loadtests.write_floor import measure
+
+    rounds = 10 if opts.quick else 30
+    return {"scenario": "write_floor", **measure(opts.n(5000, 500), rounds, 100)}
+
+
 SCENARIOS: dict[str, Callable[[Opts], dict[str, Any]]] = {
+    "write_floor": scenario_write_floor,
     "fanout": scenario_fanout,
     "headline": scenario_headline,
     "burst": scenario_burst,
