@@ -91,6 +91,16 @@ def proc_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
 
 
+def proc_wait_s(pid: int) -> float:
+    """Seconds the process's main thread (the server's event loop) spent runnable but
+    waiting for a core (/proc/<pid>/schedstat): how much the shared machine starved it."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as handle:
+            return int(handle.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def proc_rss_kb(pid: int) -> int:
     with open(f"/proc/{pid}/statm") as handle:
         return int(handle.read().split()[1]) * PAGE_KB
@@ -258,6 +268,7 @@ class Measured:
     connect_s: float
     loop_stall: dict[str, Any] = field(default_factory=dict)
     server_side: dict[str, float] = field(default_factory=dict)  # from the servers' /metrics
+    server_wait_s: float = 0.0  # the loop thread runnable but without a core
 
     def sum(self, key: str) -> int:
         return sum(int(r[key] or 0) for r in self.reports)
@@ -361,8 +372,10 @@ def run_load(servers: list[Server], load: Load) -> Measured:
             server.probe("start")
         ticks0 = [server.tick_counts() for server in probed]
         cpu0 = sum(proc_cpu_s(s.pid) for s in servers)
+        wait0 = max(proc_wait_s(s.pid) for s in servers)
         time.sleep(load.duration)
         cpu1 = sum(proc_cpu_s(s.pid) for s in servers)
+        waited = max(proc_wait_s(s.pid) for s in servers) - wait0
         ticks1 = [server.tick_counts() for server in probed]
         stalls = [server.probe("stop", load.name) for server in probed]
         rss_end = sum(proc_rss_kb(s.pid) for s in servers)
@@ -387,6 +400,7 @@ def run_load(servers: list[Server], load: Load) -> Measured:
         connect_s,
         worst(stalls),
         written,
+        waited,
     )
 
 
@@ -450,6 +464,9 @@ def summarise(name: str, m: Measured, load: Load, server_processes: int) -> dict
         "connect_s": round(m.connect_s, 1),
         "ops_skipped": m.sum("skipped"),
         "loop_stall_ms": m.loop_stall,
+        # Of the window, the share the server's loop thread was ready to run but had no core
+        # (the machine is shared): what no change to the server can win back.
+        "server_waiting_for_cpu_pct": round(100 * m.server_wait_s / m.duration, 1),
         # What the servers wrote (their /metrics): ticks/s and frames/s at the server's end,
         # and a tick's mean render time; below the clients' figures, the clients lag.
         "server_ticks_per_s": round(m.server_side.get("ticks", 0) / m.duration, 1),
