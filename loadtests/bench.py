@@ -91,6 +91,16 @@ def proc_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
 
 
+def proc_wait_s(pid: int) -> float:
+    """Seconds the process's main thread (the server's event loop) spent runnable but
+    waiting for a core (/proc/<pid>/schedstat): how much the shared machine starved it."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as handle:
+            return int(handle.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def proc_rss_kb(pid: int) -> int:
     with open(f"/proc/{pid}/statm") as handle:
         return int(handle.read().split()[1]) * PAGE_KB
@@ -116,7 +126,9 @@ class Server:
         self.port = free_port()
         self.data_dir = data_dir
         self.env = {**os.environ, **base, "TOWNHALL_DATA_DIR": str(data_dir), **env}
-        self.argv = argv or [sys.executable, "-m", "server.tools.cli", "serve"]
+        # The server under test is exactly `server.tools.cli serve` wrapped by the probe
+        # (loadtests/probe.py): its event-loop stalls are measured in every scenario.
+        self.argv = argv or [sys.executable, "-m", "loadtests.probe", "serve"]
         self.argv = [*self.argv, "--port", str(self.port)]
         if argv is None:
             self.argv += ["--host", "127.0.0.1"]
@@ -151,6 +163,31 @@ class Server:
     def pid(self) -> int:
         assert self.proc is not None
         return self.proc.pid
+
+    @property
+    def probed(self) -> bool:
+        return "loadtests.probe" in self.argv
+
+    def probe(self, action: str, name: str = "") -> dict[str, Any]:
+        """Start or stop the probe's window (stall samples; a profile with BENCH_PROFILE)."""
+        query = f"?name={name}" if name else ""
+        answer = httpx.get(f"{self.url}/__probe/{action}{query}", timeout=60)
+        answer.raise_for_status()
+        return answer.json()  # type: ignore[no-any-return]
+
+    def tick_counts(self) -> dict[str, float]:
+        """Ticks rendered, their seconds, and frames written so far, from /metrics."""
+        found = {"ticks": 0.0, "frames_written": 0.0, "tick_s": 0.0}
+        names = {
+            "townhall_tick_seconds_count": "ticks",
+            "townhall_tick_seconds_sum": "tick_s",
+            "townhall_frames_sent_total": "frames_written",
+        }
+        for line in httpx.get(self.url + "/metrics", timeout=60).text.splitlines():
+            metric, _, value = line.rpartition(" ")
+            if metric in names:
+                found[names[metric]] = float(value)
+        return found
 
     def logs(self) -> str:
         path = self.data_dir / f"server-{self.port}.log"
@@ -216,6 +253,7 @@ class Load:
     slow_fraction: float = 0.0
     reconnect_at: float = -1.0
     reconnect_spread: float = 10.0
+    name: str = "window"  # the probe's window (and profile file) name
 
 
 @dataclass
@@ -228,6 +266,9 @@ class Measured:
     rss_end_kb: int
     reports: list[dict[str, Any]]
     connect_s: float
+    loop_stall: dict[str, Any] = field(default_factory=dict)
+    server_side: dict[str, float] = field(default_factory=dict)  # from the servers' /metrics
+    server_wait_s: float = 0.0  # the loop thread runnable but without a core
 
     def sum(self, key: str) -> int:
         return sum(int(r[key] or 0) for r in self.reports)
@@ -326,9 +367,17 @@ def run_load(servers: list[Server], load: Load) -> Measured:
         for pipe in pipes:
             pipe.send(("go", start))
         time.sleep(max(0.0, start - time.time()))
+        probed = [s for s in servers if s.probed]
+        for server in probed:
+            server.probe("start")
+        ticks0 = [server.tick_counts() for server in probed]
         cpu0 = sum(proc_cpu_s(s.pid) for s in servers)
+        wait0 = max(proc_wait_s(s.pid) for s in servers)
         time.sleep(load.duration)
         cpu1 = sum(proc_cpu_s(s.pid) for s in servers)
+        waited = max(proc_wait_s(s.pid) for s in servers) - wait0
+        ticks1 = [server.tick_counts() for server in probed]
+        stalls = [server.probe("stop", load.name) for server in probed]
         rss_end = sum(proc_rss_kb(s.pid) for s in servers)
         reports = gather("done", 120)
     finally:
@@ -336,7 +385,32 @@ def run_load(servers: list[Server], load: Load) -> Measured:
             proc.join(10)
             if proc.is_alive():
                 proc.kill()
-    return Measured(total, load.duration, cpu1 - cpu0, rss0, rssn, rss_end, reports, connect_s)
+    written = {
+        key: round(sum(b[key] - a[key] for a, b in zip(ticks0, ticks1, strict=True)), 3)
+        for key in ("ticks", "frames_written", "tick_s")
+    }
+    return Measured(
+        total,
+        load.duration,
+        cpu1 - cpu0,
+        rss0,
+        rssn,
+        rss_end,
+        reports,
+        connect_s,
+        worst(stalls),
+        written,
+        waited,
+    )
+
+
+def worst(stalls: list[dict[str, Any]]) -> dict[str, Any]:
+    """The loop-stall figures of the server process that stalled the most (the probe's)."""
+    if not stalls:
+        return {}
+    picked = max(stalls, key=lambda s: s.get("max") or 0.0)
+    keys = ("p50", "p99", "max", "over_50ms", "busy_p99", "busy_max", "gc", "stall_stacks_ms")
+    return {key: picked[key] for key in keys if key in picked}
 
 
 def lost_votes(store_url: str, codes: list[str], acked: list[str]) -> int:
@@ -389,6 +463,19 @@ def summarise(name: str, m: Measured, load: Load, server_processes: int) -> dict
         "server_rss_mb": round(m.rss_end_kb / 1024, 1),
         "connect_s": round(m.connect_s, 1),
         "ops_skipped": m.sum("skipped"),
+        "loop_stall_ms": m.loop_stall,
+        # Of the window, the share the server's loop thread was ready to run but had no core
+        # (the machine is shared): what no change to the server can win back.
+        "server_waiting_for_cpu_pct": round(100 * m.server_wait_s / m.duration, 1),
+        # What the servers wrote (their /metrics): ticks/s and frames/s at the server's end,
+        # and a tick's mean render time; below the clients' figures, the clients lag.
+        "server_ticks_per_s": round(m.server_side.get("ticks", 0) / m.duration, 1),
+        "server_frames_written_per_s": round(m.server_side.get("frames_written", 0) / m.duration),
+        "server_render_ms_mean": (
+            round(1000 * m.server_side["tick_s"] / m.server_side["ticks"], 1)
+            if m.server_side.get("ticks")
+            else None
+        ),
         "errors": sum(errors.values()),
         "error_kinds": errors,
     }
@@ -434,7 +521,9 @@ def _single_room(
     server, store = _embedded(opts, name, env)
     try:
         code, _, poll_id = create_room(server, settings)
-        load = Load([RoomPlan(code, poll_id, clients)], rate, duration, opts.workers, **load_args)
+        load = Load(
+            [RoomPlan(code, poll_id, clients)], rate, duration, opts.workers, name=name, **load_args
+        )
         m = run_load([server], load)
         result = summarise(name, m, load, 1)
         result["lost_votes"] = lost_votes(store, [code], m.merged("acked_votes"))
@@ -515,7 +604,7 @@ def scenario_many_rooms(opts: Opts) -> dict[str, Any]:
             code, token, poll_id = create_room(server, {"moderation": "pre"})
             plans.append(RoomPlan(code, poll_id, per_room, token))
         mix = {"vote": 0.6, "question.ask": 0.1, "question.upvote": 0.3}
-        load = Load(plans, opts.n(2000, 300), duration, opts.workers, mix=mix)
+        load = Load(plans, opts.n(2000, 300), duration, opts.workers, mix=mix, name="many_rooms")
         m = run_load([server], load)
         result = summarise("many_rooms", m, load, 1)
         result["rooms"] = rooms
@@ -860,7 +949,17 @@ def scenario_abuse(opts: Opts) -> dict[str, Any]:
     }
 
 
+def scenario_write_floor(opts: Opts) -> dict[str, Any]:
+    """No server: the CPU of one small frame to one loopback socket (loadtests/write_floor.py),
+    the floor under every server's `server_cpu_us_per_frame` on this machine."""
+    from loadtests.write_floor import measure
+
+    rounds = 10 if opts.quick else 30
+    return {"scenario": "write_floor", **measure(opts.n(5000, 500), rounds, 100)}
+
+
 SCENARIOS: dict[str, Callable[[Opts], dict[str, Any]]] = {
+    "write_floor": scenario_write_floor,
     "fanout": scenario_fanout,
     "headline": scenario_headline,
     "burst": scenario_burst,

@@ -24,11 +24,14 @@ from __future__ import annotations
 import asyncio
 import cProfile
 import dataclasses
+import gc
 import json
 import os
 import re
 import sys
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +54,41 @@ def _ms(values: list[float], q: float) -> float | None:
     return round(1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
 
 
+class StallStacks:
+    """With `BENCH_STALL_STACKS=1`: a thread that looks at the loop's stack whenever the loop
+    has not turned for `STALL_S`, and counts where it was (the innermost frames of this
+    project, one sample every `EVERY_S` of a stall). What a profile cannot tell: which call
+    holds the loop during the worst stalls."""
+
+    STALL_S = 0.05
+    EVERY_S = 0.005
+
+    def __init__(self) -> None:
+        self.beat = time.perf_counter()
+        self.loop_thread = threading.get_ident()
+        self.seen: Counter[str] = Counter()
+        self._thread = threading.Thread(target=self._watch, daemon=True, name="stall-stacks")
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self.EVERY_S)
+            if time.perf_counter() - self.beat < self.STALL_S:
+                continue
+            frame = sys._current_frames().get(self.loop_thread)
+            where: list[str] = []
+            while frame is not None and len(where) < 6:  # innermost first, no source lines
+                code = frame.f_code
+                if "/site-packages/" not in code.co_filename:
+                    where.append(f"{Path(code.co_filename).name}:{frame.f_lineno}:{code.co_name}")
+                frame = frame.f_back
+            self.seen[" < ".join(where)] += 1
+
+    def take(self) -> list[tuple[str, float]]:
+        seen, self.seen = self.seen, Counter()
+        return [(stack, round(1000 * n * self.EVERY_S)) for stack, n in seen.most_common(8)]
+
+
 class LoopProbe:
     """The outermost ASGI layer: a stall sampler started with the lifespan, two routes."""
 
@@ -61,10 +99,41 @@ class LoopProbe:
         self.started = time.perf_counter()
         self.sampler: asyncio.Task[None] | None = None
         self.profile: cProfile.Profile | None = None
+        # Garbage collections in the window: (generation, seconds), timed by gc.callbacks.
+        self.collections: list[tuple[int, float, float]] = []
+        self._gc_began = (0.0, 0.0)
+        gc.callbacks.append(self._on_gc)
+        self.stacks: StallStacks | None = None
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_began = (time.perf_counter(), time.thread_time())
+        else:
+            wall, cpu = self._gc_began
+            self.collections.append(
+                (info["generation"], time.perf_counter() - wall, time.thread_time() - cpu)
+            )
+
+    def _gc_figures(self) -> dict[str, Any]:
+        """Per generation: collections, and their time (wall, and on this thread's CPU)."""
+        collections, self.collections = self.collections, []
+        figures: dict[str, Any] = {}
+        for generation in (0, 1, 2):
+            walls = [w for g, w, _ in collections if g == generation]
+            cpus = [c for g, _, c in collections if g == generation]
+            figures[f"gen{generation}"] = {
+                "count": len(walls),
+                "total_ms": round(1000 * sum(walls), 1),
+                "max_ms": round(1000 * max(walls, default=0.0), 1),
+                "cpu_max_ms": round(1000 * max(cpus, default=0.0), 1),
+            }
+        return figures
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan" and self.sampler is None:
             self.sampler = asyncio.get_running_loop().create_task(self._sample())
+            if os.environ.get("BENCH_STALL_STACKS"):
+                self.stacks = StallStacks()
         if scope["type"] == "http" and scope["path"].startswith(PREFIX):
             await self._answer(scope, send)
             return
@@ -74,6 +143,8 @@ class LoopProbe:
         while True:
             began, cpu = time.perf_counter(), time.thread_time()
             await asyncio.sleep(PERIOD_S)
+            if self.stacks is not None:
+                self.stacks.beat = time.perf_counter()
             lag = max(0.0, time.perf_counter() - began - PERIOD_S)
             # Of that lateness, what the loop's own thread spent on the CPU: work holding the
             # loop. The rest is waiting for a core (the machine is shared) or a GIL holder.
@@ -81,6 +152,9 @@ class LoopProbe:
 
     def start(self) -> dict[str, Any]:
         self.lags = []
+        self.collections = []
+        if self.stacks is not None:
+            self.stacks.take()
         self.started = time.perf_counter()
         if self.profile_dir:
             self.profile = cProfile.Profile()
@@ -108,6 +182,8 @@ class LoopProbe:
             "busy_max": _ms(held, 1.0),
             f"max_per_{SLICE_S}s": [round(1000 * slices[k][0], 1) for k in sorted(slices)],
             f"busy_max_per_{SLICE_S}s": [round(1000 * slices[k][1], 1) for k in sorted(slices)],
+            "gc": self._gc_figures(),
+            **({"stall_stacks_ms": self.stacks.take()} if self.stacks is not None else {}),
         }
 
     async def _answer(self, scope: Scope, send: Send) -> None:

@@ -28,6 +28,7 @@ from server.edge.unrouted import EXCEPTION_HANDLERS
 from server.edge.ws_endpoint import websocket_endpoint
 from server.filters import load_filters
 from server.live.asgi import capture_raw_send
+from server.live.gc_tuning import GcTender
 from server.live.hub import Hub
 from server.store import open_store
 
@@ -50,9 +51,12 @@ def build_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await hub.start()
+        gc_tender = GcTender()
+        gc_tender.start()  # after loading the rooms: what they hold is frozen at once
         try:
             yield
         finally:
+            await gc_tender.stop()
             await drain_hub(hub)  # before uvicorn closes connections (tools/draining.py)
             await runtime.limiter.close()
 

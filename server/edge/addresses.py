@@ -7,6 +7,7 @@ list nginx's address(es) so that people, not the proxy, are counted.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ __all__ = ["AddressPolicy", "address_bucket", "parse_networks"]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+@functools.lru_cache(maxsize=65_536)  # asked for every WebSocket frame: parse each address once
 def address_bucket(ip: str) -> str:
     """One IPv4 address, or the /64 of an IPv6 one."""
     try:

@@ -63,6 +63,14 @@ class _HubCollector(Collector):
         for writer, count in sorted(hub.connections_by_writer().items()):
             writers.add_metric([writer], count)
         yield writers
+        intakes = GaugeMetricFamily(
+            "townhall_connections_by_intake",
+            "Open WebSockets by read path (lean: frames straight from the protocol)",
+            labels=["intake"],
+        )
+        for intake, count in sorted(hub.connections_by_intake().items()):
+            intakes.add_metric([intake], count)
+        yield intakes
         yield GaugeMetricFamily("townhall_rooms", "Rooms hosted here", value=len(hub.rooms))
         yield CounterMetricFamily(
             "townhall_frames_sent", "Shared view frames handed to sockets", value=hub.frames_sent

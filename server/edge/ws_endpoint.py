@@ -1,4 +1,4 @@
-"""`/ws/rooms/{code}`: the handshake through the gate, the first frames, the receive loop.
+"""`/ws/rooms/{code}`: the handshake through the gate, the first frames, the intake.
 
 Everything a client sends is checked here before it reaches a room: size (uvicorn closes
 frames over 64 KiB with 1009), encoding, shape, rate. The room then checks permission and
@@ -23,6 +23,7 @@ from server.edge.gate import Caller, admit, check_origin
 from server.live.asgi import RAW_SEND, mark_denied
 from server.live.codec import Encoding, FrameError, decode_frame, peek_op_id
 from server.live.connection import Connection, schedule_close
+from server.live.lean import lean_socket
 from server.live.outbox import RawOutbox, make_outbox
 from server.live.ratelimit import Bucket
 
@@ -80,6 +81,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             await websocket.close(code_, reason)
 
     limits = runtime.settings.limits
+    lean = lean_socket(websocket.scope)
     conn = Connection(
         room=host.code,
         role=claims.role,
@@ -88,9 +90,10 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         outbox=make_outbox(websocket.scope.get(RAW_SEND), websocket.send),
         ip=ip,
         bucket=Bucket(limits.ops_per_second, limits.ops_burst, time.monotonic()),
-        close=schedule_close(close),
+        close=lean.close_now if lean is not None else schedule_close(close),
         hard_limit=limits.socket_hard_buffer,
     )
+    conn.lean = lean is not None
     if limits.socket_sndbuf and isinstance(conn.outbox, RawOutbox):
         conn.outbox.limit_kernel_buffer(limits.socket_sndbuf)
     if since is not None and since > host.state.seq:
@@ -100,22 +103,21 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     log.debug(
         "room %s: %s socket %s via %s", host.code, claims.role, conn.id, type(conn.outbox).__name__
     )
+    intake = SocketIntake(caller, conn, where)
+    if lean is not None:
+        # From here the protocol hands each frame to `intake` as it is parsed: no ASGI
+        # message, no task and no coroutine stack per socket (server/live/lean.py).
+        lean.adopt(intake)
+        return
     try:
-        await _receive_loop(websocket, caller, conn)
+        await _receive_loop(websocket, intake)
     except WebSocketDisconnect:
         pass
     except Exception:
         log.exception("room %s: connection %s failed", host.code, conn.id)
         conn.close(1011, "internal error")
     finally:
-        conn.closed = True
-        conn.outbox.close()
-        host.detach(conn)
-        left = runtime.sockets_per_ip.get(where, 1) - 1
-        if left:
-            runtime.sockets_per_ip[where] = left
-        else:
-            runtime.sockets_per_ip.pop(where, None)
+        intake.lost()
 
 
 async def _close_now(websocket: WebSocket, conn: Connection, code: int, reason: str) -> None:
@@ -131,29 +133,68 @@ def _since(raw: str | None) -> int | None:
     return int(raw)
 
 
-async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) -> None:
-    runtime = caller.runtime
-    limits, budgets = runtime.settings.limits, runtime.budgets
+async def _receive_loop(websocket: WebSocket, intake: SocketIntake) -> None:
+    """The portable intake (any ASGI server): each message through `intake.check`."""
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
-        text, data = message.get("text"), message.get("bytes")
+        close = intake.check(message.get("text"), message.get("bytes"))
+        if close is not None:
+            await _close_now(websocket, intake.conn, *close)
+            return
+
+
+class SocketIntake:
+    """Every frame one socket sends, through the same checks whichever way it arrived:
+    the budgets, the flood close, decoding, the shape of `op` and `op_id`, then the op."""
+
+    __slots__ = ("caller", "conn", "where")
+
+    def __init__(self, caller: Caller, conn: Connection, where: str) -> None:
+        self.caller = caller
+        self.conn = conn
+        self.where = where  # the address bucket the socket is counted under
+
+    def frame(self, text: str | None, data: bytes | None) -> None:
+        """The lean intake's entry: closing, when a frame calls for it, is the protocol's."""
+        try:
+            close = self.check(text, data)
+        except Exception:
+            log.exception("room %s: connection %s failed", self.caller.host.code, self.conn.id)
+            close = (1011, "internal error")
+        if close is not None:
+            self.conn.close(*close)
+
+    def lost(self) -> None:
+        conn, runtime = self.conn, self.caller.runtime
+        conn.closed = True
+        conn.outbox.close()
+        self.caller.host.detach(conn)
+        left = runtime.sockets_per_ip.get(self.where, 1) - 1
+        if left:
+            runtime.sockets_per_ip[self.where] = left
+        else:
+            runtime.sockets_per_ip.pop(self.where, None)
+
+    def check(self, text: str | None, data: bytes | None) -> tuple[int, str] | None:
+        """Answer or start the op in one frame; (code, reason) when the socket must close."""
+        caller, conn = self.caller, self.conn
+        runtime = caller.runtime
+        limits, budgets = runtime.settings.limits, runtime.budgets
         size = _size(text, data)
         refused = budgets.refusal(conn, size, time.monotonic())
         if refused is not None:
             conn.refused_in_a_row += 1
             if conn.refused_in_a_row >= limits.flood_close_after:
-                close = answer_of("rate.limited").close or 1008
-                await _close_now(websocket, conn, close, "flooding")
-                return
+                return answer_of("rate.limited").close or 1008, "flooding"
             if conn.refused_in_a_row <= 5 or conn.refused_in_a_row % 20 == 0:
                 refusal: dict[str, object] = {"type": "error"}
                 op_id = peek_op_id(text, data)
                 if op_id is not None:
                     refusal["op_id"] = op_id  # so the client knows which op to send again
                 conn.send({**refusal, **CommandError(refused).to_dict()})
-            continue
+            return None
         if conn.refused_in_a_row:
             # Forgive slowly: a steady flood gets one frame through per refill and must not
             # reset its count with it (1,000 frames/s would otherwise never be closed).
@@ -163,13 +204,12 @@ async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) 
         except FrameError as error:
             conn.send(error.frame())
             if error.close_code is not None:
-                await _close_now(websocket, conn, error.close_code, error.message)
-                return
-            continue
+                return error.close_code, error.message
+            return None
         if frame["op"] == "ping":
             # What this socket has been sent, not the room's head: resuming from it is safe.
             conn.send({"type": "pong", "seq": conn.sent_seq})
-            continue
+            return None
         raw_op_id = frame.pop("op_id", None)
         try:
             op, op_id = ops.check_shape(frame.pop("op"), raw_op_id)
@@ -178,8 +218,9 @@ async def _receive_loop(websocket: WebSocket, caller: Caller, conn: Connection) 
             conn.send(
                 {"type": "error", **({"op_id": raw_op_id} if named else {}), **error.to_dict()}
             )
-            continue
+            return None
         ops.start(caller, op, op_id, frame, conn.send)
+        return None
 
 
 def _size(text: str | None, data: bytes | None) -> int:

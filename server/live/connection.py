@@ -32,6 +32,7 @@ class Connection:
         "id",
         "ip",
         "lag_started",
+        "lean",
         "outbox",
         "participant_id",
         "refused_in_a_row",
@@ -69,6 +70,7 @@ class Connection:
         self.lag_started: float | None = None  # set while frames are being skipped
         self.refused_in_a_row = 0
         self.closed = False
+        self.lean = False  # its frames come through the lean intake (server/live/lean.py)
 
     def push(self, frame: bytes, seq: int, soft_limit: int, now: float) -> None:
         """Give this socket a shared, pre-built view frame, or skip it if the peer lags."""

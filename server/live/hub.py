@@ -13,15 +13,16 @@ import msgpack
 
 from moderation.filters import TextFilters
 from moderation.roles import Role
-from rooms import SYSTEM, Context, new_room
+from rooms import SYSTEM, Context, new_room, to_snapshot
 from server.broker.base import Broker
 from server.config import Settings
 from server.live import retention
+from server.live.audience import VIEWS, Delivery
 from server.live.chain_check import ChainWatch, Seen
 from server.live.connection import CLOSE_RESTART
 from server.live.outbox import RawOutbox
-from server.live.room_host import VIEWS, HostDeps, Outcome, RoomHost
-from server.live.snapshots import Loaded, SnapshotDamaged, pack_snapshot, unpack_snapshot
+from server.live.room_host import HostDeps, Outcome, RoomHost
+from server.live.snapshots import Loaded, SnapshotDamaged, pack_fields, unpack_snapshot
 from server.live.stats import Stats
 from server.store.base import Committed, Store, StoreUnavailable
 
@@ -30,6 +31,9 @@ __all__ = ["Hub", "now_ms"]
 log = logging.getLogger("townhall.hub")
 
 T = TypeVar("T")
+
+# Sockets written in one go before the tick lets the loop's other work run (about 5 ms).
+WRITE_SLICE = 500
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
@@ -117,7 +121,7 @@ class Hub:
         for host in self.rooms.values():
             await host.stop()
         for host in self.rooms.values():
-            self._guarded(host, "render", host.render, time.monotonic())
+            self._guarded(host, "render", self._deliver_now, host)
             host.close_sockets(CLOSE_RESTART, "server restarting: reconnect")
         await self._flush()
         for task in self._tasks:
@@ -261,8 +265,11 @@ class Hub:
         if host.state.seq == 0:
             return
         try:
-            data = pack_snapshot(host.state, host.last_hash)
-            await self.store.save_snapshot(host.code, host.state.seq, data)
+            # The copy is taken here, consistent with `seq`; encoding and hashing it (tens
+            # of ms for a big room) run in a thread, off the loop.
+            seq, fields, head_hash = host.state.seq, to_snapshot(host.state), host.last_hash
+            data = await asyncio.to_thread(pack_fields, fields, head_hash)
+            await self.store.save_snapshot(host.code, seq, data)
         except Exception:
             log.exception("room %s: snapshot failed (the log still has everything)", host.code)
 
@@ -359,21 +366,56 @@ class Hub:
     async def _tick_forever(self) -> None:
         """Render dirty rooms, then sleep: longer when rendering got expensive (adaptive)."""
         low, high = self.settings.tick_min_ms, self.settings.tick_max_ms
+        due = time.monotonic()
         while True:
-            await asyncio.sleep(self.tick_ms / 1000)
+            # Ticks keep their period: the next one is due a period after the last was due,
+            # not after it finished (a 60 ms render would otherwise stretch 100 ms to 160).
+            due = max(due + self.tick_ms / 1000, time.monotonic())
+            await asyncio.sleep(due - time.monotonic())
             started = time.perf_counter()
             now = time.monotonic()
             dirty, self._dirty = self._dirty, set()
-            for host in dirty:
-                self.frames_sent += self._guarded(host, "render", host.render, now) or 0
-            for host in list(self.rooms.values()):
-                if host.laggers and host not in dirty:
-                    self._guarded(host, "render", host.render, now)
+            rendered: list[tuple[RoomHost, Delivery | None]] = [
+                (host, self._guarded(host, "render", host.render, now)) for host in dirty
+            ]
+            rendered += [
+                (host, self._guarded(host, "render", host.render, now))
+                for host in list(self.rooms.values())
+                if host.laggers and host not in dirty
+            ]
             spent = time.perf_counter() - started
+            spent += await self._deliver([(h, d) for h, d in rendered if d is not None])
             self.stats.tick.observe(spent)
             spent_ms = spent * 1000
             # Keep rendering under about a quarter of one core, within the 50-200 ms band.
             self.tick_ms = min(high, max(low, spent_ms * 4))
+
+    async def _deliver(self, deliveries: list[tuple[RoomHost, Delivery]]) -> float:
+        """Write the tick, `WRITE_SLICE` sockets at a time, letting the loop run in between:
+        acks and incoming frames wait for one slice (a few ms), not for the whole tick.
+        Returns the seconds spent writing."""
+        spent = 0.0
+        budget = WRITE_SLICE
+        for host, delivery in deliveries:
+            while True:
+                began = time.perf_counter()
+                step = self._guarded(host, "render", delivery.write, budget)
+                spent += time.perf_counter() - began
+                if step is None:
+                    break
+                done, written = step
+                self.frames_sent += written
+                budget -= written
+                if budget <= 0 or not done:
+                    await asyncio.sleep(0)
+                    budget = WRITE_SLICE
+                if done:
+                    break
+        return spent
+
+    def _deliver_now(self, host: RoomHost) -> None:
+        """The last tick of a stopping room, all at once."""
+        host.render(time.monotonic()).write(2**62)
 
     async def _timers_forever(self) -> None:
         """Turn poll close times into poll.close commands (idempotent across processes)."""
@@ -446,6 +488,17 @@ class Hub:
                 for conns in by_encoding.values():
                     for conn in conns:
                         counts["raw" if isinstance(conn.outbox, RawOutbox) else "asgi"] += 1
+        return counts
+
+    def connections_by_intake(self) -> dict[str, int]:
+        """Open sockets per read path: `lean` is the protocol handing frames to the edge
+        (server/live/lean.py), `asgi` the receive loop of any other server."""
+        counts = {"lean": 0, "asgi": 0}
+        for host in self.rooms.values():
+            for by_encoding in host.sockets.values():
+                for conns in by_encoding.values():
+                    for conn in conns:
+                        counts["lean" if conn.lean else "asgi"] += 1
         return counts
 
     def connections_by_view(self) -> dict[str, int]:

@@ -15,6 +15,8 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
 __all__ = ["AsgiOutbox", "Outbox", "RawOutbox", "make_outbox"]
 
 log = logging.getLogger("townhall.outbox")
@@ -113,7 +115,7 @@ def make_outbox(raw_send: Send | None, asgi_send: Send) -> Outbox:
     proto = getattr(raw_send, "__self__", None)
     if (
         proto is not None
-        and type(proto).__name__ == "WebSocketsSansIOProtocol"
+        and isinstance(proto, WebSocketsSansIOProtocol)  # the lean intake's subclass too
         and hasattr(proto, "transport")
         and hasattr(proto, "close_sent")
         and hasattr(proto, "disconnected")

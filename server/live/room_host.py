@@ -1,10 +1,10 @@
-"""One live room in this process: its state, its writer, its sockets, its fan-out.
+"""One live room in this process: its state, its writer, and its audience.
 
 Commands are decided against the live state, appended to the store (group commit), and only
 then applied, strictly in `seq` order, whether they came from this process or (through the
 broker, or a backfill from the store) from another. Acks go out after that apply, so an ack
-always means durable. Rendering is the hub's tick: one frame list per role, encoded once per
-encoding, the same bytes written to every socket of that role.
+always means durable. The sockets, their rings and the tick's fan-out are the room's
+`Audience` (server/live/audience.py); the hub's tick renders each dirty room.
 """
 
 from __future__ import annotations
@@ -22,28 +22,17 @@ from moderation.filters import TextFilters
 from moderation.roles import Role
 from rooms import (
     SYSTEM,
-    Applied,
-    Change,
     CommandError,
     Context,
-    Record,
     RoomState,
-    apply,
-    decide,
-    event_from_dict,
-    event_to_dict,
-    personal_frames,
-    snapshot_view,
-    view_frames,
-    you_frame,
 )
 from rooms.events import ReactionSent
 from rooms.privacy import erased_by, seal
 from rooms.reaction_windows import ReactionWindow
 from server.config import Limits
-from server.live.codec import Encoding
-from server.live.connection import CLOSE_BANNED, CLOSE_LAGGING, Connection
-from server.live.resume import ResumeRing, TickFrames
+from server.live.audience import Audience, Delivery
+from server.live.connection import Connection
+from server.live.room_log import Outcome, Pending, RoomLog
 from server.live.stats import Stats
 from server.store.base import Committed, Entry, EntryRefused, Store, StoreUnavailable
 
@@ -61,54 +50,11 @@ ROLES = (
 )
 MAX_BATCH = 2000
 
-# Organisers and co-moderators see the same view; render it once.
-VIEW_OF = {
-    Role.ORGANISER: Role.MODERATOR,
-    Role.MODERATOR: Role.MODERATOR,
-    Role.ATTENDEE: Role.ATTENDEE,
-    Role.SCREEN: Role.SCREEN,
-    Role.EMBED: Role.EMBED,
-    Role.INTERPRETER: Role.SCREEN,  # reads what the public reads; translates through ops
-}
-VIEWS = (Role.MODERATOR, Role.ATTENDEE, Role.SCREEN, Role.EMBED)
-_SHUT_OUT = frozenset({"participant.banned", "moderator.revoked", "links.rotated"})
 # Refusals about the op itself, not the room's state: no point re-checking at the store.
 # Reaction op_ids answered from memory after their window committed (they are not in the
 # log: the window's entry does not list them). Bounded; see docs/PROTOCOL.md "Reactions".
 _REACTIONS_REMEMBERED = 10_000
 _STATELESS = frozenset({"field.missing", "field.invalid", "frame.invalid", "op.unknown"})
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What the submitter of an op learns: an ack (result, receipt) or an error."""
-
-    seq: int
-    result: dict[str, Any]
-    error: CommandError | None = None
-    duplicate: bool = False
-    receipt: str | None = None
-
-    def frame(self, op_id: str) -> dict[str, Any]:
-        if self.error is not None:
-            return {"type": "error", "op_id": op_id, **self.error.to_dict()}
-        frame: dict[str, Any] = {"type": "ack", "op_id": op_id, "seq": self.seq, **self.result}
-        if self.duplicate:
-            frame["duplicate"] = True
-        if self.receipt is not None:
-            # `code` is what the phone shows and /r/{code}/check takes: seq and the first 16
-            # hex digits of the entry's hash (docs/TRANSCRIPT.md, "Receipts").
-            short = f"{self.seq}:{self.receipt[:16]}"
-            frame["receipt"] = {"seq": self.seq, "hash": self.receipt, "code": short}
-        return frame
-
-
-@dataclass(slots=True)
-class _Pending:
-    entry: Entry
-    future: asyncio.Future[Outcome]
-    key: tuple[str, str]
-    received: float  # time.perf_counter() at submit, for the ack latency histogram
 
 
 @dataclass(slots=True)
@@ -126,31 +72,29 @@ class HostDeps:
     shared: bool = False
 
 
+_Waiting = Pending[asyncio.Future[Outcome]]  # an op queued in the log, its future the waiter
+
+
 class RoomHost:
     def __init__(self, code: str, state: RoomState, deps: HostDeps) -> None:
         self.code = code
         self.state = state
         self.deps = deps
-        state.ops.resize(deps.limits.recent_ops)
-        self.last_hash: str | None = None
         self.room_key: bytes | None = None  # the store's, fetched before the first append
+        self.room_log: RoomLog[asyncio.Future[Outcome]] = RoomLog(
+            state, deps.stats, deps.limits.recent_ops
+        )
         self.snapshot_seq = state.seq
-        self._inbox: list[_Pending] = []
-        self._inflight: dict[tuple[str, str], asyncio.Future[Outcome]] = {}
-        self._results: dict[int, tuple[Applied, str]] = {}
         self._wake = asyncio.Event()
         self._stopping = False
         self._apply_lock = asyncio.Lock()
         self._refreshing: asyncio.Task[None] | None = None
-        self.changes: list[Change] = []
-        self.sockets: dict[Role, dict[Encoding, set[Connection]]] = {
-            view: {Encoding.JSON: set(), Encoding.MSGPACK: set()} for view in VIEWS
-        }
-        self.by_participant: dict[str, set[Connection]] = {}
-        self.laggers: set[Connection] = set()
-        self.rings = {
-            view: ResumeRing(state.seq, deps.limits.resume_window_ticks) for view in VIEWS
-        }
+        self.audience = Audience(state, deps.limits)
+        # The audience's own collections (never replaced), for the hub and the edge.
+        self.sockets = self.audience.sockets
+        self.by_participant = self.audience.by_participant
+        self.laggers = self.audience.laggers
+        self.rings = self.audience.rings
         self.last_active = time.monotonic()  # an op, a socket coming or going, an entry
         self.reactions = ReactionWindow()
         self._reactors: list[tuple[tuple[str, str], asyncio.Future[Outcome]]] = []
@@ -180,17 +124,18 @@ class RoomHost:
         if self._stopping:
             return _done(loop, Outcome(self.state.seq, {}, CommandError("server.unavailable")))
         key = (ctx.actor, ctx.op_id)
+        room_log = self.room_log
         if ctx.op_id:
-            answered = self._answered(key)
+            answered = room_log.answered(key)
             if answered is not None:
                 return _done(loop, answered)
-        inflight = self._inflight.get(key)
+        inflight = room_log.inflight.get(key)
         if inflight is not None:
             return inflight  # the same op again before its first copy committed: one answer
-        if len(self._inbox) >= self.deps.limits.max_pending_ops:
+        if len(room_log.inbox) >= self.deps.limits.max_pending_ops:
             return _done(loop, Outcome(self.state.seq, {}, CommandError("server.busy")))
         try:
-            event = decide(self.state, op, fields, ctx, filters or self.deps.filters)
+            event = room_log.decide(op, fields, ctx, filters or self.deps.filters)
         except CommandError as error:
             if recheck and error.code not in _STATELESS and self._may_be_stale(ctx.op_id):
                 return loop.create_task(self._recheck(op, fields, ctx, filters))
@@ -198,11 +143,8 @@ class RoomHost:
             return _done(loop, Outcome(self.state.seq, {}, error))
         if isinstance(event, ReactionSent):
             return self._react(loop, key, event, ctx)
-        wire = event_to_dict(event)
         future: asyncio.Future[Outcome] = loop.create_future()
-        entry = Entry(ctx.at, ctx.actor, ctx.op_id, wire["type"], wire["data"])
-        self._inbox.append(_Pending(entry, future, key, time.perf_counter()))
-        self._inflight[key] = future
+        room_log.queue(event, ctx, future, time.perf_counter())
         self._wake.set()
         return future
 
@@ -224,7 +166,7 @@ class RoomHost:
         future: asyncio.Future[Outcome] = loop.create_future()
         self._reactors.append((key, future))
         if ctx.op_id:
-            self._inflight[key] = future
+            self.room_log.inflight[key] = future
         if self._reaction_flush is None:
             delay = self.reactions.span_ms / 1000
             self._reaction_flush = loop.call_later(delay, self.flush_reactions)
@@ -254,27 +196,14 @@ class RoomHost:
             else Outcome(window.seq, {"counted": True}, None, False, window.receipt)
         )
         for key, future in reactors:
-            if self._inflight.get(key) is future:
-                del self._inflight[key]
+            if self.room_log.inflight.get(key) is future:
+                del self.room_log.inflight[key]
             if answer.error is None and key[1]:
                 self._reacted[key] = answer
                 if len(self._reacted) > _REACTIONS_REMEMBERED:
                     self._reacted.popitem(last=False)
             if not future.done():
                 future.set_result(answer)
-
-    def _answered(self, key: tuple[str, str]) -> Outcome | None:
-        """The answer this room already gave `key`, if it still remembers it."""
-        recalled = self.state.ops.result(key)
-        if recalled is not None:
-            self.deps.stats.acked += 1
-            self.deps.stats.acked_duplicate += 1
-            return Outcome(recalled[0], dict(recalled[1]), duplicate=True)
-        refused = self.state.ops.refusal(key)
-        if refused is not None:
-            self.deps.stats.refuse(refused[1])
-            return Outcome(refused[0], {}, CommandError(refused[1]), duplicate=True)
-        return None
 
     def _may_be_stale(self, op_id: str) -> bool:
         """Could a refusal be wrong because this process has not seen everything?
@@ -302,19 +231,8 @@ class RoomHost:
                 return Outcome(self.state.seq, {}, CommandError("server.unavailable"))
             if first is not None:
                 await self.advance([first])
-                return self._first_answer(first)
+                return self.room_log.first_answer(first)
         return await self.submit(op, fields, ctx, filters, recheck=False)
-
-    def _first_answer(self, first: Committed) -> Outcome:
-        """The answer to a retry of the op the transcript holds as `first` (now applied)."""
-        actor, op_id, _ = first.opened()
-        answered = self._answered((actor, op_id))
-        if answered is not None:
-            return replace(answered, receipt=None if answered.error else first.hash)
-        # Too old to remember its result, and not refused: it took effect at first.seq.
-        self.deps.stats.acked += 1
-        self.deps.stats.acked_duplicate += 1
-        return Outcome(first.seq, {}, duplicate=True, receipt=first.hash)
 
     async def refresh(self) -> None:
         """Catch up with the store's head; concurrent callers share one read."""
@@ -327,8 +245,8 @@ class RoomHost:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._inbox:
-                batch, self._inbox = self._inbox[:MAX_BATCH], self._inbox[MAX_BATCH:]
+            while self.room_log.inbox:
+                batch = self.room_log.take(MAX_BATCH)
                 try:
                     await self._commit(batch)
                 except Exception:  # never let one bad batch kill the room's writer
@@ -337,7 +255,7 @@ class RoomHost:
             if self._stopping:
                 return
 
-    async def _commit(self, batch: list[_Pending]) -> None:
+    async def _commit(self, batch: list[_Waiting]) -> None:
         """Append `batch` and answer every op in it; an entry the store refuses fails alone.
 
         The store names the refused entry when its own checks found it. When the database
@@ -361,7 +279,7 @@ class RoomHost:
                 self._fail([batch[index]], CommandError("op.unstorable"))
                 batch = batch[:index] + batch[index + 1 :]
 
-    async def _commit_once(self, batch: list[_Pending]) -> None:
+    async def _commit_once(self, batch: list[_Waiting]) -> None:
         stats = self.deps.stats
         began = time.perf_counter()
         try:
@@ -383,23 +301,9 @@ class RoomHost:
         # Sorted: a copy found in the transcript may be older than what we appended, or newer
         # than this process has applied (another process committed it a moment ago).
         await self.advance(sorted(committed, key=lambda c: c.seq))
-        for pending, entry in zip(batch, committed, strict=True):
-            self._inflight.pop(pending.key, None)
-            ours = self._results.pop(entry.seq, None)
-            if ours is not None and not entry.earlier:
-                outcome = _outcome(*ours)
-                if outcome.error is not None:
-                    stats.refuse(outcome.error.code)
-                else:
-                    stats.acked += 1
-                    stats.acked_duplicate += outcome.duplicate
-            else:
-                outcome = self._first_answer(entry)  # counts itself
-            if not pending.future.done():
-                pending.future.set_result(outcome)
-        # Anything left was recorded for another process's copy of one of our in-flight ops
-        # (the same op_id sent through two processes); its own copy answered from this batch.
-        self._results.clear()
+        for pending, outcome in self.room_log.settle(batch, committed):
+            if not pending.waiter.done():
+                pending.waiter.set_result(outcome)
         done = time.perf_counter()
         for pending in batch:
             stats.ack_latency.observe(done - pending.received)
@@ -417,13 +321,10 @@ class RoomHost:
             entry.at, sealed.actor, sealed.op_id, entry.type, sealed.data, sealed.private, erases
         )
 
-    def _fail(self, batch: list[_Pending], error: CommandError) -> None:
-        refused = self.deps.stats.refused
-        refused[error.code] = refused.get(error.code, 0) + len(batch)
-        for pending in batch:
-            self._inflight.pop(pending.key, None)
-            if not pending.future.done():
-                pending.future.set_result(Outcome(self.state.seq, {}, error))
+    def _fail(self, batch: list[_Waiting], error: CommandError) -> None:
+        for pending, outcome in self.room_log.fail(batch, error):
+            if not pending.waiter.done():
+                pending.waiter.set_result(outcome)
 
     # -- applying the log -----------------------------------------------------------------
 
@@ -455,43 +356,31 @@ class RoomHost:
 
     def _apply_one(self, entry: Committed) -> None:
         self.last_active = time.monotonic()
-        actor, op_id, data = entry.opened()
-        event = event_from_dict({"type": entry.type, "data": data})
-        applied = apply(self.state, Record(entry.seq, entry.at, actor, op_id, event))
-        self.last_hash = entry.hash
-        if (actor, op_id) in self._inflight:
-            self._results[entry.seq] = (applied, entry.hash)
-        if applied.changes:
-            self.changes.extend(applied.changes)
+        applied = self.room_log.apply(entry)
+        if applied is not None and applied.changes:
             self.deps.mark_dirty(self)
         if self.state.seq - self.snapshot_seq >= self.deps.snapshot_every:
             self.snapshot_seq = self.state.seq
             self.deps.save_snapshot(self)
 
-    # -- sockets --------------------------------------------------------------------------
+    @property
+    def last_hash(self) -> str | None:
+        """The chain hash of the entry applied last (None before any)."""
+        return self.room_log.last_hash
+
+    @last_hash.setter
+    def last_hash(self, value: str | None) -> None:
+        self.room_log.last_hash = value
+
+    # -- the audience (server/live/audience.py) ------------------------------------------
 
     def attach(self, conn: Connection, since: int | None) -> None:
-        """Send the first frames (missed ticks or a snapshot), then join the fan-out.
+        self.last_active = time.monotonic()
+        self.audience.attach(conn, since)
 
-        No await between the two, so no tick can slip between them.
-        """
-        view = VIEW_OF[conn.role]
-        ring = self.rings[view]
-        if since is not None and since <= self.state.seq and ring.can_serve(since):
-            for tick in ring.since(since):
-                conn.outbox.write(tick.blob(conn.encoding), conn.encoding is Encoding.JSON)
-            # What it has now. Not state.seq: entries applied since the last tick reach it in
-            # the next one, and a resume from state.seq would skip that tick.
-            conn.sent_seq = max(since, ring.head)
-            if conn.role is Role.ATTENDEE:
-                # Personal frames are not in the shared ring: send their sum instead.
-                you = you_frame(self.state, conn.role, conn.participant_id)
-                conn.send({**you, "seq": conn.sent_seq})
-        else:
-            conn.send(self.snapshot_frame(conn.role, conn.participant_id))
-            conn.sent_seq = self.state.seq
-        self.sockets[view][conn.encoding].add(conn)
-        self.by_participant.setdefault(conn.participant_id, set()).add(conn)
+    def detach(self, conn: Connection) -> None:
+        self.last_active = time.monotonic()
+        self.audience.detach(conn)
 
     def idle_for(self, now: float) -> float:
         return now - self.last_active
@@ -500,106 +389,28 @@ class RoomHost:
         """Nobody watching, nothing in flight, no poll timer to run, and quiet for `idle_s`."""
         return (
             self.idle_for(now) >= idle_s
-            and not self._inbox
-            and not self._inflight
+            and not self.room_log.inbox
+            and not self.room_log.inflight
             and self.connection_count() == 0
             and not self.state.open_polls_closing()
         )
 
-    def detach(self, conn: Connection) -> None:
-        self.last_active = time.monotonic()
-        self.sockets[VIEW_OF[conn.role]][conn.encoding].discard(conn)
-        self.laggers.discard(conn)
-        mine = self.by_participant.get(conn.participant_id)
-        if mine is not None:
-            mine.discard(conn)
-            if not mine:
-                del self.by_participant[conn.participant_id]
-
     def snapshot_frame(self, role: Role, participant_id: str | None) -> dict[str, Any]:
-        return {
-            "type": "snapshot",
-            "seq": self.state.seq,
-            **snapshot_view(self.state, role, participant_id),
-        }
+        return self.audience.snapshot_frame(role, participant_id)
 
     def connection_count(self) -> int:
-        return sum(len(conns) for by_enc in self.sockets.values() for conns in by_enc.values())
+        return self.audience.connection_count()
 
-    # -- the tick -------------------------------------------------------------------------
-
-    def render(self, now: float) -> int:
-        """Send everything that changed since the last tick; returns frames written."""
-        changes, self.changes = self.changes, []
-        seq = self.state.seq
-        soft = self.deps.limits.socket_soft_buffer
-        written = 0
-        if changes:
-            for view in VIEWS:
-                frames = view_frames(self.state, view, changes)
-                if not frames:
-                    continue
-                for frame in frames:
-                    frame["seq"] = seq
-                tick = TickFrames(seq, frames)
-                self.rings[view].append(tick)
-                for encoding, conns in self.sockets[view].items():
-                    if not conns:
-                        continue
-                    blob = tick.blob(encoding)
-                    for conn in conns:
-                        if conn.lag_started is None:
-                            conn.push(blob, seq, soft, now)
-                            if conn.lag_started is not None:
-                                self.laggers.add(conn)
-                            else:
-                                written += 1
-            for participant_id, frame in personal_frames(self.state, changes):
-                frame["seq"] = seq
-                for conn in self.by_participant.get(participant_id, ()):
-                    # A lagging socket has skipped shared frames up to `seq`: its personal
-                    # frame must not claim a position it has not reached.
-                    lagging = conn.lag_started is not None
-                    conn.send({**frame, "seq": conn.sent_seq} if lagging else frame)
-            for change in changes:
-                if change.type in _SHUT_OUT and isinstance(change.key, str):
-                    # They were told why in a personal frame above; now they may watch no more.
-                    self.close_participant(change.key, CLOSE_BANNED, change.type)
-        if self.laggers:
-            self._tend_laggers(now)
-        return written
-
-    def _tend_laggers(self, now: float) -> None:
-        limits = self.deps.limits
-        for conn in list(self.laggers):
-            if conn.closed:
-                self.laggers.discard(conn)
-            elif (
-                conn.lag_started is not None and now - conn.lag_started > limits.lag_close_seconds
-            ) or conn.outbox.backlog() > limits.socket_hard_buffer:
-                self.laggers.discard(conn)
-                conn.close(CLOSE_LAGGING, "too slow: reconnect with ?since=<last seq>")
-            elif conn.outbox.backlog() < limits.socket_soft_buffer // 4:
-                # It drained: give it what it skipped, from the ring or as a fresh snapshot.
-                self.laggers.discard(conn)
-                conn.lag_started = None
-                ring = self.rings[VIEW_OF[conn.role]]
-                if ring.can_serve(conn.sent_seq):
-                    for tick in ring.since(conn.sent_seq):
-                        conn.outbox.write(tick.blob(conn.encoding), conn.encoding is Encoding.JSON)
-                else:
-                    conn.send(self.snapshot_frame(conn.role, conn.participant_id))
-                conn.sent_seq = self.state.seq
+    def render(self, now: float) -> Delivery:
+        """The tick: frames for everything that changed since the last one, to be written."""
+        changes, self.room_log.changes = self.room_log.changes, []
+        return self.audience.render(changes, now)
 
     def close_sockets(self, code: int, reason: str) -> None:
-        for by_enc in self.sockets.values():
-            for conns in by_enc.values():
-                for conn in list(conns):
-                    conn.close(code, reason)
+        self.audience.close_sockets(code, reason)
 
     def close_participant(self, participant_id: str, code: int, reason: str) -> None:
-        for conn in list(self.by_participant.get(participant_id, ())):
-            conn.close(code, reason)
+        self.audience.close_participant(participant_id, code, reason)
 
     async def stop(self) -> None:
         """Commit and answer everything already submitted, then stop the writer."""
@@ -615,13 +426,3 @@ def _done(loop: asyncio.AbstractEventLoop, outcome: Outcome) -> asyncio.Future[O
     future: asyncio.Future[Outcome] = loop.create_future()
     future.set_result(outcome)
     return future
-
-
-def _outcome(applied: Applied, receipt: str) -> Outcome:
-    return Outcome(
-        applied.seq,
-        applied.result,
-        applied.error,
-        applied.duplicate,
-        None if applied.error is not None else receipt,
-    )

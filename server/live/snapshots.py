@@ -25,7 +25,7 @@ import msgpack
 
 from rooms import RoomState, from_snapshot, to_snapshot
 
-__all__ = ["MAGIC", "Loaded", "SnapshotDamaged", "pack_snapshot", "unpack_snapshot"]
+__all__ = ["MAGIC", "Loaded", "SnapshotDamaged", "pack_fields", "pack_snapshot", "unpack_snapshot"]
 
 MAGIC = b"THS1"
 _DIGEST = 32
@@ -42,9 +42,13 @@ class Loaded:
 
 
 def pack_snapshot(state: RoomState, head_hash: str | None) -> bytes:
-    body: bytes = msgpack.packb(
-        {"state": to_snapshot(state), "hash": head_hash or ""}, use_bin_type=True
-    )
+    return pack_fields(to_snapshot(state), head_hash)
+
+
+def pack_fields(fields: dict[str, object], head_hash: str | None) -> bytes:
+    """The stored bytes of `rooms.to_snapshot`'s plain copy of a state: this part needs no
+    live state, so the hub runs it in a thread while the loop goes on."""
+    body: bytes = msgpack.packb({"state": fields, "hash": head_hash or ""}, use_bin_type=True)
     return MAGIC + hashlib.sha256(body).digest() + body
 
 

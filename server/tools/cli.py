@@ -36,6 +36,7 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
     from server.app import create_app
     from server.edge.addresses import AddressPolicy
     from server.edge.connection_guard import guarded_http_protocol
+    from server.live.lean import LeanWebSocketProtocol
     from server.tools.draining import DrainingServer
 
     host = host or settings.host
@@ -64,7 +65,7 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
         http=guarded_http_protocol(settings.limits, addresses),
         proxy_headers=False,
         timeout_keep_alive=5,
-        ws="websockets-sansio",
+        ws=LeanWebSocketProtocol,  # uvicorn's websockets-sansio, frames straight to the edge
         ws_max_size=settings.limits.max_frame_bytes,
         ws_per_message_deflate=False,  # frames are encoded once and shared: no per-socket deflate
         ws_ping_interval=20.0,

@@ -13,14 +13,18 @@ from tests.support.live_server import LiveServer
 from tests.support.wsclient import Client, create_room, join
 
 
-def _writers(server: LiveServer) -> dict[str, float]:
+def _gauge(server: LiveServer, name: str, label: str) -> dict[str, float]:
     text = httpx.get(server.http + "/metrics", timeout=5).text
     return {
-        sample.labels["writer"]: sample.value
+        sample.labels[label]: sample.value
         for family in text_string_to_metric_families(text)
         for sample in family.samples
-        if sample.name == "townhall_connections_by_writer"
+        if sample.name == name
     }
+
+
+def _writers(server: LiveServer) -> dict[str, float]:
+    return _gauge(server, "townhall_connections_by_writer", "writer")
 
 
 def test_every_socket_of_the_real_server_uses_the_fast_write_path(server: LiveServer) -> None:
@@ -38,5 +42,42 @@ def test_every_socket_of_the_real_server_uses_the_fast_write_path(server: LiveSe
         finally:
             await staff.close()
             await phone.close()
+
+    asyncio.run(scenario())
+
+
+def test_every_socket_of_the_real_server_reads_through_the_lean_intake(
+    server: LiveServer,
+) -> None:
+    """Frames reach the edge's checks straight from uvicorn's protocol (server/live/lean.py),
+    and still get every answer: an ack, a refusal of a bad frame, a pong."""
+    room = create_room(server.http)
+    person = join(server.http, room["code"])
+
+    async def scenario() -> None:
+        staff = await Client.open(server.ws, room["code"], room["moderator_token"])
+        phone = await Client.open(server.ws, room["code"], person["participant_token"])
+        try:
+            await phone.wait_for(lambda f: f["type"] == "snapshot")
+            intakes = _gauge(server, "townhall_connections_by_intake", "intake")
+            assert intakes["asgi"] == 0, "the lean intake was lost: frames go through ASGI"
+            assert intakes["lean"] >= 2
+            await phone.ws.send("not json")
+            refused = await phone.wait_for(lambda f: f["type"] == "error")
+            assert refused["code"] == "frame.invalid"
+            await phone.send("ping", "p1")
+            assert (await phone.wait_for(lambda f: f["type"] == "pong"))["seq"] >= 0
+            ack = await staff.op("poll.create", kind="single", question="Q?", options=["a", "b"])
+            assert ack["type"] == "ack"
+        finally:
+            await staff.close()
+            await phone.close()
+        # Both sockets left the room when their connections closed (no task noticed it).
+        for _ in range(50):
+            intakes = _gauge(server, "townhall_connections_by_intake", "intake")
+            if intakes["lean"] == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert intakes == {"lean": 0, "asgi": 0}
 
     asyncio.run(scenario())

@@ -76,7 +76,7 @@ def test_ops_the_store_refuses_fail_alone_and_every_vote_beside_them_counts(
                     Context("mallory", Role.ATTENDEE, 2**63, "r"),
                 ),
             ]
-            assert len(host._inbox) == 32  # one batch for the writer
+            assert len(host.room_log.inbox) == 32  # one batch for the writer
             answered = await asyncio.gather(*votes)
             refused = await asyncio.gather(*bad)
             results = host.snapshot_frame(Role.ORGANISER, ORG)["room"]["polls"][0]["results"]

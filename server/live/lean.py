@@ -1,0 +1,172 @@
+"""The lean intake: client frames go from the WebSocket protocol straight to the edge.
+
+Through ASGI, every client frame is a message dict on a per-socket queue, a read paused and
+resumed, and a wake-up of the socket's own task, which holds its coroutine stack (Starlette's
+route, middleware, the endpoint) for the socket's whole life. `LeanWebSocketProtocol` is
+uvicorn's sans-I/O WebSocket protocol with one change: once the endpoint has admitted a
+socket and `adopt`ed it, complete messages are handed to the socket's `Receiver` in the
+protocol's own callback, at most MESSAGES_PER_TURN per turn of the loop (the rest wait
+with reading paused), and the endpoint returns. The handshake, the
+admission and every check on a frame are the endpoint's, exactly as before; only the
+plumbing between the parser and those checks is gone. Writes already bypass ASGI
+(`server.live.outbox.RawOutbox`); closing does too (`close_now`).
+
+`server.tools.cli` serves with this class; under any other server the endpoint keeps its
+ASGI receive loop. `townhall_connections_by_intake` in /metrics says which one is in use.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import Any, Protocol
+
+from starlette.types import Scope
+from uvicorn.protocols.utils import ClientDisconnected
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+from server.live.asgi import RAW_SEND
+
+__all__ = ["LeanWebSocketProtocol", "Receiver", "lean_socket"]
+
+log = logging.getLogger("townhall.ws")
+
+# Messages one socket may have handled per turn of the event loop (as many as the ASGI path
+# managed). The rest wait, with the socket's reading paused, for the next turn: a flood from
+# thousands of sockets at once holds the loop for this many messages each, and commits and
+# acks run in between. Without this bound one turn handled every buffered message of every
+# socket: at 20,000 votes/s offered the loop stalled for a minute and nothing was acked.
+MESSAGES_PER_TURN = 1
+
+
+class Receiver(Protocol):
+    def frame(self, text: str | None, data: bytes | None) -> None:
+        """One complete client message: text for a text frame, else the bytes."""
+
+    def lost(self) -> None:
+        """The connection is gone (closed by either side, or dropped). Called once."""
+
+
+class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
+    receiver: Receiver | None = None
+    _waiting: deque[tuple[str | None, bytes | None]] | None = None  # parsed, not yet handled
+    _scheduled = False
+
+    def adopt(self, receiver: Receiver) -> None:
+        """From now on messages go to `receiver`; the ASGI app may return without the
+        connection closing. Messages that arrived before are handed over first, in order."""
+        self.receiver = receiver
+        self._waiting = deque()
+        while not self.queue.empty():
+            message: Any = self.queue.get_nowait()
+            if message["type"] == "websocket.receive":
+                self._waiting.append((message.get("text"), message.get("bytes")))
+        if self.disconnected:  # lost before the adoption: connection_lost found no receiver
+            self._lose()
+            return
+        self._handle()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)  # parses; each complete message joins `_waiting`
+        if self._waiting and not self._scheduled:
+            self._handle()
+
+    def _handle(self) -> None:
+        """Up to MESSAGES_PER_TURN waiting messages to the receiver; the rest next turn."""
+        self._scheduled = False
+        waiting = self._waiting
+        if waiting is None:
+            return
+        for _ in range(min(len(waiting), MESSAGES_PER_TURN)):
+            receiver = self.receiver
+            if receiver is None or self.close_sent:
+                waiting.clear()
+                break
+            text, data = waiting.popleft()
+            receiver.frame(text, data)
+        closing = self.close_sent or self.transport.is_closing()
+        if waiting and not closing:
+            if not self.read_paused:
+                self.read_paused = True
+                self.transport.pause_reading()
+            self._scheduled = True
+            self.loop.call_soon(self._handle)
+        elif self.read_paused and not closing:
+            self.read_paused = False
+            self.transport.resume_reading()
+
+    def send_receive_event_to_app(self) -> None:
+        waiting = self._waiting
+        if waiting is None:  # not adopted (yet): the ASGI queue, as uvicorn does it
+            super().send_receive_event_to_app()
+            return
+        frames, self.frames = self.frames, []
+        if self.close_sent:  # closing: what the peer still sends is read and dropped
+            return
+        data = frames[0] if len(frames) == 1 else b"".join(frames)
+        if self.curr_msg_data_type == "text":
+            try:
+                text = data.decode()
+            except UnicodeDecodeError:
+                log.debug("a text frame that is not UTF-8: closing with 1007")
+                self.conn.send_close(1007)
+                self.handle_parser_exception()
+                return
+            waiting.append((text, None))
+        else:
+            waiting.append((None, data if isinstance(data, bytes) else bytes(data)))
+
+    def close_now(self, code: int, reason: str) -> None:
+        """Send a close frame now (no ASGI, no task); the transport closes when the peer
+        answers it, or after `close_timeout`."""
+        if self.close_sent or self.transport.is_closing():
+            return
+        self.conn.send_close(code, reason)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        if self.read_paused:
+            self.read_paused = False
+            self.transport.resume_reading()
+        self.close_timer = self.loop.call_later(self.close_timeout, self.transport.close)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self._lose()
+
+    def _lose(self) -> None:
+        if self._waiting is not None:
+            self._waiting.clear()
+        receiver, self.receiver = self.receiver, None
+        if receiver is not None:
+            receiver.lost()
+
+    async def run_asgi(self) -> None:
+        """As uvicorn's, but an app that adopted the socket leaves it open when it returns."""
+        try:
+            result = await self.app(self.scope, self.receive, self.send)
+        except ClientDisconnected:
+            pass
+        except BaseException:
+            self.logger.exception("Exception in ASGI application\n")
+            self.send_500_response()
+        else:
+            if not self.handshake_complete:
+                self.logger.error("ASGI callable returned without completing handshake.")
+                self.send_500_response()
+            elif result is not None:
+                self.logger.error("ASGI callable should return None, but returned %r.", result)
+        if self.receiver is None and self.close_timer is None:
+            self.transport.close()
+
+
+def lean_socket(scope: Scope) -> LeanWebSocketProtocol | None:
+    """The socket's protocol when it can carry the lean intake (open, handshake done)."""
+    proto = getattr(scope.get(RAW_SEND), "__self__", None)
+    if (
+        isinstance(proto, LeanWebSocketProtocol)
+        and proto.handshake_complete
+        and not proto.close_sent
+        and not proto.disconnected
+    ):
+        return proto
+    return None
