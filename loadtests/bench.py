@@ -425,7 +425,8 @@ def lost_votes(store_url: str, codes: list[str], acked: list[str]) -> int:
             for code in codes:
                 after = 0
                 while batch := await store.read(code, after=after, limit=20_000):
-                    seen.update(e.op_id for e in batch if e.type == "ballot.cast")
+                    # Attendees' op ids are keyed in the chain; the private record has theirs.
+                    seen.update(e.opened()[1] for e in batch if e.type == "ballot.cast")
                     after = batch[-1].seq
         finally:
             await store.close()
