@@ -22,6 +22,7 @@ $(VENDOR_STAMP): package.json package-lock.json
 	@mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/axe-core/axe.min.js static/vendor/axe.min.js
+	cp node_modules/idiomorph/dist/idiomorph-ext.min.js static/vendor/idiomorph-ext.min.js
 	@rm -f static/vendor/.installed-*; touch $@
 
 # The browser tests drive Debian's Chromium; never a downloaded browser.

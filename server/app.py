@@ -17,6 +17,7 @@ from server.edge import health, http_api
 from server.edge.export_routes import export_routes
 from server.edge.metrics import metrics_endpoint
 from server.edge.pages import page_routes
+from server.edge.panel_pages import panel_routes
 from server.edge.report_page import report_routes
 from server.edge.runtime import Runtime
 from server.edge.ws_endpoint import websocket_endpoint
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         WebSocketRoute("/ws/rooms/{code:str}", websocket_endpoint),
         *export_routes(),
         *report_routes(),
+        *panel_routes(),
         *page_routes(),
     ]
     # With TOWNHALL_ALLOWED_HOSTS, any other Host header is refused (400) before it can be

@@ -32,8 +32,20 @@ _INTS = (
     "max_words",
     "total",
     "duration_s",
+    "count",
 )
-_TEXTS = ("text", "topic", "emoji", "reason", "question", "kind", "participant_id", "name", "link")
+_TEXTS = (
+    "text",
+    "topic",
+    "emoji",
+    "reason",
+    "question",
+    "kind",
+    "participant_id",
+    "name",
+    "link",
+    "moderator_id",
+)
 
 
 def _choice(form: FormData, state: RoomState, poll_id: object) -> Any:
