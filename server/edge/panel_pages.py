@@ -29,6 +29,7 @@ from server.edge.addresses import address_bucket
 from server.edge.gate import ROOM_CODE, Caller, admit
 from server.edge.http_api import public_base
 from server.edge.i18n import LANGUAGES
+from server.edge.i18n_names import OP_DONE
 from server.edge.page_forms import STAFF_OPS, op_fields
 from server.edge.runtime import client_ip, runtime_of
 from server.edge.settings_form import FIELDS, MODE_LABELS, defaults, settings_from_form
@@ -466,6 +467,7 @@ def _audit_rows(state: RoomState, limit: int = 100) -> list[dict[str, Any]]:
                 "seq": entry.seq,
                 "at": entry.at,
                 "op": op.name if op is not None else "",
+                "action": entry.action,
                 "who": who,
                 "target": entry.target or "",
                 "reason": entry.reason,
@@ -541,6 +543,7 @@ def panel_context(
         "open_answers": open_answers,
         "moderators": moderators,
         "audit": _audit_rows(state),
+        "done_ops": OP_DONE,
         "at": params.get("at", "")[:20],
         "section_counts": {
             "polls": sum(1 for p in polls if p["state"] == "open"),

@@ -16,9 +16,12 @@ let again = false;
 let focusNext = null;
 
 // -- forms being filled in are left alone by refreshes -----------------------------------------
+// (Text only: a form whose text was typed into. A choice in a list is kept by the morph's
+// sparing of the focused element.)
 panel.addEventListener("input", (event) => {
+  if (!event.target.matches("textarea, input:not([type=checkbox]):not([type=radio])")) return;
   const form = event.target.form || event.target.closest("form");
-  if (form && !event.target.matches("[data-select]")) form.dataset.dirty = "1";
+  if (form) form.dataset.dirty = "1";
 });
 
 function keep(node) {
@@ -55,13 +58,25 @@ async function refresh() {
   }
 }
 
+// Where the last action was taken: when its button is gone (an opened poll shows "Close"
+// instead), focus goes to the first control of the same item, not to the top of the page.
+let lastPlace = null;
+document.body.addEventListener("htmx:beforeRequest", (event) => {
+  const place = event.detail.elt.closest && event.detail.elt.closest("article[id], section[id]");
+  lastPlace = place ? place.id : null;
+});
+
 function restoreFocus() {
-  if (!focusNext) return;
   const active = document.activeElement;
-  if (active && active !== document.body && panel.contains(active)) return;
-  const next = document.getElementById(focusNext) || document.querySelector("[data-queue-item]");
-  focusNext = null;
-  if (next) next.focus();
+  if (active && active !== document.body && document.contains(active)) return;
+  if (focusNext) {
+    const next = document.getElementById(focusNext) || document.querySelector("[data-queue-item]");
+    focusNext = null;
+    if (next) { next.focus(); return; }
+  }
+  const place = lastPlace && document.getElementById(lastPlace);
+  const control = place && place.querySelector("button, a[href], select, input:not([type=hidden])");
+  if (control) control.focus();
 }
 
 // -- countdowns: a poll's deadline, the speaker's time ----------------------------------------

@@ -65,11 +65,11 @@ def test_full_meeting(server: LiveServer, browser: Any, shots: Path) -> None:
     pending = mod.locator("#panel article.question", has_text="Will the park be lit")
     pending.get_by_role("button", name="Approve").click()
     published = mod.locator("#panel article.question", has_text="Will the park be lit").filter(
-        has=mod.get_by_role("button", name="Pin"))
-    published.get_by_role("button", name="Pin").click()
+        has=mod.get_by_role("button", name="Answer now"))
+    published.get_by_role("button", name="Answer now").click()
     mod.locator("#panel .question.pinned").wait_for()
     mod.locator(f"#mpoll-{poll_id}").get_by_role("button", name="Reveal results").click()
-    mod.locator(f"#mpoll-{poll_id}").get_by_text("revealed").wait_for()
+    mod.locator(f"#mpoll-{poll_id}").get_by_text("results shown").wait_for()
     ana.locator("#question-list .question.pinned", has_text="lit at night").wait_for()
     assert ana.locator("script", has_text="alert(1)").count() == 0  # shown as text, never run
     mod.screenshot(path=str(shots / "moderator.png"), full_page=True)
