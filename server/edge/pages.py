@@ -291,6 +291,8 @@ async def attendee(request: Request) -> Response:
             banned=banned,
             attend_url=attend,
             qr=_qr_svg(attend),
+            # a printed code's QR fills it in (server/templates/codes.html)
+            attendee_code=request.query_params.get("attendee_code", "")[:64],
         )
     view = snapshot_view(host.state, Role.ATTENDEE, caller.participant_id)
     return render(

@@ -47,6 +47,7 @@ async function refresh() {
         },
       });
       if (window.htmx) window.htmx.process(panel);
+      showTab();
       restoreFocus();
       tick();
     }
@@ -78,6 +79,23 @@ function restoreFocus() {
   const control = place && place.querySelector("button, a[href], select, input:not([type=hidden])");
   if (control) control.focus();
 }
+
+// -- the sections as tabs: the address's #section is the one shown ------------------------------
+const TABS = [...document.querySelectorAll(".sections a")].map((a) => a.hash.slice(1));
+
+function showTab() {
+  const wanted = window.location.hash.slice(1);
+  const tab = TABS.includes(wanted) ? wanted : (document.body.dataset.tab || TABS[0]);
+  document.body.dataset.tab = tab;
+  for (const a of document.querySelectorAll(".sections a")) {
+    if (a.hash === `#${tab}`) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+  }
+}
+window.addEventListener("hashchange", () => {
+  showTab();
+  document.getElementById(document.body.dataset.tab)?.focus({ preventScroll: true });
+});
+showTab();
 
 // -- countdowns: a poll's deadline, the speaker's time ----------------------------------------
 const fmt = (s) => `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
@@ -138,7 +156,11 @@ document.addEventListener("keydown", (event) => {
     case "k": move(-1); break;
     case "a": press("a"); break;
     case "r": press("r"); break;
-    case "e": item?.querySelector("[data-edit]")?.focus(); break;
+    case "e": {
+      const details = item?.querySelector("details.edit-q");
+      if (details) { details.open = true; details.querySelector("[data-edit]")?.focus(); }
+      break;
+    }
     case "x": { const box = item?.querySelector("[data-select]"); if (box) box.checked = !box.checked; break; }
     case "/": document.getElementById("qsearch")?.focus(); break;
     default: return;

@@ -53,6 +53,12 @@ def _confirm(page: Any, link: Any, button: str, reason: str | None = None) -> No
     page.wait_for_selector("body[data-conn=online]")
 
 
+def _tab(page: Any, section: str) -> None:
+    """With JavaScript the panel's sections are tabs: the link shows its section alone."""
+    page.locator(f'.sections a[href="#{section}"]').click()
+    page.locator(f"#{section}").wait_for()
+
+
 def _count(page: Any, section: str) -> str:
     return str(page.locator(f'.sections a[href="#{section}"] .count').inner_text())
 
@@ -113,6 +119,8 @@ def test_a_council_meeting_from_the_panel(server: LiveServer, browser: Any, shot
     overlay.close()
 
     # -- a co-moderator, invited and removed ------------------------------------------------
+    _tab(mod, "people")
+    assert mod.locator("#polls").is_hidden()  # one section at a time
     people = mod.locator("#people")
     people.get_by_label("Their name").fill("Deputy clerk")
     people.get_by_role("button", name="Create invitation link").click()
@@ -124,6 +132,7 @@ def test_a_council_meeting_from_the_panel(server: LiveServer, browser: Any, shot
     deputy.wait_for_selector("body[data-conn=online]")
     assert deputy.locator("#open-screen").count() == 1  # a co-moderator can project too
     mod.reload()
+    _tab(mod, "people")
     _confirm(mod, people.get_by_role("link", name="Remove"), "Remove")
     people.get_by_text("removed", exact=True).wait_for()
     deputy.reload()
@@ -141,6 +150,7 @@ def test_a_council_meeting_from_the_panel(server: LiveServer, browser: Any, shot
     mod.wait_for_selector("body[data-conn=online]")
 
     # -- polls of several kinds, with a timer ------------------------------------------------
+    _tab(mod, "polls")
     polls = mod.locator("#polls")
     for kind, question, options in (
         ("Single choice", "Adopt the 2027 budget?", "Yes\nNo\nAbstain"),
@@ -199,11 +209,10 @@ def test_a_council_meeting_from_the_panel(server: LiveServer, browser: Any, shot
         phones.append((phone_ctx, phone))
     mod.wait_for_function(
         "() => document.querySelector('.sections a[href=\"#queue\"] .count')?.textContent === '50'")
-    _checked(mod, shots, "queue-50")
 
     # The keyboard: j moves, a approves, r rejects with the chosen reason, x selects.
-    mod.locator("#queue").scroll_into_view_if_needed()
-    mod.locator("body").click(position={"x": 5, "y": 300})
+    _tab(mod, "queue")
+    _checked(mod, shots, "queue-50")
     mod.keyboard.press("j")
     first = mod.evaluate("document.activeElement.id")
     assert first.startswith("mq-")
@@ -231,6 +240,7 @@ def test_a_council_meeting_from_the_panel(server: LiveServer, browser: Any, shot
     mod.wait_for_function("() => document.querySelector('.sections a[href=\"#queue\"] .count')"
                           ".textContent === '0'")
     assert _count(mod, "published") == "49"
+    _tab(mod, "published")
     published = mod.locator("#published")
     published.locator("article.question").nth(3).get_by_role("button", name="Answer now").click()
     published.locator("article.question").first.get_by_text("Now answering").wait_for()
@@ -239,19 +249,22 @@ def test_a_council_meeting_from_the_panel(server: LiveServer, browser: Any, shot
     # -- ban and unban, each asked first -----------------------------------------------------
     _confirm(mod, published.locator("article.question").first.get_by_role(
         "link", name="Ban the author"), "Ban", reason="Spam or advertising")
-    mod.locator("#people tr", has_text="Banned").wait_for()
     assert mod.locator("#fb-published").get_by_text("Participant banned.").count() == 1
+    _tab(mod, "people")
+    mod.locator("#people tr", has_text="Banned").wait_for()
     _checked(mod, shots, "banned")
     _confirm(mod, mod.locator("#people tr", has_text="Banned").get_by_role("link", name="Unban"),
              "Unban")
     assert mod.locator("#people tr", has_text="Banned").count() == 0
 
     # -- the audit log and the public ledger ------------------------------------------------
+    _tab(mod, "audit")
     audit = mod.locator("#audit")
     assert audit.get_by_text("Participant banned.").count() >= 1
     assert audit.get_by_text("Off topic").count() >= 1
 
     # -- after the meeting: exports, report, close, publish -----------------------------------
+    _tab(mod, "closing")
     closing = mod.locator("#closing")
     for name, suffix in (("Questions (CSV)", "-questions.csv"),
                          ("Report data (JSON)", "-report.json"),
