@@ -573,7 +573,9 @@ async def moderate(request: Request, caller: Caller, token: str) -> Response:
 @pages.staff_page("moderate")
 async def moderate_panel(request: Request, caller: Caller, token: str) -> Response:
     """The panel's live part alone, for the page script to morph in after a change."""
-    return pages.render(request, "moderate_panel.html", **_context(request, caller, token))
+    response = pages.render(request, "moderate_panel.html", **_context(request, caller, token))
+    response.headers["cache-control"] = "no-store"  # always the room as it is now
+    return response
 
 
 def _context(request: Request, caller: Caller, token: str) -> dict[str, Any]:

@@ -34,7 +34,7 @@ async function refresh() {
   fetching = true;
   try {
     const response = await fetch(`/r/${cfg.code}/moderate/panel${window.location.search}`,
-      { credentials: "same-origin", headers: { "HX-Request": "true" } });
+      { credentials: "same-origin", cache: "no-store", headers: { "HX-Request": "true" } });
     if (response.ok && window.Idiomorph) {
       const html = await response.text();
       window.Idiomorph.morph(panel, html, {
@@ -51,8 +51,9 @@ async function refresh() {
       restoreFocus();
       tick();
     }
-  } catch {
+  } catch (error) {
     // offline: the socket's status says so, and the next change refreshes again
+    if (!(error instanceof TypeError && /fetch/i.test(error.message))) console.error(error);
   } finally {
     fetching = false;
     if (again) { again = false; refresh(); }

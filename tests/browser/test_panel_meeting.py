@@ -59,6 +59,22 @@ def _tab(page: Any, section: str) -> None:
     page.locator(f"#{section}").wait_for()
 
 
+def _start(browser: Any, server: LiveServer, title: str, **settings: str) -> tuple[Any, Any]:
+    """A laptop that started a meeting from the home page and opened its panel."""
+    ctx = browser.new_context(**LAPTOP)
+    mod = ctx.new_page()
+    mod.goto(server.http + "/")
+    mod.get_by_label("Title").fill(title)
+    if settings:
+        mod.get_by_text("Meeting settings").click()
+        for label, value in settings.items():
+            mod.get_by_label(label).fill(value)
+    mod.get_by_role("button", name="Create room").click()
+    mod.get_by_role("link", name="Open the control panel").click()
+    mod.wait_for_selector("body[data-conn=online]")
+    return ctx, mod
+
+
 def _count(page: Any, section: str) -> str:
     return str(page.locator(f'.sections a[href="#{section}"] .count').inner_text())
 
@@ -339,3 +355,50 @@ def _confirm_no_js(page: Any, link: Any, button: str) -> None:
     link.click()
     page.get_by_role("button", name=button, exact=True).click()
     page.wait_for_url("**/moderate?**")
+
+
+def test_an_action_during_an_outage_is_kept_and_sent_on_reconnect(
+    server: LiveServer, browser: Any, shots: Path
+) -> None:
+    ctx, mod = _start(browser, server, "Outage drill")
+    mod.get_by_label("Question").first.fill("Is the microphone working?")
+    mod.get_by_label("Options, one per line").fill("Yes\nNo")
+    mod.get_by_role("button", name="Create poll").click()
+    poll = mod.locator("article.poll", has_text="Is the microphone working?")
+    poll.get_by_role("button", name="Reveal results").wait_for()
+    ctx.set_offline(True)
+    poll.get_by_role("button", name="Reveal results").click()
+    outbox = mod.locator("#outbox")
+    outbox.get_by_text("Waiting for the connection: 1 not sent yet").wait_for()
+    _shot(mod, shots, "outage")
+    ctx.set_offline(False)
+    poll.get_by_text("results shown").wait_for(timeout=20_000)  # sent once back, not lost
+    assert outbox.is_hidden()
+    ctx.close()
+
+
+def test_the_speaker_queue_runs_with_its_time_limit(
+    server: LiveServer, browser: Any, shots: Path
+) -> None:
+    ctx, mod = _start(browser, server, "Public comment", **{"Speaking time (seconds)": "60"})
+    code = mod.locator(".bar .code").inner_text()
+    phone_ctx = browser.new_context(java_script_enabled=False, **PHONE)  # a plain form post
+    phone = phone_ctx.new_page()
+    phone.goto(f"{server.http}/r/{code}")
+    phone.get_by_label("Your name").fill("Maria")
+    phone.get_by_role("button", name="Join").click()
+    phone.get_by_role("button", name="Request to speak").click()
+    phone.get_by_text("Your place in the queue").wait_for()
+    _tab(mod, "speakers")
+    speakers = mod.locator("#speakers")
+    speakers.locator("li", has_text="Maria").wait_for()
+    assert _count(mod, "speakers") == "1"
+    speakers.get_by_role("button", name="Call next speaker").click()
+    speakers.locator(".timer").wait_for()
+    mod.wait_for_function(
+        "() => /^0:0[1-9] \\/ 1:00$/.test(document.querySelector('#speakers .timer').textContent)")
+    _checked(mod, shots, "speaker")
+    _confirm(mod, speakers.get_by_role("link", name="Ban"), "Ban")
+    speakers.get_by_text("Nobody has the floor.").wait_for()
+    phone_ctx.close()
+    ctx.close()
