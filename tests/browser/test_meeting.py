@@ -62,12 +62,16 @@ def test_full_meeting(server: LiveServer, browser: Any, shots: Path) -> None:
     ana.screenshot(path=str(shots / "attendee-phone.png"), full_page=True)
 
     # The moderator approves and pins; the phone sees it published and pinned.
+    mod.locator('.sections a[href="#queue"]').click()  # the panel's sections are tabs
     pending = mod.locator("#panel article.question", has_text="Will the park be lit")
     pending.get_by_role("button", name="Approve").click()
+    mod.locator('.sections a[href="#published"] .count', has_text="1").wait_for()
+    mod.locator('.sections a[href="#published"]').click()
     published = mod.locator("#panel article.question", has_text="Will the park be lit").filter(
         has=mod.get_by_role("button", name="Answer now"))
     published.get_by_role("button", name="Answer now").click()
     mod.locator("#panel .question.pinned").wait_for()
+    mod.locator('.sections a[href="#polls"]').click()
     mod.locator(f"#mpoll-{poll_id}").get_by_role("button", name="Reveal results").click()
     mod.locator(f"#mpoll-{poll_id}").get_by_text("results shown").wait_for()
     ana.locator("#question-list .question.pinned", has_text="lit at night").wait_for()

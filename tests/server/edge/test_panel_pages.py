@@ -278,3 +278,22 @@ def test_exports_and_closing_work_on_the_browsers_own_cookie(server: LiveServer)
     after = _panel(client, code)
     assert "The transcript is public." in after and 'class="badge closed"' in after
     client.close()
+
+
+def test_search_and_the_label_filter_narrow_the_lists(server: LiveServer) -> None:
+    client, code, _ = _organiser(server, moderation="post")
+    person = _join(server, code, "Resident")
+    for text in ("Potholes on Main Street?", "Library hours on Sunday?", "Bus route 7?"):
+        _ask(person, code, text)
+    panel = _panel(client, code)
+    first = re.search(r'id="mp-(\d+)"', panel)
+    assert first is not None
+    labelled = _act(client, code, "question.label", question_id=first.group(1),
+                    labels="roads, budget")
+    assert "done=question.label" in labelled.headers["location"]
+    only = _panel(client, code, "?qlabel=roads")
+    assert only.count('<article class="question') == 1 and "Potholes" in only
+    found = _panel(client, code, "?qsearch=library")
+    assert "Library hours" in found and "Bus route" not in found
+    person.close()
+    client.close()
