@@ -20,8 +20,10 @@ HERE = Path(__file__).resolve().parent
 COPIES = (
     ("static/css", "*.css", "static/css"),
     ("static/js", "*.js", "static/js"),
-    # htmx only: axe.min.js is the browser tests' accessibility checker, not served to users.
+    # htmx and idiomorph (the panel's morph) only: axe.min.js is the browser tests'
+    # accessibility checker, not served to users.
     ("static/vendor", "htmx.min.js", "static/vendor"),
+    ("static/vendor", "idiomorph-ext.min.js", "static/vendor"),
     ("node_modules/cuss", "*.js", "wordlists/cuss"),
     ("node_modules/cuss", "license", "wordlists/cuss"),
 )

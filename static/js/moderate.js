@@ -35,7 +35,11 @@ async function refresh() {
   try {
     const response = await fetch(`/r/${cfg.code}/moderate/panel${window.location.search}`,
       { credentials: "same-origin", cache: "no-store", headers: { "HX-Request": "true" } });
-    if (response.ok && window.Idiomorph) {
+    if (response.ok && !window.Idiomorph) {
+      panel.innerHTML = await response.text(); // the morph failed to load: refresh plainly
+      if (window.htmx) window.htmx.process(panel);
+      showTab();
+    } else if (response.ok) {
       const html = await response.text();
       window.Idiomorph.morph(panel, html, {
         morphStyle: "innerHTML",
