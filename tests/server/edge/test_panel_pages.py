@@ -297,3 +297,15 @@ def test_search_and_the_label_filter_narrow_the_lists(server: LiveServer) -> Non
     assert "Library hours" in found and "Bus route" not in found
     person.close()
     client.close()
+
+
+def test_a_digit_that_is_not_ascii_is_refused_not_crashed_on() -> None:
+    # Found by the property above: "²".isdigit() is true, int("²") is an error.
+    fields = settings_from_form({"speaker_time_limit_s": "²"})
+    assert fields["speaker_time_limit_s"] == "²"
+    try:
+        parse_settings(fields, RoomSettings())
+    except CommandError as error:
+        assert error.code == "field.invalid"
+    else:
+        raise AssertionError("a superscript two was taken as a time limit")
