@@ -26,6 +26,7 @@ $(VENDOR_STAMP): package.json package-lock.json
 	cp node_modules/axe-core/axe.min.js static/vendor/axe.min.js
 	cp node_modules/idiomorph/dist/idiomorph.esm.js static/vendor/idiomorph.esm.js
 	cp node_modules/idiomorph/dist/idiomorph.min.js static/vendor/idiomorph.min.js
+	cp node_modules/idiomorph/dist/idiomorph-ext.min.js static/vendor/idiomorph-ext.min.js
 	@rm -f static/vendor/.installed-*; touch $@
 
 # The browser tests drive Debian's Chromium; never a downloaded browser.

@@ -21,9 +21,12 @@ COPIES = (
     ("static/css", "*.css", "static/css"),
     ("static/js", "*.js", "static/js"),
     ("static/examples", "*", "static/examples"),  # the <townhall-results> example page
-    # htmx only: axe.min.js is the browser tests' accessibility checker, not served to users.
+    # htmx and idiomorph (the pages' morphs) only: axe.min.js is the browser tests'
+    # accessibility checker, not served to users.
     ("static/vendor", "htmx.min.js", "static/vendor"),
     ("static/vendor", "idiomorph.esm.js", "static/vendor"),
+    ("static/vendor", "idiomorph.min.js", "static/vendor"),
+    ("static/vendor", "idiomorph-ext.min.js", "static/vendor"),
     ("node_modules/cuss", "*.js", "wordlists/cuss"),
     ("node_modules/cuss", "license", "wordlists/cuss"),
 )

@@ -24,4 +24,6 @@ class Form(Protocol):
 def form_int(value: str) -> int | str:
     """An integer typed into a form, or the text itself when it is not one."""
     stripped = value.strip()
-    return int(stripped) if stripped.lstrip("-").isdigit() and len(stripped) < 16 else value
+    # ASCII digits only: "²" and "٣" are digits to str.isdigit() but not to int().
+    digits = stripped.lstrip("-")
+    return int(stripped) if digits.isascii() and digits.isdigit() and len(stripped) < 16 else value

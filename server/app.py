@@ -21,6 +21,7 @@ from server.edge.export_routes import export_routes
 from server.edge.interpret_pages import interpret_routes
 from server.edge.metrics import metrics_endpoint
 from server.edge.pages import page_routes
+from server.edge.panel_pages import panel_routes
 from server.edge.report_page import report_routes
 from server.edge.runtime import Runtime
 from server.edge.screen_page import screen_routes
@@ -73,6 +74,7 @@ def build_app(settings: Settings | None = None) -> Starlette:
         WebSocketRoute("/ws/rooms/{code:str}", websocket_endpoint),
         *export_routes(),
         *report_routes(),
+        *panel_routes(),
         *check_routes(),
         *screen_routes(),
         *interpret_routes(),

@@ -85,6 +85,7 @@ def test_the_wheel_carries_license_static_files_word_lists_and_catalogs(installe
         "static/css/report.css",
         "static/js/live.js",
         "static/vendor/htmx.min.js",
+        "static/vendor/idiomorph-ext.min.js",
         "wordlists/cuss/index.js",
         "wordlists/cuss/license",
         "templates/base.html",

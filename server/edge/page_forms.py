@@ -33,6 +33,7 @@ _INTS = (
     "total",
     "duration_s",
     "window_s",
+    "count",
     "target_id",
 )
 _TEXTS = (
@@ -45,6 +46,7 @@ _TEXTS = (
     "participant_id",
     "name",
     "link",
+    "moderator_id",
     "role",
     "target",
     "lang",

@@ -60,7 +60,20 @@ from server.edge.runtime import client_ip, runtime_of
 from server.edge.static_min import MinifiedStatic
 from server.live.hub import now_ms
 
-__all__ = ["N_", "page", "page_routes", "qr_svg", "render", "staff_page"]
+__all__ = [
+    "N_",
+    "back_with",
+    "flash_of",
+    "form_of",
+    "keep_staff_token",
+    "moderate_context",
+    "page",
+    "page_routes",
+    "qr_svg",
+    "render",
+    "staff_cookie",
+    "staff_page",
+]
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
@@ -225,32 +238,22 @@ def _texts(form: FormData) -> dict[str, str]:
     }
 
 
+# The panel's own pages (server/edge/panel_pages.py) use the same helpers.
+form_of = _form
+back_with = _back_with
+
+
+def staff_cookie(request: Request, code: str) -> str:
+    """The moderator link's token, as this browser keeps it for the room's pages."""
+    return request.cookies.get(_STAFF_COOKIE["moderate"] + code, "")
+
+
 # -- home and join ---------------------------------------------------------------------------
-
-
-async def home(request: Request) -> Response:
-    return render(request, "home.html", error=request.query_params.get("error"))
 
 
 async def find_room(request: Request) -> Response:
     code = request.query_params.get("code", "").strip().upper().replace(" ", "")
     return _redirect(f"/r/{code}" if ROOM_CODE.match(code) else "/?error=room.not_found")
-
-
-@page
-async def new_room(request: Request) -> Response:
-    """The home page's "start a meeting" form: the API's room creation, then the panel."""
-    fields = _texts(await _form(request))
-    try:
-        created = await membership.create_room(
-            runtime_of(request),
-            fields,
-            ip=client_ip(request),
-            authorization=request.headers.get("authorization", ""),
-        )
-    except CommandError as error:
-        return _redirect("/?error=" + error.code)
-    return _redirect(f"/r/{created.code}/moderate?token={created.moderator_token}")
 
 
 @page
@@ -300,6 +303,8 @@ async def attendee(request: Request) -> Response:
             given=_given(request),
             attend_url=attend,
             qr=qr_svg(attend),
+            # a printed code's QR fills it in (server/templates/codes.html)
+            attendee_code=request.query_params.get("attendee_code", "")[:64],
         )
     return _attendee_page(request, caller, "attendee.html", personal=True, flash=flash)
 
@@ -447,6 +452,11 @@ async def _act(
         return response
     if hx:
         return render(request, "status.html", error=failed, op=op)
+    section = form.get("at")
+    if isinstance(section, str) and section.isalpha() and len(section) < 20:
+        # The panel's forms name their section: the answer shows beside the action.
+        key, value = ("error", failed) if failed is not None else ("done", op)
+        return _redirect(f"{back}?" + urlencode({key: value, "at": section}) + f"#{section}")
     if failed is not None:
         return _back_with(back, "error", failed)
     anchor = "#polls" if op == "vote" else "#questions" if op.startswith("question") else ""
@@ -530,7 +540,11 @@ def staff_page(kind: str) -> Callable[[StaffHandler], Page]:
     return wrap
 
 
-def _moderate_context(request: Request, caller: Caller, token: str) -> dict[str, Any]:
+flash_of = _flash
+keep_staff_token = _keep_staff_token
+
+
+def moderate_context(request: Request, caller: Caller, token: str) -> dict[str, Any]:
     host = caller.host
     view = snapshot_view(host.state, caller.role, caller.participant_id)
     queue_lang = parse_tag(request.query_params.get("qlang")) or ""
@@ -547,7 +561,9 @@ def _moderate_context(request: Request, caller: Caller, token: str) -> dict[str,
         "asked": len(host.state.questions),
         "organiser": caller.role is Role.ORGANISER,
         "attend_url": f"{public_base(request)}/r/{host.code}",
-        "links": _shared_links(request, caller) if caller.role is Role.ORGANISER else {},
+        # The big screen's and overlay's links, for every moderator: projecting a room never
+        # needs the organiser's own link (only the organiser may re-issue them).
+        "links": _shared_links(request, caller),
         # the moderation queue's language filter (?qlang=es; ?lang is the interface's)
         "queue_lang": queue_lang,
         # one page of it (?qpage=2): the panel renders a page, whatever the queue's length
@@ -579,17 +595,6 @@ def _shared_links(request: Request, caller: Caller) -> dict[str, str]:
     return links
 
 
-@staff_page("moderate")
-async def moderate(request: Request, caller: Caller, token: str) -> Response:
-    return render(request, "moderate.html", **_moderate_context(request, caller, token))
-
-
-@staff_page("moderate")
-async def moderate_panel(request: Request, caller: Caller, token: str) -> Response:
-    """The panel's live part alone, for the page script to swap in after a change."""
-    return render(request, "moderate_panel.html", **_moderate_context(request, caller, token))
-
-
 @page
 async def moderate_act(request: Request) -> Response:
     code = request.path_params["code"]
@@ -611,17 +616,13 @@ def page_routes() -> list[BaseRoute]:
         MinifiedStatic(files, StaticFiles(directory=files)), minimum_size=500
     )
     return [
-        Route("/", home),
         Route("/join", find_room),
-        Route("/new", new_room, methods=["POST"]),
         Route("/r/{code:str}", attendee),
         Route("/r/{code:str}/join", join, methods=["POST"]),
         Route("/r/{code:str}/act", attendee_act, methods=["POST"]),
         Route("/r/{code:str}/live", attendee_live),
         Route("/r/{code:str}/mine", attendee_mine),
         Route("/r/{code:str}/leave", leave, methods=["POST"]),
-        Route("/r/{code:str}/moderate", moderate),
-        Route("/r/{code:str}/moderate/panel", moderate_panel),
         Route("/r/{code:str}/moderate/act", moderate_act, methods=["POST"]),
         Mount("/static", app=static, name="static"),
     ]

@@ -1,45 +1,237 @@
-// The control panel: the panel is server-rendered (moderators are few, and the controls are
-// many), so on each change it is fetched again through htmx, never while someone is typing in it.
+// The control panel. Its markup is the server's (moderate_panel.html); on each change in the
+// room the same fragment is fetched again and morphed in (idiomorph), so focus, scroll, open
+// <details>, ticked boxes and anything half-typed stay as they were. Only what a client alone
+// can do lives here: the morph, countdowns, keyboard shortcuts, and keeping actions that
+// could not reach the server until they can.
 import { LiveRoom, pageConfig } from "./live.js";
 import { translator } from "./dom.js";
 
 const cfg = pageConfig();
 const t = translator(cfg.strings, cfg.i18n);
 const panel = document.getElementById("panel");
-let stale = false;
+const outbox = document.getElementById("outbox");
 let timer = null;
+let fetching = false;
+let again = false;
+let focusNext = null;
 
-function typing() {
-  const active = document.activeElement;
-  return active && panel.contains(active) && active.matches("input, textarea, select");
+// -- forms being filled in are left alone by refreshes -----------------------------------------
+// (Text only: a form whose text was typed into. A choice in a list is kept by the morph's
+// sparing of the focused element.)
+panel.addEventListener("input", (event) => {
+  if (!event.target.matches("textarea, input:not([type=checkbox]):not([type=radio])")) return;
+  const form = event.target.form || event.target.closest("form");
+  if (form) form.dataset.dirty = "1";
+});
+
+function keep(node) {
+  return node.nodeType === 1 && (node.hasAttribute("data-keep") || node.dataset.dirty === "1"
+    || node.matches("input[data-select]"));
 }
 
-function refresh() {
-  if (typing()) { stale = true; return; }
-  stale = false;
-  if (window.htmx) {
-    // The query keeps the queue's language filter (?qlang=) across live refreshes.
-    window.htmx.ajax("GET", `/r/${cfg.code}/moderate/panel${window.location.search}`, { target: "#panel", swap: "innerHTML" });
+async function refresh() {
+  if (fetching) { again = true; return; }
+  fetching = true;
+  try {
+    const response = await fetch(`/r/${cfg.code}/moderate/panel${window.location.search}`,
+      { credentials: "same-origin", cache: "no-store", headers: { "HX-Request": "true" } });
+    if (response.ok && !window.Idiomorph) {
+      panel.innerHTML = await response.text(); // the morph failed to load: refresh plainly
+      if (window.htmx) window.htmx.process(panel);
+      showTab();
+    } else if (response.ok) {
+      const html = await response.text();
+      window.Idiomorph.morph(panel, html, {
+        morphStyle: "innerHTML",
+        ignoreActiveValue: true,
+        callbacks: {
+          beforeNodeMorphed: (from) => !keep(from),
+          // a <details> the moderator opened or closed stays so
+          beforeAttributeUpdated: (name, node) => !(name === "open" && node.tagName === "DETAILS"),
+        },
+      });
+      if (window.htmx) window.htmx.process(panel);
+      showTab();
+      restoreFocus();
+      tick();
+    }
+  } catch (error) {
+    // offline: the socket's status says so, and the next change refreshes again
+    if (!(error instanceof TypeError && /fetch/i.test(error.message))) console.error(error);
+  } finally {
+    fetching = false;
+    if (again) { again = false; refresh(); }
   }
 }
 
-panel.addEventListener("focusout", () => { if (stale) setTimeout(refresh, 50); });
+// Where the last action was taken: when its button is gone (an opened poll shows "Close"
+// instead), focus goes to the first control of the same item, not to the top of the page.
+let lastPlace = null;
+document.body.addEventListener("htmx:beforeRequest", (event) => {
+  const place = event.detail.elt.closest && event.detail.elt.closest("article[id], section[id]");
+  lastPlace = place ? place.id : null;
+});
 
-function tickTimers() {
+function restoreFocus() {
+  const active = document.activeElement;
+  if (active && active !== document.body && document.contains(active)) return;
+  if (focusNext) {
+    const next = document.getElementById(focusNext) || document.querySelector("[data-queue-item]");
+    focusNext = null;
+    if (next) { next.focus(); return; }
+  }
+  const place = lastPlace && document.getElementById(lastPlace);
+  const control = place && place.querySelector("button, a[href], select, input:not([type=hidden])");
+  if (control) control.focus();
+}
+
+// -- the sections as tabs: the address's #section is the one shown ------------------------------
+const TABS = [...document.querySelectorAll(".sections a")].map((a) => a.hash.slice(1));
+
+function showTab() {
+  const wanted = window.location.hash.slice(1);
+  const tab = TABS.includes(wanted) ? wanted : (document.body.dataset.tab || TABS[0]);
+  document.body.dataset.tab = tab;
+  for (const a of document.querySelectorAll(".sections a")) {
+    if (a.hash === `#${tab}`) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+  }
+}
+window.addEventListener("hashchange", () => {
+  showTab();
+  document.getElementById(document.body.dataset.tab)?.focus({ preventScroll: true });
+});
+showTab();
+
+// -- countdowns: a poll's deadline, the speaker's time ----------------------------------------
+const fmt = (s) => `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+
+function tick() {
+  const now = Date.now();
   for (const el of document.querySelectorAll(".timer[data-since]")) {
-    const used = Math.max(0, Math.floor((Date.now() - Number(el.dataset.since)) / 1000));
+    const used = Math.max(0, Math.floor((now - Number(el.dataset.since)) / 1000));
     const limit = Number(el.dataset.limit || 0);
-    const fmt = (s) => `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
     el.textContent = `${fmt(used)} / ${fmt(limit)}`;
     el.classList.toggle("over", limit > 0 && used > limit);
   }
+  for (const el of document.querySelectorAll(".countdown[data-closes-at]")) {
+    const left = Math.max(0, Math.ceil((Number(el.dataset.closesAt) - now) / 1000));
+    const strong = el.querySelector("strong");
+    if (strong) strong.textContent = fmt(left);
+    el.classList.toggle("ending", left <= 10);
+  }
 }
-setInterval(tickTimers, 1000);
+setInterval(tick, 1000);
+tick();
 
+// -- keyboard shortcuts for the queue (listed on the page) -------------------------------------
+function items() { return [...document.querySelectorAll("[data-queue-item]")]; }
+function current() {
+  const active = document.activeElement;
+  return active && active.closest ? active.closest("[data-queue-item]") : null;
+}
+
+function move(step) {
+  const list = items();
+  if (!list.length) return;
+  const at = list.indexOf(current());
+  const next = list[Math.min(list.length - 1, Math.max(0, at + step))] || list[0];
+  next.focus();
+}
+
+function press(key) {
+  const item = current();
+  if (!item) return;
+  const button = item.querySelector(`button[data-key="${key}"]`);
+  if (!button) return;
+  const list = items();
+  const after = list[list.indexOf(item) + 1] || list[list.indexOf(item) - 1];
+  focusNext = after ? after.id : null;
+  button.form.requestSubmit(button);
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.altKey || event.ctrlKey || event.metaKey) return;
+  if (event.target.matches("input, textarea, select, [contenteditable]")) {
+    if (event.key === "Escape") event.target.closest("[data-queue-item]")?.focus();
+    return;
+  }
+  const item = current();
+  switch (event.key) {
+    case "j": move(1); break;
+    case "k": move(-1); break;
+    case "a": press("a"); break;
+    case "r": press("r"); break;
+    case "e": {
+      const details = item?.querySelector("details.edit-q");
+      if (details) { details.open = true; details.querySelector("[data-edit]")?.focus(); }
+      break;
+    }
+    case "x": { const box = item?.querySelector("[data-select]"); if (box) box.checked = !box.checked; break; }
+    case "/": document.getElementById("qsearch")?.focus(); break;
+    default: return;
+  }
+  event.preventDefault();
+});
+
+// -- after an action ---------------------------------------------------------------------------
 document.body.addEventListener("htmx:afterRequest", (event) => {
   const form = event.detail.elt;
-  if (event.detail.successful && form.matches && form.matches("form[data-reset]")) form.reset();
+  if (!event.detail.successful || !form.matches || !form.matches("form")) return;
+  delete form.dataset.dirty;
+  if (form.matches("[data-reset]")) form.reset();
 });
+
+// -- outages: an action that could not reach the server is kept and sent again ------------------
+const KEPT = `th-outbox-${cfg.code}`;
+const kept = () => JSON.parse(sessionStorage.getItem(KEPT) || "[]");
+const store = (list) => sessionStorage.setItem(KEPT, JSON.stringify(list));
+
+function showOutbox(failed) {
+  const n = kept().length;
+  outbox.hidden = n === 0 && !failed;
+  outbox.classList.toggle("failed", Boolean(failed));
+  outbox.textContent = failed || (n ? outbox.dataset.waiting.replace("%(num)s", n) : "");
+}
+
+document.body.addEventListener("htmx:sendError", (event) => {
+  const form = event.detail.elt.closest ? event.detail.elt.closest("form") : null;
+  if (!form) return;
+  // The form's op_id travels with it, so a resend that did arrive the first time counts once.
+  const body = new URLSearchParams(new FormData(form)).toString();
+  const target = (form.getAttribute("hx-target") || "").replace(/^#/, "");
+  store([...kept(), { url: form.getAttribute("hx-post") || form.action, body, target }]);
+  showOutbox();
+});
+
+async function flush() {
+  let list = kept();
+  while (list.length) {
+    const item = list[0];
+    let response;
+    try {
+      response = await fetch(item.url, {
+        method: "POST", body: item.body, credentials: "same-origin",
+        headers: { "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" },
+      });
+    } catch {
+      showOutbox();
+      return; // still unreachable: try again on the next reconnect
+    }
+    list = kept().slice(1);
+    store(list);
+    const html = await response.text();
+    const target = item.target && document.getElementById(item.target);
+    if (target && response.headers.get("content-type")?.startsWith("text/html")) {
+      target.innerHTML = html;
+    } else if (!response.ok) {
+      showOutbox(outbox.dataset.failed);
+      return;
+    }
+  }
+  showOutbox();
+}
+window.addEventListener("online", flush);
+showOutbox();
 
 const live = new LiveRoom({
   code: cfg.code,
@@ -48,6 +240,7 @@ const live = new LiveRoom({
   onStatus: (s) => {
     document.body.dataset.conn = s;
     document.getElementById("conn").textContent = s === "online" ? t("Connected") : t("Reconnecting…");
+    if (s === "online") flush();
   },
 });
 live.connect();

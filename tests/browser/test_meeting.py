@@ -54,7 +54,7 @@ def test_full_meeting(server: LiveServer, browser: Any, shots: Path) -> None:
     poll = ana.locator(f"#poll-{poll_id}")
     poll.get_by_label("River park").check()
     poll.get_by_role("button", name="Vote").click()
-    poll.get_by_text("Your vote", exact=True).wait_for()
+    poll.get_by_text("Your vote").wait_for()
     question = "<script>alert(1)</script> Will the park be lit at night?"
     ana.get_by_label("Ask a question").fill(question)
     ana.get_by_role("button", name="Send question").click()
@@ -62,15 +62,19 @@ def test_full_meeting(server: LiveServer, browser: Any, shots: Path) -> None:
     ana.screenshot(path=str(shots / "attendee-phone.png"), full_page=True)
 
     # The moderator approves and pins; the phone sees it published and pinned.
+    mod.locator('.sections a[href="#queue"]').click()  # the panel's sections are tabs
     pending = mod.locator("#panel article.question", has_text="Will the park be lit")
     pending.get_by_role("button", name="Approve").click()
+    mod.locator('.sections a[href="#published"] .count', has_text="1").wait_for()
+    mod.locator('.sections a[href="#published"]').click()
     published = mod.locator("#panel article.question", has_text="Will the park be lit").filter(
-        has=mod.get_by_role("button", name="Pin"))
-    published.get_by_role("button", name="Pin").click()
+        has=mod.get_by_role("button", name="Answer now"))
+    published.get_by_role("button", name="Answer now").click()
     mod.locator("#panel .question.pinned").wait_for()
+    mod.locator('.sections a[href="#polls"]').click()
     mod.locator(f"#mpoll-{poll_id}").get_by_role("button", name="Reveal results").click()
-    mod.locator(f"#mpoll-{poll_id}").get_by_text("revealed").wait_for()
-    ana.locator("#questions .question.pinned", has_text="lit at night").wait_for()
+    mod.locator(f"#mpoll-{poll_id}").get_by_text("results shown").wait_for()
+    ana.locator("#question-list .question.pinned", has_text="lit at night").wait_for()
     assert ana.locator("script", has_text="alert(1)").count() == 0  # shown as text, never run
     mod.screenshot(path=str(shots / "moderator.png"), full_page=True)
 
@@ -85,7 +89,7 @@ def test_full_meeting(server: LiveServer, browser: Any, shots: Path) -> None:
     ben.get_by_text("Saved offline").wait_for()
     ben.screenshot(path=str(shots / "attendee-offline.png"), full_page=True)
     ben_ctx.set_offline(False)
-    ben.locator(f"#poll-{poll_id}").get_by_text("Your vote", exact=True).wait_for()
+    ben.locator(f"#poll-{poll_id}").get_by_text("Your vote").wait_for()
     ben.reload()  # a reload resends nothing twice: the queue emptied on the ack
     ben.wait_for_selector("body[data-conn=online]")
     results = _snapshot(server, code, room["moderator_token"])["room"]["polls"][0]["results"]
