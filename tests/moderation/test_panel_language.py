@@ -38,7 +38,7 @@ def op(server: LiveServer, code: str, token: str, name: str, **fields: Any) -> d
 
 def queue(html: str) -> list[str]:
     section = html.split('id="queue-h"', 1)[1].split("</section>", 1)[0]
-    return re.findall(r'<p class="q-text">([^<]*)</p>', section)
+    return re.findall(r'<p class="q-text"[^>]*>([^<]*)</p>', section)
 
 
 def test_moderators_filter_the_queue_by_language(server: LiveServer) -> None:

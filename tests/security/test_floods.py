@@ -91,13 +91,13 @@ def test_the_moderator_queue_is_paged_on_the_panel_and_the_socket(server: LiveSe
     with httpx.Client(base_url=server.http, timeout=10, follow_redirects=True) as browser:
         first = browser.get(room["urls"]["moderate"])
         assert first.status_code == 200
-        assert first.text.count('id="mq-') == 50
+        assert first.text.count('id="mq-t-') == 50
         assert "Waiting: 1\u201350 of 60" in first.text
-        assert f'href="/r/{code}/moderate?qpage=2"' in first.text
+        assert f'href="/r/{code}/moderate?qpage=2#queue"' in first.text
         second = browser.get(f"/r/{code}/moderate?qpage=2")
-        assert second.text.count('id="mq-') == 10 and "Waiting: 51\u201360 of 60" in second.text
+        assert second.text.count('id="mq-t-') == 10 and "Waiting: 51\u201360 of 60" in second.text
         panel = browser.get(f"/r/{code}/moderate/panel?qpage=2")
-        assert panel.text.count('id="mq-') == 10
+        assert panel.text.count('id="mq-t-') == 10
 
 
 def test_reactions_are_logged_as_one_counted_entry_per_window(server: LiveServer) -> None:
