@@ -56,7 +56,7 @@ def test_show_on_screen_from_the_panel_moves_the_screen_live(browser: Any, room:
     # and the projected page's socket holds the screen's read-only token, not the organiser's.
     screen = context.new_page()
     href = panel.get_by_role("link", name="Big screen").first.get_attribute("href") or ""
-    screen.goto(room.server.http + href)
+    screen.goto(href if href.startswith("http") else room.server.http + href)
     screen.wait_for_selector("body[data-conn=online]")
     assert screen.evaluate("document.body.dataset.token") not in ("", room.mod)
     screen.locator("#current-poll").get_by_text("Extend the harbour car park?").wait_for()
