@@ -211,7 +211,13 @@ async function refreshLive() {
   busy = false;
 }
 
+// One fetch of /mine at a time, and one more after it when asked meanwhile: a slow answer
+// that started before my latest action can never land after the one that followed it.
+let mineBusy = false;
+let mineAgain = false;
 async function refreshMine() {
+  if (mineBusy) { mineAgain = true; return; }
+  mineBusy = true;
   try {
     const html = await getText(`/r/${cfg.code}/mine`);
     if (html === null) return;
@@ -222,7 +228,10 @@ async function refreshMine() {
       if (old) await morph(old, fresh.outerHTML, false, "outerHTML");  // its attributes too
     }
     afterSwap();
-  } catch { /* offline */ }
+  } catch { /* offline */ } finally {
+    mineBusy = false;
+    if (mineAgain) { mineAgain = false; refreshMine(); }
+  }
 }
 
 // -- time -----------------------------------------------------------------------------------
