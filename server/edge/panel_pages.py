@@ -349,7 +349,11 @@ async def bulk_approve(request: Request) -> Response:
             raise
         return pages.back_with(back, "error", error.code, "#queue")
     name = "page_ids" if form.get("scope") == "page" else "question_id"
-    ids = [v for v in form.getlist(name) if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) < 12]
+    ids = [
+        v
+        for v in form.getlist(name)
+        if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) < 12  # never "²"
+    ]
     base_id = _op_id(form)
     approved = 0
     failed: str | None = None

@@ -183,7 +183,8 @@ def _build_from_the_panel(server: LiveServer, room: dict[str, Any], client: http
     panel = client.get(room["urls"]["moderate"], follow_redirects=True)
     assert f'href="/r/{code}/moderate?kind=quiz#polls"' in panel.text  # its own builder
     quiz = client.get(f"/r/{code}/moderate?kind=quiz").text.split('id="new-poll"')[1]
-    assert 'name="window_s"' in quiz.split("</form>")[0] and "start each right option with *" in quiz
+    assert 'name="window_s"' in quiz.split("</form>")[0]
+    assert "start each right option with *" in quiz
     csrf = re.search(r'name="csrf" value="([^"]+)"', panel.text)
     assert csrf is not None
     made = client.post(
