@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -33,7 +32,7 @@ from server.live.gc_tuning import GcTender
 from server.live.hub import Hub
 from server.store import open_store
 
-__all__ = ["build_app", "create_app", "drain_hub"]
+__all__ = ["build_app", "create_app"]
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
@@ -58,7 +57,7 @@ def build_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await gc_tender.stop()
-            await drain_hub(hub)  # before uvicorn closes connections (tools/draining.py)
+            await hub.stop()  # before uvicorn closes connections (tools/draining.py)
             await runtime.limiter.close()
 
     routes = [
@@ -96,20 +95,3 @@ def build_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.runtime = runtime
     return app
-
-
-# Loop turns for the last answers to reach their sockets: an op's answer travels through a
-# few done-callbacks after its commit (a reaction's: the window's, then the op's own).
-_ANSWER_TURNS = 10
-
-
-async def drain_hub(hub: Hub) -> None:
-    """Commit and answer every op already received, then stop the hub (its last tick, 1012
-    to every socket, snapshots). The hub's own stop closes the sockets as soon as the writers
-    are done, before those answers have been handed to them."""
-    hub.stopping = True  # /readyz says "shutting down" from here on
-    for host in list(hub.rooms.values()):
-        await host.stop()
-    for _ in range(_ANSWER_TURNS):
-        await asyncio.sleep(0)
-    await hub.stop()  # finds the writers stopped; stopping a stopped room does nothing

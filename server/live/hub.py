@@ -30,6 +30,11 @@ __all__ = ["Hub", "now_ms"]
 
 log = logging.getLogger("townhall.hub")
 
+# Loop turns for the last answers to reach their sockets once the writers have stopped: an
+# op's answer travels through a few done-callbacks after its commit (a reaction's: the
+# window's, then the op's own).
+_ANSWER_TURNS = 10
+
 T = TypeVar("T")
 
 # Sockets written in one go before the tick lets the loop's other work run (about 5 ms).
@@ -116,10 +121,15 @@ class Hub:
         log.info("hub started: %d rooms rebuilt", len(self.rooms))
 
     async def stop(self) -> None:
-        """Graceful: flush writes, tell clients to reconnect elsewhere (1012), keep snapshots."""
-        self.stopping = True
-        for host in self.rooms.values():
+        """Graceful: commit and answer every op already received, then a last tick, 1012 to
+        every socket (reconnect elsewhere), and snapshots. Sockets close only after the
+        answers have been handed to them: closing as soon as the writers stop would commit an
+        op received just before the stop and never acknowledge it."""
+        self.stopping = True  # /readyz says "shutting down" from here on
+        for host in list(self.rooms.values()):
             await host.stop()
+        for _ in range(_ANSWER_TURNS):
+            await asyncio.sleep(0)
         for host in self.rooms.values():
             self._guarded(host, "render", self._deliver_now, host)
             host.close_sockets(CLOSE_RESTART, "server restarting: reconnect")

@@ -2,7 +2,7 @@
 
 uvicorn's own shutdown closes every WebSocket (1012) first and runs the app's shutdown code
 last, so an op received just before SIGTERM would be committed but never acknowledged. This
-server stops accepting, then runs the app's lifespan shutdown (server/app.py `drain_hub`:
+server stops accepting, then runs the app's lifespan shutdown (server/live/hub.py `Hub.stop`:
 commit and answer every op already received, a last tick, 1012 from the app itself,
 snapshots), and only then goes through uvicorn's steps, which find the sockets closed.
 """
