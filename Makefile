@@ -15,18 +15,18 @@ setup: $(STAMP) vendor
 # Front-end packages from the npm registry, versions pinned in package.json + package-lock.json.
 # `npm ci` installs exactly the lock file; the files the pages serve are copied to static/vendor/
 # (git-ignored), so nothing vendored is ever hand-copied or committed.
-VENDOR_STAMP := static/vendor/.installed-$(shell cat package-lock.json | cksum | cut -d' ' -f1)
+# What the pages serve, as paths under node_modules/. The stamp hashes this list with the lock
+# file, so adding a file here copies it on the next `make setup` even if no package changed.
+VENDOR_FILES := htmx.org/dist/htmx.min.js axe-core/axe.min.js idiomorph/dist/idiomorph.esm.js \
+	idiomorph/dist/idiomorph.min.js idiomorph/dist/idiomorph-ext.min.js
+VENDOR_STAMP := static/vendor/.installed-$(shell (cat package-lock.json; echo $(VENDOR_FILES)) | cksum | cut -d' ' -f1)
 
 vendor: $(VENDOR_STAMP)
 
 $(VENDOR_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p static/vendor
-	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
-	cp node_modules/axe-core/axe.min.js static/vendor/axe.min.js
-	cp node_modules/idiomorph/dist/idiomorph.esm.js static/vendor/idiomorph.esm.js
-	cp node_modules/idiomorph/dist/idiomorph.min.js static/vendor/idiomorph.min.js
-	cp node_modules/idiomorph/dist/idiomorph-ext.min.js static/vendor/idiomorph-ext.min.js
+	@for file in $(VENDOR_FILES); do cp -v node_modules/$$file static/vendor/; done
 	@rm -f static/vendor/.installed-*; touch $@
 
 # The browser tests drive Debian's Chromium; never a downloaded browser.
@@ -40,7 +40,6 @@ deploy-tools:
 	@command -v systemd-analyze >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd; }
 	@command -v openssl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl; }
 
-# Interface strings: extract into the template catalog (translations live in server/locales/).
 # Interface strings: extract them all (babel.cfg) into messages.pot, then bring every
 # catalog in step (pybabel update). tests/server/test_catalogs.py names what is untranslated.
 messages: setup
