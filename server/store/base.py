@@ -10,6 +10,7 @@ caller's await returns only once its entries are durable.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -24,6 +25,7 @@ __all__ = [
     "StoreUnavailable",
     "Stored",
     "Tail",
+    "committed_row",
     "snapshot_row",
 ]
 
@@ -120,6 +122,14 @@ class Tail:
     head_seq: object
     head_hash: object
     entries: tuple[Stored, ...]
+
+
+def committed_row(row: Sequence[Any]) -> Committed:
+    """An entry as both stores select it: the log's columns, then its private record (the
+    `personal` table's JSON, or NULL once erased or for an old-format entry)."""
+    room, seq, at, actor, op_id, type_, data, prev, digest, private = row
+    personal = json.loads(private) if private is not None else None
+    return Committed(room, seq, at, actor, op_id, type_, json.loads(data), prev, digest, personal)
 
 
 def snapshot_row(room: str, seq: object, data: object) -> tuple[int, bytes]:

@@ -9,7 +9,6 @@ second connection so they never queue behind a commit.
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -27,7 +26,16 @@ from . import _pg_sql as sql
 from ._group import Batch, GroupCommitter
 from ._personal import erased_rows, purged_rows
 from ._prepare import link, new_head, op_keys, prepare
-from .base import Committed, Entry, EntryRefused, Stored, StoreUnavailable, Tail, snapshot_row
+from .base import (
+    Committed,
+    Entry,
+    EntryRefused,
+    Stored,
+    StoreUnavailable,
+    Tail,
+    committed_row,
+    snapshot_row,
+)
 from .migrations import apply_postgres
 
 __all__ = ["PostgresStore"]
@@ -158,7 +166,7 @@ async def _known_ops(conn: Conn, batch: Batch) -> dict[str, dict[tuple[str, str]
         rooms, actors, op_ids = (list(column) for column in zip(*keys, strict=True))
         cur = await conn.execute(sql.SELECT_OPS, (rooms, actors, op_ids))
         for row in await cur.fetchall():
-            entry = _row(row)
+            entry = committed_row(row)
             known.setdefault(entry.room, {})[(entry.actor, entry.op_id)] = entry
     return known
 
@@ -194,22 +202,6 @@ async def _purge(conn: Conn, room: str) -> int:
 
 def _constraint(exc: psycopg.Error) -> str | None:
     return exc.diag.constraint_name
-
-
-def _row(row: TupleRow) -> Committed:
-    room, seq, at, actor, op_id, type_, data, prev, digest, private = row
-    return Committed(
-        room,
-        seq,
-        at,
-        actor,
-        op_id,
-        type_,
-        json.loads(data),
-        prev,
-        digest,
-        json.loads(private) if private is not None else None,
-    )
 
 
 class PostgresStore:
@@ -288,13 +280,13 @@ class PostgresStore:
         if limit is not None and limit <= 0:
             return []
         rows = await self._fetch(sql.SELECT_ENTRIES, (room, after, limit))
-        return [_row(row) for row in rows]
+        return [committed_row(row) for row in rows]
 
     async def find_op(self, room: str, actor: str, op_id: str) -> Committed | None:
         rows = await self._fetch(sql.SELECT_OWN_OP, (room, actor, op_id))
         if not rows:
             rows = await self._fetch(sql.SELECT_OP, (room, actor, op_id))
-        return _row(rows[0]) if rows else None
+        return committed_row(rows[0]) if rows else None
 
     async def room_key(self, room: str) -> bytes:
         async def get(conn: Conn) -> bytes:

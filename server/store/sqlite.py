@@ -8,7 +8,6 @@ WAL lets read while the writer commits. The event loop never touches either conn
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import secrets
 import sqlite3
@@ -23,7 +22,16 @@ from rooms.chain import GENESIS
 from ._group import Batch, GroupCommitter
 from ._personal import erased_rows, purged_rows
 from ._prepare import link, new_head, op_keys, prepare
-from .base import Committed, Entry, EntryRefused, Stored, StoreUnavailable, Tail, snapshot_row
+from .base import (
+    Committed,
+    Entry,
+    EntryRefused,
+    Stored,
+    StoreUnavailable,
+    Tail,
+    committed_row,
+    snapshot_row,
+)
 from .files import create_private_file, private_dir, private_file
 from .migrations import apply_sqlite
 
@@ -138,7 +146,7 @@ def _write_batch_once(
                 if key not in seen:
                     row = conn.execute(SELECT_OP, (room, *key)).fetchone()
                     if row is not None:
-                        seen[key] = _row(row)
+                        seen[key] = committed_row(row)
             committed = link(room, seq, prev, items, seen)
             conn.executemany(
                 INSERT_ENTRY,
@@ -209,22 +217,6 @@ def _room_key(conn: sqlite3.Connection, room: str) -> bytes:
         (room, secrets.token_bytes(32)),
     )
     return bytes(conn.execute("SELECT key FROM room_keys WHERE room = ?", (room,)).fetchone()[0])
-
-
-def _row(row: tuple[Any, ...]) -> Committed:
-    room, seq, at, actor, op_id, type_, data, prev, digest, private = row
-    return Committed(
-        room,
-        seq,
-        at,
-        actor,
-        op_id,
-        type_,
-        json.loads(data),
-        prev,
-        digest,
-        json.loads(private) if private is not None else None,
-    )
 
 
 class SqliteStore:
@@ -308,13 +300,13 @@ class SqliteStore:
         if limit is not None and limit <= 0:
             return []
         rows = await self._query(SELECT_ENTRIES, (room, after, -1 if limit is None else limit))
-        return [_row(row) for row in rows]
+        return [committed_row(row) for row in rows]
 
     async def find_op(self, room: str, actor: str, op_id: str) -> Committed | None:
         rows = await self._query(SELECT_OWN_OP, (room, actor, op_id))
         if not rows:
             rows = await self._query(SELECT_OP, (room, actor, op_id))
-        return _row(rows[0]) if rows else None
+        return committed_row(rows[0]) if rows else None
 
     async def room_key(self, room: str) -> bytes:
         return await self._on_writer(_room_key, room)
