@@ -12,7 +12,10 @@ from tests.support.wsclient import create_room
 
 def test_sigusr1_writes_allocation_growth_since_the_baseline(tmp_path: Path) -> None:
     report = tmp_path / "growth.txt"
-    server = LiveServer(tmp_path / "data", env={"TOWNHALL_TRACEMALLOC": str(report)}).start()
+    server = LiveServer(tmp_path / "data", env={"TOWNHALL_TRACEMALLOC": str(report)})
+    # Tracing every allocation slows the imports several times over: on a loaded machine the
+    # default 20 s to come up was not enough (seen as a flaky start).
+    server.start(timeout=120)
     try:
         assert server.proc is not None
         server.proc.send_signal(signal.SIGUSR1)  # baseline
@@ -21,7 +24,7 @@ def test_sigusr1_writes_allocation_growth_since_the_baseline(tmp_path: Path) -> 
         for _ in range(20):
             create_room(server.http)  # something to grow
         server.proc.send_signal(signal.SIGUSR1)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # a snapshot of every traced block, under load
         while not report.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         text = report.read_text()
