@@ -6,10 +6,13 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.support.live_server import LiveServer
 from tests.support.wsclient import create_room
 
 
+@pytest.mark.timeout(300)  # a start and a snapshot under tracemalloc, on a loaded machine
 def test_sigusr1_writes_allocation_growth_since_the_baseline(tmp_path: Path) -> None:
     report = tmp_path / "growth.txt"
     server = LiveServer(tmp_path / "data", env={"TOWNHALL_TRACEMALLOC": str(report)})
