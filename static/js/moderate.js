@@ -4,7 +4,7 @@
 // can do lives here: the morph, countdowns, keyboard shortcuts, and keeping actions that
 // could not reach the server until they can.
 import { LiveRoom, pageConfig } from "./live.js";
-import { translator } from "./dom.js";
+import { translator } from "./words.js";
 
 const cfg = pageConfig();
 const t = translator(cfg.strings, cfg.i18n);
