@@ -461,9 +461,10 @@ async def _act(
         return _back_with(back, "error", failed)
     anchor = "#polls" if op == "vote" else "#questions" if op.startswith("question") else ""
     if op == "vote" and isinstance(frame.get("receipt"), dict):
-        # The receipt rides the redirect so the page without JavaScript can show it.
+        # The receipt rides the redirect so the page without JavaScript can show it: the short
+        # code (seq and 16 hex digits), as the phone with JavaScript shows it.
         receipt, poll = frame["receipt"], str(form.get("poll_id", ""))[:16]
-        query = {"done": op, "poll": poll, "receipt": f"{receipt['seq']}:{receipt['hash']}"}
+        query = {"done": op, "poll": poll, "receipt": str(receipt["code"])}
         return _redirect(f"{back}?" + urlencode(query) + f"#poll-{poll}")
     return _back_with(back, "done", op, anchor)
 

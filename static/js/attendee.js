@@ -288,7 +288,9 @@ const live = new LiveRoom({
     }
     if (sent && sent.op === "vote") {
       if (frame.receipt) {
-        const receipt = `${frame.receipt.seq}:${frame.receipt.hash}`;
+        // The short code (seq and 16 hex digits) is what a person can copy, read out or
+        // write down; the check page and `townhall verify` take it as they take the hash.
+        const receipt = frame.receipt.code || `${frame.receipt.seq}:${frame.receipt.hash}`;
         const kept = receipts();
         kept[String(sent.fields.poll_id)] = receipt;
         try { localStorage.setItem(receiptsKey, JSON.stringify(kept)); } catch { /* private mode */ }
