@@ -155,7 +155,7 @@ def test_the_vote_card_shows_the_short_receipt_code_to_copy_and_check(
     seq, digest = code.split(":")
     log = httpx.get(f"{server.http}/api/rooms/{room.code}/transcript", timeout=10,
                     headers={"authorization": f"Bearer {room.info['moderator_token']}"})
-    entry = [e for e in map(json.loads, log.text.splitlines()) if e["seq"] == int(seq)][0]
+    entry = next(e for e in map(json.loads, log.text.splitlines()) if e["seq"] == int(seq))
     assert entry["type"] == "ballot.cast" and entry["hash"][:16] == digest
     link = card.locator(".receipt a")
     assert link.get_attribute("href") == f"/r/{room.code}/check?receipt={quote(code)}"

@@ -32,7 +32,8 @@ _MEASURE = """() => Array.from(document.querySelectorAll('.sections a')).map((a)
   range.selectNodeContents(label);
   const lines = new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top))).size;
   return {
-    text: label.textContent, clipped: a.scrollWidth > a.clientWidth || a.scrollHeight > a.clientHeight,
+    text: label.textContent,
+    clipped: a.scrollWidth > a.clientWidth || a.scrollHeight > a.clientHeight,
     lines, words: label.textContent.trim().split(/\\s+/).length,
     inside: [label, a.querySelector('.n'), a.querySelector('.unread')].every(inside),
     onScreen: box.left >= 0 && box.right <= window.innerWidth,
@@ -49,7 +50,9 @@ def test_section_tabs_fit_or_wrap_whole_words(
         room.poll("single", f"Q{i}?", options=["a", "b"])
     for width in WIDTHS:
         context = browser.new_context(
-            viewport={"width": width, "height": 740}, is_mobile=True, has_touch=True,
+            viewport={"width": width, "height": 740},
+            is_mobile=True,
+            has_touch=True,
             extra_http_headers={"accept-language": lang},
         )
         page = context.new_page()
@@ -68,7 +71,9 @@ def test_section_tabs_fit_or_wrap_whole_words(
             assert not tab["clipped"], where
             assert tab["inside"] and tab["onScreen"], where
             assert tab["lines"] <= tab["words"], where  # wrapped between words only
-        nav = page.evaluate("(() => { const n = document.querySelector('.sections');"
-                            " return [n.scrollWidth, n.clientWidth]; })()")
+        nav = page.evaluate(
+            "(() => { const n = document.querySelector('.sections');"
+            " return [n.scrollWidth, n.clientWidth]; })()"
+        )
         assert nav[0] <= nav[1], (lang, width, nav)
         context.close()
