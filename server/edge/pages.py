@@ -195,7 +195,7 @@ def refusal_page(request: Request, error: CommandError) -> HTMLResponse:
         answer_of(error.code).status,
         title_key=title,
         message_key=message,
-        code=error.code,
+        error_code=error.code,
     )
     if isinstance(error, Throttled):
         response.headers["retry-after"] = str(error.retry_after)
