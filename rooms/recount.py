@@ -6,10 +6,12 @@ Written apart from the reducer on purpose: it reads only what the published file
 participant, no private record) and follows the written rules, as static/js/verify.js does
 in the browser. `townhall verify` compares its result with the results the record publishes.
 
-A ballot counts when its poll is open at its place in the log and before the poll's
-deadline; a later ballot under the same key replaces it, unless changes are not allowed on
-that poll (then the later one does not count). Kinds whose ballots are moderated texts
-(open answers, word clouds) are recounted as voters only: what they show waits for review.
+An entry that repeats an earlier one's actor and op id is a resend (two processes took
+the same op): it changes nothing, as in the reducer. A ballot counts when its poll is open
+at its place in the log and before the poll's deadline; a later ballot under the same key
+replaces it, unless changes are not allowed on that poll (then the later one does not
+count). Kinds whose ballots are moderated texts (open answers, word clouds) are recounted
+as voters only: what they show waits for review.
 
 A quiz is recounted in full, and so is its leaderboard: the chain holds each quiz's right
 options and window (in `poll.created`), when it first opened and when each ballot was cast
@@ -135,8 +137,14 @@ def recount(entries: Iterable[Mapping[str, Any]]) -> Recount:
     seq_of: dict[tuple[int, str], int] = {}  # (poll, key) -> seq of the ballot that stands
     cast: set[int] = set()
     polls: dict[int, _Poll] = {}
+    seen: set[tuple[str, str]] = set()  # (actor, op_id) of every entry with an op_id
     for e in entries:
         type_, data, at = e["type"], e.get("data") or {}, e["at"]
+        op_id = e.get("op_id") or ""
+        if op_id:
+            if (e["actor"], op_id) in seen:
+                continue  # a resend of an op already in the log: answered by the first copy
+            seen.add((e["actor"], op_id))
         settings = data.get("settings") or {}
         if type_ in ("room.created", "room.updated") and "vote_changes" in settings:
             vote_changes = bool(settings["vote_changes"])

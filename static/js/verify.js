@@ -122,7 +122,13 @@
     const polls = new Map();
     const counted = new Map(); // "poll key" -> seq of the ballot that stands
     const cast = new Set();
+    const seen = new Set(); // actor and op_id of every entry with an op_id
     for (const e of entries) {
+      if (e.op_id) {
+        const op = e.actor + "\n" + e.op_id;
+        if (seen.has(op)) continue; // a resend of an op already in the log: the first copy answered it
+        seen.add(op);
+      }
       const data = e.data || {};
       const settings = data.settings || {};
       if ((e.type === "room.created" || e.type === "room.updated") && "vote_changes" in settings) {

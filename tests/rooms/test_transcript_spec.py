@@ -62,3 +62,4 @@ def test_the_quiz_vector_recounts_results_and_leaderboard() -> None:
     assert 10 not in tally.cast  # after the reveal
     assert 16 not in tally.cast  # at the deadline
     assert 5 in tally.cast and 5 not in tally.counted  # changed: counts from its change
+    assert 24 in tally.counted and 25 not in tally.cast  # 25 resends 21: skipped
