@@ -10,11 +10,14 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from server.config import Limits
 from server.edge.auth import cookie_name
 from tests.support.live_server import LiveServer
 from tests.support.wsclient import create_room, join
+
+pytestmark = pytest.mark.slow  # 300 people refreshing for a few seconds
 
 HONEST = 300
 ROUNDS = 5  # refreshes each honest person makes
