@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rooms import quiz
 from rooms.lifecycles import PUBLISHED
 from rooms.poll_kinds import KINDS
 from rooms.render import poll_results
@@ -40,6 +41,43 @@ def _author(state: RoomState, participant_id: str) -> str | None:
     if person is None:
         return None
     return ERASED if person.erased else person.name
+
+
+def _leaderboard(
+    state: RoomState, entries: Sequence[tuple[Mapping[str, Any], Mapping[str, Any] | None]]
+) -> list[dict[str, Any]]:
+    """The room's quiz scores (rooms/quiz.py, from the reducer's state) under each player's
+    ballot key as the chain shows it, never their participant id or name: every player, so
+    anyone holding a receipt finds their own row, ranked as docs/TRANSCRIPT.md says (ties by
+    time, then by key, since the live board's tags derive from ids the record does not hold).
+    """
+    key_of: dict[str, str] = {}  # participant id -> their quiz ballot key
+    scored = {p.id for p in state.polls.values() if KINDS[p.defn.kind].scored}
+    for public, private in entries:
+        data = public.get("data") or {}
+        if public.get("type") == "ballot.cast" and data.get("poll_id") in scored and private:
+            key_of[str(private.get("actor", ""))] = str(public["actor"])
+    table = quiz.scores(state)
+    ranked = sorted(
+        ((key_of[pid], s) for pid, s in table.items() if pid in key_of),
+        key=lambda ks: (-ks[1].points, ks[1].time_ms, ks[0]),
+    )
+    board: list[dict[str, Any]] = []
+    rank, last = 0, None
+    for place, (key, s) in enumerate(ranked, start=1):
+        if s.points != last:
+            rank, last = place, s.points
+        board.append(
+            {
+                "rank": rank,
+                "player": key,
+                "points": s.points,
+                "right": s.right,
+                "answered": s.answered,
+                "time_ms": s.time_ms,
+            }
+        )
+    return board
 
 
 def published_record(
@@ -108,5 +146,6 @@ def published_record(
         "questions": questions,
         "moderation": moderation,
         "reveals": reveals,
+        "leaderboard": _leaderboard(state, entries),
         "entries": chain,
     }

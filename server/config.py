@@ -65,6 +65,19 @@ class Limits:
     creates_per_minute_per_ip: float = 5.0
     creates_burst_per_ip: int = 10
     downloads_per_minute_per_ip: float = 10.0  # anonymous downloads of a published transcript
+    # The attendee page's fragments (server/edge/fragment_budgets.py). Per person: the page
+    # script asks for /live at most once a second and for /mine one at a time, so 4 a second
+    # leaves room for tabs and devices. Per address: a chamber of hundreds of phones on one
+    # guest Wi-Fi, each refreshing once a second when the room is busy (/live is a cached
+    # answer or a 304; /mine is rendered for the person, after their own actions).
+    live_per_second_per_participant: float = 4.0
+    live_burst_per_participant: int = 20
+    live_per_second_per_ip: float = 1000.0
+    live_burst_per_ip: int = 2000
+    mine_per_second_per_participant: float = 4.0
+    mine_burst_per_participant: int = 20
+    mine_per_second_per_ip: float = 500.0
+    mine_burst_per_ip: int = 1000
     # A council chamber on one guest Wi-Fi is hundreds of phones behind one address.
     sockets_per_ip: int = 1000
     sockets_per_participant: int = 8  # tabs and devices of one person in one room

@@ -27,8 +27,9 @@ __all__ = [
     "receipt_of",
 ]
 
-# A receipt as the ack gives it and `townhall verify --receipt` takes it: SEQ:HASH.
-_RECEIPT = re.compile(r"([0-9]{1,15}):([0-9a-f]{64})")
+# A receipt as the ack gives it and `townhall verify --receipt` takes it: SEQ:HASH, the
+# short code's 16 hex digits (what the phone shows) or the whole hash (older links).
+_RECEIPT = re.compile(r"([0-9]{1,15}):([0-9a-f]{16}|[0-9a-f]{64})")
 _SORTS = ("top", "new")
 SEARCH_MAX = 100
 

@@ -17,6 +17,7 @@ import functools
 import json
 import time
 from collections.abc import Awaitable, Callable
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -39,6 +40,7 @@ from rooms.views import moderation_queue
 from server.assets import static_dir
 from server.edge import membership, ops
 from server.edge.addresses import address_bucket
+from server.edge.admission import Throttled
 from server.edge.answers import answer_of
 from server.edge.attendee_view import FragmentCache, attendee_context, poll_param, receipt_of
 from server.edge.auth import cookie_name, set_participant_cookie
@@ -56,7 +58,7 @@ from server.edge.i18n import LANG_COOKIE, LANGUAGES, choose, room_language, tran
 from server.edge.invites import link_path, link_token
 from server.edge.page_forms import ATTENDEE_OPS, STAFF_OPS, op_fields
 from server.edge.page_security import CSRF_FIELD, csrf_ok, csrf_token, remember_csrf, secure_headers
-from server.edge.runtime import client_ip, runtime_of
+from server.edge.runtime import client_bucket, client_ip, runtime_of
 from server.edge.static_min import MinifiedStatic
 from server.live.hub import now_ms
 
@@ -187,13 +189,17 @@ _BAD_LINK = (N_("This link is not valid"), N_("Ask the organiser for a new link.
 
 def refusal_page(request: Request, error: CommandError) -> HTMLResponse:
     title, message = _REFUSAL_PAGES.get(error.code, _BAD_LINK)
-    return render(
+    response = render(
         request,
         "message.html",
         answer_of(error.code).status,
         title_key=title,
         message_key=message,
+        error_code=error.code,
     )
+    if isinstance(error, Throttled):
+        response.headers["retry-after"] = str(error.retry_after)
+    return response
 
 
 def page(handler: Page) -> Page:
@@ -356,10 +362,49 @@ def _attendee_page(
 _PUBLIC_PARTS = FragmentCache()
 
 
-@page
+def _fragment_budget(request: Request, fragment: str) -> None:
+    """`rate.limited` (429, Retry-After) past the fragment's budgets, checked on the verified
+    cookie before the room is loaded or anything rendered (server/edge/fragment_budgets.py)."""
+    runtime = runtime_of(request)
+    why = runtime.fragments.refusal(
+        fragment, identify(request), client_bucket(request), time.monotonic()
+    )
+    if why is not None:
+        raise Throttled(
+            "too many refreshes from you" if why == "person" else "too many from your address",
+            1,
+        )
+
+
+def fragment(handler: Page) -> Page:
+    """A part of a page fetched by its script: refused like a page, except that a refusal of
+    the fragment budgets is answered for the price of noticing it (no page rendered: that is
+    what a flood would otherwise buy), its code in `data-error`, with Retry-After."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except Throttled as error:
+            body = f'<p data-error="{error.code}">{html_escape(error.message)}</p>'
+            return secure_headers(
+                HTMLResponse(
+                    body,
+                    status_code=answer_of(error.code).status,
+                    headers={"retry-after": str(error.retry_after), "cache-control": "no-store"},
+                )
+            )
+        except CommandError as error:
+            return refusal_page(request, error)
+
+    return endpoint
+
+
+@fragment
 async def attendee_live(request: Request) -> Response:
     """The public part of the attendee page, the same bytes for every attendee of the room
     in one language: rendered once per room version, then answered from memory or with 304."""
+    _fragment_budget(request, "live")
     caller = await admit(request, roles=_ATTENDEES, where="attendee fragment")
     host = caller.host
     lang = choose(request, room_language(snapshot_view(host.state, Role.SCREEN, None)["room"]))
@@ -375,10 +420,11 @@ async def attendee_live(request: Request) -> Response:
     return secure_headers(HTMLResponse(body, headers=headers))
 
 
-@page
+@fragment
 async def attendee_mine(request: Request) -> Response:
     """The person's own blocks (their questions, their place to speak, who they joined as),
     fetched by the page script only after that person's own actions and personal frames."""
+    _fragment_budget(request, "mine")
     caller = await admit(request, roles=_ATTENDEES, where="attendee fragment")
     response = _attendee_page(request, caller, "attendee_mine.html", personal=True)
     response.headers["Cache-Control"] = "no-store"
@@ -461,9 +507,10 @@ async def _act(
         return _back_with(back, "error", failed)
     anchor = "#polls" if op == "vote" else "#questions" if op.startswith("question") else ""
     if op == "vote" and isinstance(frame.get("receipt"), dict):
-        # The receipt rides the redirect so the page without JavaScript can show it.
+        # The receipt rides the redirect so the page without JavaScript can show it: the short
+        # code (seq and 16 hex digits), as the phone with JavaScript shows it.
         receipt, poll = frame["receipt"], str(form.get("poll_id", ""))[:16]
-        query = {"done": op, "poll": poll, "receipt": f"{receipt['seq']}:{receipt['hash']}"}
+        query = {"done": op, "poll": poll, "receipt": str(receipt["code"])}
         return _redirect(f"{back}?" + urlencode(query) + f"#poll-{poll}")
     return _back_with(back, "done", op, anchor)
 

@@ -12,6 +12,7 @@ from server.config import Settings
 from server.edge.addresses import AddressPolicy, address_bucket
 from server.edge.admission import Admission
 from server.edge.budgets import IntakeBudgets
+from server.edge.fragment_budgets import FragmentBudgets
 from server.edge.limiter import Limiter, open_limiter
 from server.edge.security import SecurityLog
 from server.live.hub import Hub
@@ -31,6 +32,7 @@ class Runtime:
     reads_per_ip: KeyedBuckets  # anonymous downloads (a published transcript) per address
     security: SecurityLog
     budgets: IntakeBudgets  # what a WebSocket frame may cost before it is decoded
+    fragments: FragmentBudgets  # the attendee page's /live and /mine fetches
     sockets_per_ip: dict[str, int] = field(default_factory=dict)
 
     @classmethod
@@ -50,6 +52,7 @@ class Runtime:
             ),
             security=security,
             budgets=IntakeBudgets(limits),
+            fragments=FragmentBudgets(limits),
         )
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from rooms.chain import GENESIS, entry_hash
 from rooms.privacy import commitment
 from rooms.published import FORMAT
-from rooms.recount import FULL, Recount, recount
+from rooms.recount import FULL, Recount, leaderboard, recount
 
 __all__ = ["Verification", "parse_receipt", "render_text", "verify_lines"]
 
@@ -65,6 +65,7 @@ class Verification:
             "problems": list(self.problems),
             "receipts": list(self.receipts),
             "polls": list(self.polls),
+            "leaderboard": leaderboard(self.recount.players) if self.recount else [],
         }
 
 
@@ -234,6 +235,9 @@ def _check_published(
         )
         if {k: shown.get(k) for k in ours} != ours:
             out.fail(None, f"poll {pid}: the recount {ours} is not the published {shown}")
+    # Records published before the leaderboard was part of them hold none: nothing to compare.
+    if "leaderboard" in doc and doc["leaderboard"] != leaderboard(tally.players):
+        out.fail(None, "the quiz leaderboard is not the recount's")
 
 
 def render_text(result: Verification) -> str:
@@ -244,6 +248,11 @@ def render_text(result: Verification) -> str:
         for poll in result.polls:
             lines.append(f"poll {poll['poll_id']} ({poll['kind']}) recounted:")
             lines.append("  " + json.dumps(poll["results"], ensure_ascii=False, sort_keys=True))
+        for row in leaderboard(result.recount.players):
+            lines.append(
+                f"quiz #{row['rank']} {row['player']}: {row['points']} points,"
+                f" {row['right']}/{row['answered']} right, {row['time_ms']} ms"
+            )
     for receipt in result.receipts:
         mark = "found" if receipt["found"] else "MISSING"
         ballot = f", ballot {receipt['ballot']}" if receipt["ballot"] else ""

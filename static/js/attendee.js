@@ -188,9 +188,15 @@ function roomChanged() {
   refreshTimer = setTimeout(refreshLive, wait);
 }
 
-async function getText(url) {
+// `again`: what to do when the server says "not now" (429 rate.limited): ask once more after
+// its Retry-After, so a phone refused a refresh still catches up when the room goes quiet.
+async function getText(url, again) {
   const response = await fetch(url, { credentials: "same-origin" });
   if (response.status === 401 || response.status === 403) { location.reload(); return null; }
+  if (response.status === 429 && again) {
+    const seconds = Number(response.headers.get("retry-after")) || 1;
+    setTimeout(again, seconds * 1000 * (1 + Math.random()));  // not all at once
+  }
   return response.ok ? response.text() : null;
 }
 
@@ -200,7 +206,7 @@ async function refreshLive() {
   busy = true;
   lastFetch = Date.now();
   try {
-    const html = await getText(`/r/${cfg.code}/live`);
+    const html = await getText(`/r/${cfg.code}/live`, roomChanged);
     if (html !== null) {
       const before = sectionIds();
       await morph(root, html, true);
@@ -219,7 +225,7 @@ async function refreshMine() {
   if (mineBusy) { mineAgain = true; return; }
   mineBusy = true;
   try {
-    const html = await getText(`/r/${cfg.code}/mine`);
+    const html = await getText(`/r/${cfg.code}/mine`, refreshMine);
     if (html === null) return;
     const box = document.createElement("div");
     box.innerHTML = html;  // the server's own escaped markup
@@ -288,7 +294,9 @@ const live = new LiveRoom({
     }
     if (sent && sent.op === "vote") {
       if (frame.receipt) {
-        const receipt = `${frame.receipt.seq}:${frame.receipt.hash}`;
+        // The short code (seq and 16 hex digits) is what a person can copy, read out or
+        // write down; the check page and `townhall verify` take it as they take the hash.
+        const receipt = frame.receipt.code || `${frame.receipt.seq}:${frame.receipt.hash}`;
         const kept = receipts();
         kept[String(sent.fields.poll_id)] = receipt;
         try { localStorage.setItem(receiptsKey, JSON.stringify(kept)); } catch { /* private mode */ }

@@ -7,7 +7,9 @@
 
 (() => {
   const GENESIS = "0".repeat(64);
-  const FULL = new Set(["single", "multiple", "rating", "ranking", "budget"]);
+  const FULL = new Set(["single", "multiple", "rating", "ranking", "budget", "quiz"]);
+  const SCORED = new Set(["quiz"]); // ballots earn points: docs/TRANSCRIPT.md "Recounting a quiz"
+  const MAX_POINTS = 1000, MIN_POINTS = 500;
   const encoder = new TextEncoder();
 
   // Keys sort by Unicode code point, as the spec's canonical JSON says.
@@ -53,10 +55,14 @@
   function tally(defn, choices) {
     const out = { voters: choices.length };
     const n = (defn.options || []).length;
-    if (defn.kind === "single" || defn.kind === "multiple") {
+    if (defn.kind === "single" || defn.kind === "multiple" || defn.kind === "quiz") {
       const counts = new Array(n).fill(0);
-      for (const c of choices) for (const i of defn.kind === "single" ? [c] : c) counts[i] += 1;
+      for (const c of choices) for (const i of defn.kind === "multiple" ? c : [c]) counts[i] += 1;
       out.counts = counts;
+      if (defn.kind === "quiz") {
+        out.correct = (defn.correct || []).slice().sort((a, b) => a - b);
+        out.right = out.correct.reduce((sum, i) => sum + counts[i], 0);
+      }
     } else if (defn.kind === "rating") {
       const counts = new Array(defn.scale || 0).fill(0);
       let total = 0;
@@ -76,19 +82,63 @@
     return out;
   }
 
+  // Points for being right and quick, over the revealed quizzes, per player key.
+  function score(quizzes) {
+    const players = new Map();
+    const span = MAX_POINTS - MIN_POINTS;
+    for (const p of quizzes) {
+      const right = new Set(p.defn.correct || []);
+      const window = Math.max(p.windowMs, 1);
+      for (const [key, choice] of p.ballots) {
+        if (!players.has(key)) players.set(key, { points: 0, right: 0, answered: 0, time_ms: 0 });
+        const s = players.get(key);
+        s.answered += 1;
+        if (p.openedAt === null) continue;
+        const cast = p.castAt.has(key) ? p.castAt.get(key) : p.openedAt;
+        const elapsed = Math.max(cast - p.openedAt, 0);
+        s.time_ms += elapsed;
+        if (right.has(choice)) {
+          s.points += MIN_POINTS + Math.floor((span * (window - Math.min(elapsed, window))) / window);
+          s.right += 1;
+        }
+      }
+    }
+    return players;
+  }
+
+  // Best first: more points, less time, then the key by code point; equal points share a rank.
+  function leaderboard(players) {
+    const ranked = Array.from(players).sort(([ka, a], [kb, b]) =>
+      b.points - a.points || a.time_ms - b.time_ms || byCodePoint(ka, kb));
+    let rank = 0, last = null;
+    return ranked.map(([key, s], i) => {
+      if (s.points !== last) { rank = i + 1; last = s.points; }
+      return { rank, player: key, points: s.points, right: s.right, answered: s.answered, time_ms: s.time_ms };
+    });
+  }
+
   function recount(entries) {
     let voteChanges = true;
     const polls = new Map();
     const counted = new Map(); // "poll key" -> seq of the ballot that stands
     const cast = new Set();
+    const seen = new Set(); // actor and op_id of every entry with an op_id
     for (const e of entries) {
+      if (e.op_id) {
+        const op = e.actor + "\n" + e.op_id;
+        if (seen.has(op)) continue; // a resend of an op already in the log: the first copy answered it
+        seen.add(op);
+      }
       const data = e.data || {};
       const settings = data.settings || {};
       if ((e.type === "room.created" || e.type === "room.updated") && "vote_changes" in settings) {
         voteChanges = Boolean(settings.vote_changes);
       }
       if (e.type === "poll.created") {
-        polls.set(e.seq, { defn: data, state: "draft", closesAt: null, deleted: false, ballots: new Map() });
+        polls.set(e.seq, {
+          defn: data, state: "draft", closesAt: null, deleted: false, ballots: new Map(),
+          revealed: false, openedAt: null, windowMs: 0, castAt: new Map(),
+        });
         continue;
       }
       const poll = polls.get(data.poll_id);
@@ -100,16 +150,26 @@
         if (deadline === undefined || deadline === null) deadline = poll.defn.closes_at;
         poll.closesAt = deadline !== undefined && deadline !== null && deadline > e.at ? deadline : null;
         poll.state = "open";
+        if (SCORED.has(poll.defn.kind) && poll.openedAt === null) {
+          // Points fall from the first opening; the window is fixed then.
+          poll.openedAt = e.at;
+          poll.windowMs = poll.closesAt !== null ? poll.closesAt - e.at : Math.max(poll.defn.window_s || 0, 1) * 1000;
+        }
       } else if (e.type === "poll.closed" && poll.state === "open") {
         poll.state = "closed";
       } else if (e.type === "poll.deleted") {
         poll.deleted = true;
+      } else if (e.type === "poll.revealed" || e.type === "poll.hidden") {
+        poll.revealed = e.type === "poll.revealed";
       } else if (e.type === "ballot.cast" && poll.state === "open") {
         if (poll.closesAt !== null && e.at >= poll.closesAt) continue;
+        const scored = SCORED.has(poll.defn.kind);
+        if (scored && poll.revealed) continue; // its answers are out: too late
         const allowed = poll.defn.allow_changes;
         const changes = allowed === undefined || allowed === null ? voteChanges : allowed;
         if (poll.ballots.has(e.actor) && !changes) continue;
         poll.ballots.set(e.actor, data.choice);
+        if (scored) poll.castAt.set(e.actor, e.at); // a changed answer counts from its change
         counted.set(data.poll_id + " " + e.actor, e.seq);
         cast.add(e.seq);
       }
@@ -122,7 +182,8 @@
     }
     const standing = new Set();
     for (const [key, seq] of counted) if (key.split(" ")[0] in results) standing.add(seq);
-    return { results, standing, cast };
+    const quizzes = Array.from(polls.values()).filter((p) => SCORED.has(p.defn.kind) && p.revealed && !p.deleted);
+    return { results, standing, cast, players: score(quizzes) };
   }
 
   function same(ours, theirs, kind) {
@@ -152,7 +213,7 @@
       prev = e.hash;
     }
     if (!entries.length) problems.push("no entries");
-    if (problems.length) return { problems, entries: entries.length, results: null, receipt: null };
+    if (problems.length) return { problems, entries: entries.length, results: null, leaderboard: null, receipt: null };
     if (!record.head || record.head.seq !== entries.length || record.head.hash !== prev) {
       problems.push("the head is not the last entry");
     }
@@ -164,7 +225,8 @@
         }
       }
     }
-    const { results, standing, cast } = recount(entries);
+    const { results, standing, cast, players } = recount(entries);
+    const board = leaderboard(players);
     const published = new Map((record.polls || []).map((p) => [p.poll_id, p]));
     const ids = Object.keys(results).map(Number);
     if (ids.length !== published.size || ids.some((id) => !published.has(id))) {
@@ -173,6 +235,10 @@
     for (const id of ids) {
       const p = published.get(id);
       if (p && !same(results[id], p.results, p.kind)) problems.push(`poll ${id}: the recount differs`);
+    }
+    // Records published before the leaderboard was part of them hold none: nothing to compare.
+    if ("leaderboard" in record && canonical(record.leaderboard) !== canonical(board)) {
+      problems.push("the quiz leaderboard differs from the recount");
     }
     let found = null;
     const match = /^(\d+):([0-9a-fA-F]{16}|[0-9a-fA-F]{64})$/.exec((receipt || "").trim());
@@ -183,7 +249,7 @@
       else if (e.type !== "ballot.cast") found = "not_ballot";
       else found = standing.has(seq) ? "counted" : cast.has(seq) ? "replaced" : "not_counted";
     }
-    return { problems, entries: entries.length, results, receipt: found };
+    return { problems, entries: entries.length, results, leaderboard: board, receipt: found };
   }
 
   function show(state, section) {
@@ -206,7 +272,7 @@
       const input = document.getElementById("receipt");
       outcome = await verify(await response.json(), input ? input.value : "");
     } catch (error) {
-      outcome = { problems: [String(error.message || error)], entries: 0, results: null, receipt: null };
+      outcome = { problems: [String(error.message || error)], entries: 0, results: null, leaderboard: null, receipt: null };
     }
     for (const problem of outcome.problems) {
       const item = row.content.firstElementChild.cloneNode(true);
@@ -217,11 +283,18 @@
     section.querySelector("#verify-polls").textContent = outcome.results ? JSON.stringify(outcome.results) : "";
     section.querySelector("#verify-summary").hidden = false;
     section.dataset.recount = JSON.stringify(outcome.results);
+    section.dataset.leaderboard = JSON.stringify(outcome.leaderboard);
     section.dataset.receipt = outcome.receipt || "";
     show(outcome.problems.length ? "failed" : "ok", section);
     button.disabled = false;
   }
 
+  // Outside a page (node, for the tests that hold this file to the spec's vectors and to
+  // rooms/recount.py): hand over the pure parts instead of wiring the page.
+  if (typeof document === "undefined") {
+    if (typeof module === "object") module.exports = { canonical, recount, leaderboard, verify };
+    return;
+  }
   document.addEventListener("DOMContentLoaded", () => {
     const section = document.getElementById("verifier");
     if (!section || !window.crypto || !crypto.subtle) return; // the download link remains

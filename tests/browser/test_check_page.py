@@ -1,5 +1,6 @@
 """The check page in Chromium: the browser recounts the published record itself
-(static/js/verify.js, WebCrypto) and agrees with `townhall verify`; a receipt pasted into
+(static/js/verify.js, WebCrypto), a quiz's leaderboard included, and agrees with `townhall
+verify`; a receipt pasted into
 the form is found counted, with and without JavaScript; a forged record is caught."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from rooms.recount import leaderboard
 from server.tools.verify import verify_lines
 from tests.support.live_server import LiveServer
 from tests.support.wsclient import Client, create_room, join
@@ -47,6 +49,12 @@ def _meeting(server: LiveServer) -> dict[str, Any]:
             ),
             (await org.op("poll.create", kind="ranking", question="Rank", options=["X", "Y", "Z"])),
             (await org.op("poll.create", kind="wordcloud", question="One word")),
+            (
+                await org.op(
+                    "poll.create", kind="quiz", question="Oldest tree?", options=["Oak", "Elm"],
+                    correct=[1], window_s=10,
+                )
+            ),
         ]
         ids = [p["poll_id"] for p in polls]
         for pid in ids:
@@ -58,6 +66,8 @@ def _meeting(server: LiveServer) -> dict[str, Any]:
             await c.op("vote", poll_id=ids[2], choice=[i % 3])
             await c.op("vote", poll_id=ids[3], choice=[i % 3, (i + 1) % 3, (i + 2) % 3])
             await c.op("vote", poll_id=ids[4], choice=["trees"])
+            await c.op("vote", poll_id=ids[5], choice=1 - i % 2)
+        await org.op("poll.reveal", poll_id=ids[5])  # its points count from here
         q = await clients[0].op("question.ask", text="Café «naïve» 🌳?", anonymous=False)
         await org.op("question.approve", question_id=q["question_id"])
         for pid in ids:
@@ -94,6 +104,10 @@ def test_the_browser_recounts_the_record_as_townhall_verify_does(
             assert abs(mine.pop("average") - results["average"]) <= 0.0051
             results = {k: v for k, v in results.items() if k != "average"}
         assert mine == results, pid
+    # The quiz's leaderboard too, recounted in the browser from the chain alone.
+    board = json.loads(page.locator("#verifier").get_attribute("data-leaderboard") or "null")
+    assert expected.recount is not None and record["leaderboard"]
+    assert board == leaderboard(expected.recount.players) == record["leaderboard"]
     assert page.locator("#verifier").get_attribute("data-receipt") == "counted"
     assert page.locator("#verify-problems li").count() == 0
     page.screenshot(path=str(shots / "check-page-recounted.png"), full_page=True)

@@ -3,9 +3,11 @@ offline and back, being banned, the room closing. Screenshots in test-output/scr
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -16,7 +18,7 @@ from tests.support import wsclient as sockets
 from tests.support.live_server import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-RECEIPT = re.compile(r"^[0-9]+:[0-9a-f]{64}$")
+RECEIPT = re.compile(r"^[0-9]+:[0-9a-f]{16}$")  # the short code: seq, 16 hex digits
 
 
 def _phone(browser: Any, **extra: Any) -> tuple[Any, Any, list[str]]:
@@ -132,6 +134,45 @@ def test_votes_in_every_kind_and_sees_its_own_ballot(
     assert again["results"]["points"] == [3, 7, 0]
     assert page.evaluate("document.activeElement.innerText").strip() == "Change my vote"
     shot(page, shots, "05-after-reload")
+    assert errors == []
+    context.close()
+
+
+def test_the_vote_card_shows_the_short_receipt_code_to_copy_and_check(
+    server: LiveServer, browser: Any, shots: Path
+) -> None:
+    """The receipt a phone shows is the ack's `code` (seq and 16 hex digits of the entry's
+    hash): it copies as it reads, it is kept over a reload, and its check link finds the
+    ballot counted once the record is published."""
+    room = Room(server, "Receipt night")
+    poll = room.poll("single", "Bus lane?", options=["Yes", "No"])
+    context, page, errors = _phone(browser, permissions=["clipboard-read", "clipboard-write"])
+    join(page, room, "Ana")
+    card = page.locator(f"#poll-{poll}")
+    card.get_by_label("Yes").check()
+    _vote(card)
+    code = card.locator(".receipt input").input_value()
+    seq, digest = code.split(":")
+    log = httpx.get(f"{server.http}/api/rooms/{room.code}/transcript", timeout=10,
+                    headers={"authorization": f"Bearer {room.info['moderator_token']}"})
+    entry = next(e for e in map(json.loads, log.text.splitlines()) if e["seq"] == int(seq))
+    assert entry["type"] == "ballot.cast" and entry["hash"][:16] == digest
+    link = card.locator(".receipt a")
+    assert link.get_attribute("href") == f"/r/{room.code}/check?receipt={quote(code)}"
+    card.locator(".receipt button[data-copy]").click()
+    expect(page.locator("#announce")).to_contain_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == code
+    card.locator(".receipt").screenshot(path=str(shots / "phone-receipt-code.png"))
+    page.reload()
+    page.wait_for_selector("body[data-conn=online]")
+    expect(card.locator(".receipt input")).to_have_value(code)  # kept in this browser
+    check = str(link.get_attribute("href"))
+    room.op("poll.close", poll_id=poll)  # the card folds into the closed polls: its link with it
+    room.op("room.close")
+    room.op("room.publish")
+    page.goto(f"{server.http}{check}")  # where the link led, once the record is out
+    expect(page.locator("#receipt-status")).to_have_attribute("data-status", "counted")
+    assert page.locator("#receipt").input_value() == code
     assert errors == []
     context.close()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,9 +30,13 @@ from rooms import (
     to_snapshot,
     view_frames,
 )
+from rooms.events import event_to_dict
 from rooms.floor_ops import REACTIONS
 from rooms.poll_kinds import KINDS
 from rooms.polls import recount
+from rooms.recount import FULL
+from rooms.recount import recount as recount_log
+from rooms.render import poll_results
 from rooms.transcript import replay
 from tests.rooms.harness import ORG, T0, Room, role_of
 
@@ -246,6 +251,34 @@ def check_invariants(state: RoomState) -> None:
     assert all(row["tag"] is None or row["tag"] not in state.participants for row in board)
 
 
+def check_recount(records: list[Record], state: RoomState) -> None:
+    """The written recount (rooms/recount.py, from the log alone, its refused and resent
+    entries included) reaches the reducer's results and quiz scores. Here actors are
+    participant ids: one key per person, as a quiz's ballot key is for the whole room."""
+    entries = [
+        {"seq": r.seq, "at": r.at, "actor": r.actor, "op_id": r.op_id, **event_to_dict(r.event)}
+        for r in records
+    ]
+    tally = recount_log(entries)
+    for poll in state.polls.values():
+        if poll.deleted or not poll.was_public:
+            assert poll.id not in tally.results
+            continue
+        ours = tally.results[poll.id]
+        theirs = poll_results(state, poll)
+        if poll.defn.kind in FULL:
+            if "average" in theirs:
+                assert ours.pop("average") == pytest.approx(theirs["average"], abs=0.0051)
+            assert ours == {k: theirs[k] for k in ours}, poll.defn.kind
+        else:
+            assert ours == {"voters": theirs["voters"]}
+    scores = {
+        k: {"points": s.points, "right": s.right, "answered": s.answered, "time_ms": s.time_ms}
+        for k, s in quiz.scores(state).items()
+    }
+    assert tally.players == scores
+
+
 @settings(
     max_examples=40,
     deadline=None,
@@ -309,6 +342,7 @@ def test_random_streams_keep_invariants(data: st.DataObject) -> None:
             changes.extend(applied.changes)
         check_invariants(state)
 
+    check_recount(room.records, state)
     live = to_snapshot(state)
     assert json.loads(json.dumps(live)) == live
     assert to_snapshot(replay(room.records)) == live

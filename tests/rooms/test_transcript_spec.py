@@ -10,7 +10,7 @@ from typing import Any
 
 from rooms.chain import canonical_json, entry_hash
 from rooms.privacy import ballot_key, commitment
-from rooms.recount import recount
+from rooms.recount import leaderboard, recount
 
 SPEC = Path(__file__).resolve().parents[2] / "docs" / "TRANSCRIPT.md"
 
@@ -52,3 +52,14 @@ def test_the_recount_vector() -> None:
     assert {str(k): v for k, v in tally.results.items()} == r["results"]
     assert sorted(tally.counted) == r["counted"]
     assert 4 in tally.cast and 8 not in tally.cast  # replaced; after the close
+
+
+def test_the_quiz_vector_recounts_results_and_leaderboard() -> None:
+    q = _vectors()["quiz"]
+    tally = recount([{"room": "R", "op_id": "", **e} for e in q["entries"]])
+    assert {str(k): v for k, v in tally.results.items()} == q["results"]
+    assert leaderboard(tally.players) == q["leaderboard"]
+    assert 10 not in tally.cast  # after the reveal
+    assert 16 not in tally.cast  # at the deadline
+    assert 5 in tally.cast and 5 not in tally.counted  # changed: counts from its change
+    assert 24 in tally.counted and 25 not in tally.cast  # 25 resends 21: skipped

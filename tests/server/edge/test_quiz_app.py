@@ -100,10 +100,14 @@ def test_a_quiz_runs_end_to_end_and_keeps_its_answers_secret(server: LiveServer)
     checked = verify_lines(opened.text.splitlines())
     assert checked.ok, checked.problems
     recount = next(p for p in checked.polls if p["poll_id"] == poll_id)
-    # The public recount counts a quiz's players (rooms/recount.py); its points are not
-    # recounted from the chain yet.
-    assert recount["kind"] == "quiz" and recount["results"] == {"voters": 2}
+    # The public recount redoes the quiz and its points from the chain (rooms/recount.py).
+    assert recount["kind"] == "quiz"
+    assert recount["results"] == {"voters": 2, "counts": [0, 2, 0], "correct": [1], "right": 2}
     report = _get(server, f"/api/rooms/{code}/report", mod).json()
+    assert checked.recount is not None
+    assert sorted(s["points"] for s in checked.recount.players.values()) == sorted(
+        r["points"] for r in report["quiz"]["leaderboard"]
+    )
     quiz = next(p for p in report["polls"] if p["kind"] == "quiz")
     assert quiz["results"]["correct"] == [1] and quiz["results"]["right"] == 2
     assert report["quiz"]["leaderboard"][0]["name"] == "Ana"
