@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from rooms import CommandError
+from rooms.quiz import sealed_quizzes
 from server.edge.gate import admit, room_of
 from server.edge.http_api import api, staff
 from server.edge.runtime import client_bucket, runtime_of
@@ -90,6 +91,10 @@ async def published_host(request: Request) -> RoomHost:
         found = await room_of(request)
         if not found.state.transcript_public:
             raise (refusal if refusal.code != "auth.token" else _unpublished()) from None
+        if sealed_quizzes(found.state):
+            # The record holds each quiz's right options, as the transcript does: the public
+            # reads neither while a quiz is unrevealed (http_api.transcript, the same rule).
+            raise CommandError("transcript.sealed") from None
         if not runtime_of(request).reads_per_ip.take(client_bucket(request), time.monotonic()):
             raise CommandError("rate.limited", "too many downloads from your address") from None
         return found

@@ -206,3 +206,23 @@ def _build_from_the_panel(server: LiveServer, room: dict[str, Any], client: http
     polls = _get(server, f"/api/rooms/{code}", room["moderator_token"]).json()["room"]["polls"]
     assert polls[0]["options"] == ["Seine", "Rhône", "Loire", "Thames"]
     assert polls[0]["results"]["correct"] == [1, 2] and polls[0]["window_s"] == 15
+
+
+def test_an_unrevealed_quiz_keeps_both_public_records_shut(server: LiveServer) -> None:
+    """Closed and published with a quiz never revealed: its right options are in the log and
+    in the published record, so the public reads neither; staff still read both."""
+    room = create_room(server.http, "Quiz left unrevealed")
+    code, mod = room["code"], room["moderator_token"]
+    created = _ops(server, code, mod, "poll.create", kind="quiz", question="Which river?",
+                   options=["Ouse", "Wear"], correct=[0], window_s=30)
+    assert created.status_code == 200, created.text
+    assert _ops(server, code, mod, "poll.open", poll_id=created.json()["poll_id"]).is_success
+    assert _ops(server, code, mod, "room.close").status_code == 200
+    assert _ops(server, code, mod, "room.publish").status_code == 200
+    for path in (f"/api/rooms/{code}/transcript", f"/api/rooms/{code}/published"):
+        public = httpx.get(server.http + path, timeout=10)
+        assert public.status_code == 409, (path, public.text)
+        assert public.json()["error"]["code"] == "transcript.sealed"
+        assert '"correct"' not in public.text
+        staff = _get(server, path, mod)
+        assert staff.status_code == 200 and '"correct"' in staff.text, path
