@@ -106,12 +106,7 @@ async def _write_batch(
     """
     rooms = sorted({room for room, _ in batch})
     results: list[list[Committed]] = []
-    # Pipelined: what needs no answer (the inserts, the heads' update, COMMIT) goes in one
-    # round trip. The heads' row locks are held from LOCK_HEADS to COMMIT; without the
-    # pipeline that span was four more round trips, each a turn of this process's loop,
-    # and every other process appending to the room waited for it (with three processes
-    # starved for CPU, long enough for their commits to time out).
-    async with conn.pipeline(), conn.transaction():
+    async with conn.transaction():
         cur = await conn.execute(sql.LOCK_HEADS, {"rooms": rooms, "genesis": GENESIS})
         heads: dict[str, tuple[int, str, int]] = {
             room: (seq, digest, 0) for room, seq, digest in await cur.fetchall()
