@@ -116,6 +116,10 @@ def pct(values: list[float], q: float) -> float | None:
 class Server:
     """`python -m server.tools.cli serve` (or any command) on a free port, stopped on exit."""
 
+    # Every server started in this run: a failed scenario reports what its servers logged
+    # (the temporary folder, and their logs with it, is gone once the run ends).
+    started: list[Server] = []
+
     def __init__(
         self,
         data_dir: Path,
@@ -140,6 +144,7 @@ class Server:
 
     def start(self, health: str = "/healthz") -> Server:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        Server.started.append(self)
         with (self.data_dir / f"server-{self.port}.log").open("ab") as out:
             self.proc = subprocess.Popen(
                 self.argv, env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
@@ -254,6 +259,7 @@ class Load:
     reconnect_at: float = -1.0
     reconnect_spread: float = 10.0
     name: str = "window"  # the probe's window (and profile file) name
+    dialect: str = "townhall"  # "socketio": the clients speak socket.io (socketio_ref)
 
 
 @dataclass
@@ -337,6 +343,7 @@ def run_load(servers: list[Server], load: Load) -> Measured:
             slow_fraction=load.slow_fraction,
             reconnect_at=load.reconnect_at,
             reconnect_spread=load.reconnect_spread,
+            dialect=load.dialect,
         )
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=worker_main, args=(plan, child), daemon=True)
@@ -575,6 +582,53 @@ def reference_broadcast(
         "rss_kb_per_socket": round((m.rssn_kb - m.rss0_kb) / max(1, m.sum("connected")), 1),
         "errors": sum(m.counts("errors").values()),
     }
+
+
+SOCKETIO_SERVER = ROOT / "loadtests" / "socketio_ref.js"
+
+
+def scenario_socketio_ref(opts: Opts) -> dict[str, Any]:
+    """The issue's socket.io 4 comparison in the same run: 5k sockets in one room, 1k votes/s
+    counted in memory, the tally emitted every 100 ms (what `headline --scale 0.5` offers
+    the town hall with TOWNHALL_TICK_MIN_MS=TOWNHALL_TICK_MAX_MS=100)."""
+    node = shutil.which("node")
+    missing = (
+        "node is not installed" if node is None
+        else "socket.io is not installed (make setup)"
+        if not (ROOT / "node_modules" / "socket.io").is_dir() else None
+    )  # fmt: skip
+    if missing is not None:
+        if os.environ.get("CI"):
+            raise RuntimeError(f"socketio_ref: {missing}")
+        return {"scenario": "socketio_ref", "skipped": missing}
+    assert node is not None
+    clients, rate, duration = opts.n(5000, 500), opts.n(1000, 150), opts.t(30, 8)
+    # It stops by itself a little after the window, should this harness die meanwhile.
+    lifetime = str(int(duration) + 600)
+    argv = [node, str(SOCKETIO_SERVER), "--tick-ms", "100", "--max-seconds", lifetime]
+    server = Server(opts.tmp / "socketio", {}, argv).start(health="/healthz")
+    try:
+        room = RoomPlan("SIO", 0, clients, join=False)
+        load = Load([room], rate, duration, opts.workers, name="socketio_ref", dialect="socketio")
+        m = run_load([server], load)
+    finally:
+        server.stop()
+    result = summarise("socketio_ref", m, load, 1)
+    for key in ("loop_stall_ms", "server_ticks_per_s", "server_frames_written_per_s"):
+        result.pop(key, None)  # the town hall's own probe and /metrics: not there
+    result.pop("server_render_ms_mean", None)
+    result["server"] = f"socket.io {_socketio_version()} on node {_node_version(node)}"
+    return result
+
+
+def _socketio_version() -> str:
+    manifest = ROOT / "node_modules" / "socket.io" / "package.json"
+    return str(json.loads(manifest.read_text()).get("version", "?"))
+
+
+def _node_version(node: str) -> str:
+    found = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=10)
+    return found.stdout.strip().lstrip("v")
 
 
 def scenario_headline(opts: Opts) -> dict[str, Any]:
@@ -969,7 +1023,19 @@ SCENARIOS: dict[str, Callable[[Opts], dict[str, Any]]] = {
     "reconnect_storm": scenario_reconnect,
     "redis_multiprocess": scenario_redis,
     "abuse": scenario_abuse,
+    "socketio_ref": scenario_socketio_ref,
 }
+
+
+def failure_logs() -> dict[str, str]:
+    """The end of each log of this scenario's servers that exited or logged an error."""
+    found: dict[str, str] = {}
+    for server in Server.started:
+        text = server.logs()
+        code = server.proc.poll() if server.proc is not None else None
+        if code not in (None, 0, -signal.SIGTERM) or "Traceback" in text or "ERROR" in text:
+            found[f"port {server.port} (exit {code})"] = text[-3000:]
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -993,6 +1059,8 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # report and go on with the next scenario
                 failed += 1
                 result = {"scenario": name, "failed": f"{type(exc).__name__}: {exc}"}
+                result["server_logs"] = failure_logs()
+            Server.started.clear()
             result["wall_s"] = round(time.monotonic() - began, 1)
             print(json.dumps(result), flush=True)
     finally:

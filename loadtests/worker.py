@@ -57,6 +57,7 @@ class WorkerPlan:
     reconnect_spread: float = 10.0
     connect_concurrency: int = 200
     question_chars: int = 120
+    dialect: str = "townhall"  # or "socketio": the socket.io reference (SioAttendee)
 
 
 def _seq_of(data: bytes, start: int, end: int) -> int:
@@ -127,17 +128,21 @@ class Attendee(WsSocket):
                 if data.startswith(_SNAPSHOT, start):
                     stats.snapshots += 1
         if data.startswith(_TALLY, start):
-            if self.awaiting or self.pending:
-                now = time.perf_counter()
-                seq = _seq_of(data, start, end)
-                self.last_tally_seq = seq
-                self.last_tally_t = now
-                for op_id, (ack_seq, scheduled) in list(self.awaiting.items()):
-                    if ack_seq <= seq:
-                        del self.awaiting[op_id]
-                        stats.v2s_ms.append((now - scheduled) * 1000)
+            self._tally(data, start, end)
         elif data.startswith(_ACK, start) or data.startswith(_ERROR, start):
             self._answer(json.loads(data[start:end]))
+
+    def _tally(self, data: bytes, start: int, end: int) -> None:
+        """A tally frame: the votes it includes (acked at or below its seq) are on screen."""
+        if self.awaiting or self.pending:
+            now = time.perf_counter()
+            seq = _seq_of(data, start, end)
+            self.last_tally_seq = seq
+            self.last_tally_t = now
+            for op_id, (ack_seq, scheduled) in list(self.awaiting.items()):
+                if ack_seq <= seq:
+                    del self.awaiting[op_id]
+                    self.stats.v2s_ms.append((now - scheduled) * 1000)
 
     def _answer(self, frame: dict[str, Any]) -> None:
         stats = self.stats
@@ -179,6 +184,66 @@ class Attendee(WsSocket):
             self.pending[op_id] = (op, scheduled)
         else:
             stats.error(f"{op}:not_sent")
+
+
+class SioAttendee(Attendee):
+    """The same attendee speaking socket.io 4 over Engine.IO v4's WebSocket transport, for
+    the socket.io reference (loadtests/socketio_ref.js). Every message is one Engine.IO
+    packet, its type the first digit: `0{...}` open (answered with `40`, connect to the
+    default namespace), `2` ping (answered `3`), `4` a socket.io packet: `40{...}` connected,
+    `42["tally",{"seq":...}]` an event, `43<id>[{...}]` the ack of the op sent as
+    `42<id>["vote",{...}]`."""
+
+    def __init__(self, worker: Worker, room: RoomState, request: bytes, index: int) -> None:
+        super().__init__(worker, room, request, index)
+        self.acks: dict[int, str] = {}  # socket.io ack id -> op_id
+        self.last_ack_id = 0
+
+    def on_message(self, data: bytes, start: int, end: int) -> None:
+        stats = self.stats
+        if stats.counting:
+            stats.frames += 1
+            stats.bytes += end - start
+        if end - start < 1:
+            return
+        kind = data[start]
+        if kind == _EIO_MESSAGE and end - start >= 2:
+            packet = data[start + 1]
+            if packet == _SIO_EVENT and data.startswith(_SIO_TALLY, start + 2):
+                self._tally(data, start, end)
+            elif packet == _SIO_ACK:
+                body = data.find(b"[", start + 2, end)
+                digits = data[start + 2 : body] if body > 0 else b""
+                op_id = self.acks.pop(int(digits), None) if digits.isdigit() else None
+                if op_id is None:
+                    stats.error("frame:sio.ack_unknown")
+                    return
+                [answer] = json.loads(data[body:end])
+                if "error" in answer:
+                    self._answer({"type": "error", "op_id": op_id, "code": answer["error"]})
+                else:
+                    self._answer({"type": "ack", "op_id": op_id, "seq": answer["seq"]})
+        elif kind == _EIO_PING:
+            self.send_text(b"3")
+        elif kind == _EIO_OPEN:
+            self.send_text(b"40")
+
+    def op(self, op: str, op_id: str, scheduled: float, **fields: Any) -> None:
+        stats = self.stats
+        stats.offered[op] = stats.offered.get(op, 0) + 1
+        self.last_ack_id += 1
+        event = json.dumps([op, fields], separators=(",", ":")).encode()
+        if self.send_text(b"42%d%s" % (self.last_ack_id, event)):
+            self.pending[op_id] = (op, scheduled)
+            self.acks[self.last_ack_id] = op_id
+        else:
+            stats.error(f"{op}:not_sent")
+
+
+_EIO_OPEN, _EIO_PING, _EIO_MESSAGE = ord("0"), ord("2"), ord("4")
+_SIO_EVENT, _SIO_ACK = ord("2"), ord("3")
+_SIO_TALLY = b'["tally",'
+SIO_PATH = "/socket.io/?EIO=4&transport=websocket"
 
 
 class RoomState:
@@ -280,11 +345,15 @@ class Worker:
     async def _open(
         self, room: RoomState, index: int, host: str, port: int, path: str, slow: bool
     ) -> Attendee | None:
-        request = handshake_request(host, port, path, "townhall.v1.json")
+        socketio = self.plan.dialect == "socketio"
+        if socketio:
+            path = SIO_PATH
+        request = handshake_request(host, port, path, None if socketio else "townhall.v1.json")
+        kind = SioAttendee if socketio else Attendee
         for attempt in range(3):
             try:
                 sock = await open_ws(
-                    lambda: Attendee(self, room, request, index),
+                    lambda: kind(self, room, request, index),
                     host,
                     port,
                     source=self.plan.source,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,11 +152,14 @@ def seal(
     wire: Mapping[str, Any],
     room_key: bytes,
     salt: str,
+    ballot_keys: MutableMapping[tuple[str, str], str] | None = None,
 ) -> Sealed:
     """The public form of event `wire` ({type, data}) decided for `actor` under `op_id`.
 
     `salt` is fresh randomness for this entry (the edge draws it): the salts of its sealed
-    fields and, for an entry without op_id, its key are derived from it.
+    fields and, for an entry without op_id, its key are derived from it. `ballot_keys`, if
+    given, remembers each (participant, scope)'s ballot key under this `room_key`: the key
+    is the same for every ballot of that person in that poll, so it is computed once.
     """
     type_, data = wire["type"], dict(wire["data"])
     names = _sealed_fields(state, type_, data)
@@ -169,7 +172,13 @@ def seal(
     public_actor, public_op = actor, op_id
     if type_ == "ballot.cast" or not _is_staff(state, actor):
         if type_ == "ballot.cast":
-            public_actor = ballot_key(room_key, actor, ballot_scope(state, data.get("poll_id")))
+            scope = ballot_scope(state, data.get("poll_id"))
+            if ballot_keys is None:
+                public_actor = ballot_key(room_key, actor, scope)
+            else:
+                public_actor = ballot_keys.get((actor, scope)) or ballot_keys.setdefault(
+                    (actor, scope), ballot_key(room_key, actor, scope)
+                )
         else:
             public_actor = "a-" + _mac(room_key, "entry", actor, op_id or "nonce:" + salt)
         public_op = "o-" + _mac(room_key, "op", actor, op_id) if op_id else ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 import time
 from collections import OrderedDict
@@ -54,6 +55,8 @@ MAX_BATCH = 2000
 # Reaction op_ids answered from memory after their window committed (they are not in the
 # log: the window's entry does not list them). Bounded; see docs/PROTOCOL.md "Reactions".
 _REACTIONS_REMEMBERED = 10_000
+_BALLOT_KEYS_REMEMBERED = 100_000
+_SALT_BYTES = 16  # as secrets.token_hex(16): each entry's salt, 32 hex digits
 _STATELESS = frozenset({"field.missing", "field.invalid", "frame.invalid", "op.unknown"})
 
 
@@ -81,6 +84,8 @@ class RoomHost:
         self.state = state
         self.deps = deps
         self.room_key: bytes | None = None  # the store's, fetched before the first append
+        # Each (participant, scope)'s ballot key under room_key: one HMAC per person and poll.
+        self.ballot_keys: dict[tuple[str, str], str] = {}
         self.room_log: RoomLog[asyncio.Future[Outcome]] = RoomLog(
             state, deps.stats, deps.limits.recent_ops
         )
@@ -285,7 +290,12 @@ class RoomHost:
         try:
             if self.room_key is None:
                 self.room_key = await self.deps.store.room_key(self.code)
-            entries = [self._sealed(p.entry) for p in batch]
+            # One read of the system's randomness for the whole batch: a salt each.
+            salts = os.urandom(_SALT_BYTES * len(batch)).hex()
+            step = 2 * _SALT_BYTES
+            entries = [
+                self._sealed(p.entry, salts[i * step : (i + 1) * step]) for i, p in enumerate(batch)
+            ]
             committed = await self.deps.store.append(self.code, entries)
         except EntryRefused:
             raise  # not the store's state but an entry's: `_commit` isolates it
@@ -300,6 +310,7 @@ class RoomHost:
         stats.appended += len(fresh)
         # Sorted: a copy found in the transcript may be older than what we appended, or newer
         # than this process has applied (another process committed it a moment ago).
+        self.room_log.keep_local(batch, committed)
         await self.advance(sorted(committed, key=lambda c: c.seq))
         for pending, outcome in self.room_log.settle(batch, committed):
             if not pending.waiter.done():
@@ -309,12 +320,15 @@ class RoomHost:
             stats.ack_latency.observe(done - pending.received)
         self.deps.publish(self.code, fresh)
 
-    def _sealed(self, entry: Entry) -> Entry:
-        """The entry's public form for the chain and its private record (rooms/privacy.py)."""
+    def _sealed(self, entry: Entry, salt: str) -> Entry:
+        """The entry's public form for the chain and its private record (rooms/privacy.py);
+        `salt` is fresh randomness for it, hex."""
         assert self.room_key is not None
         wire = {"type": entry.type, "data": entry.data}
+        if len(self.ballot_keys) > _BALLOT_KEYS_REMEMBERED:
+            self.ballot_keys.clear()
         sealed = seal(
-            self.state, entry.actor, entry.op_id, wire, self.room_key, secrets.token_hex(16)
+            self.state, entry.actor, entry.op_id, wire, self.room_key, salt, self.ballot_keys
         )
         erases = erased_by(entry.type, entry.actor, entry.data)
         return Entry(

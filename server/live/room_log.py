@@ -12,7 +12,7 @@ shares the first copy's waiter. Unit-tested in milliseconds (tests/server/live/t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Generic, TypeVar
 
 from moderation.filters import TextFilters
@@ -29,6 +29,7 @@ from rooms import (
     event_from_dict,
     event_to_dict,
 )
+from rooms.events import EVENT_TYPES
 from server.live.stats import Stats
 from server.store.base import Committed, Entry
 
@@ -68,6 +69,17 @@ class Pending(Generic[W]):
     waiter: W
     key: Key
     received: float  # the host's clock at intake, for the ack latency histogram
+    event: Event | None = None  # as decided: applied as is once committed (`keep_local`)
+
+
+def _flat(cls: type[Event]) -> bool:
+    """Does `cls` come back from the store equal to itself, whatever its values? Scalars and
+    tuples of them do (tests/rooms/test_events.py); a mapping's keys may not (an int key
+    comes back a string), so such events are always rebuilt from the stored entry."""
+    return not any(word in str(f.type) for f in fields(cls) for word in ("dict", "Mapping", "Any"))
+
+
+_FLAT: dict[type[Event], bool] = {cls: _flat(cls) for cls in EVENT_TYPES.values()}
 
 
 class Gap(Exception):
@@ -88,6 +100,9 @@ class RoomLog(Generic[W]):
         self.inflight: dict[Key, W] = {}  # queued or being appended: a copy shares its waiter
         self.results: dict[int, tuple[Applied, str]] = {}  # our ops applied, by seq, unsettled
         self.changes: list[Change] = []  # since the last tick
+        # Our own entries just committed, by seq: (hash, key, the event as decided). Applying
+        # one needs neither unsealing its private record nor rebuilding its event.
+        self.local: dict[int, tuple[str, Key, Event]] = {}
 
     # -- intake ---------------------------------------------------------------------------
 
@@ -112,7 +127,7 @@ class RoomLog(Generic[W]):
         wire = event_to_dict(event)
         entry = Entry(ctx.at, ctx.actor, ctx.op_id, wire["type"], wire["data"])
         key = (ctx.actor, ctx.op_id)
-        self.inbox.append(Pending(entry, waiter, key, received))
+        self.inbox.append(Pending(entry, waiter, key, received, event))
         self.inflight[key] = waiter
 
     def take(self, limit: int) -> list[Pending[W]]:
@@ -129,8 +144,12 @@ class RoomLog(Generic[W]):
             return None
         if entry.seq > self.state.seq + 1:
             raise Gap(entry.seq - 1)
-        actor, op_id, data = entry.opened()  # the private record put back (rooms/privacy.py)
-        event = event_from_dict({"type": entry.type, "data": data})
+        local = self.local.pop(entry.seq, None)
+        if local is not None and local[0] == entry.hash:
+            (actor, op_id), event = local[1], local[2]
+        else:
+            actor, op_id, data = entry.opened()  # the private record put back (privacy.py)
+            event = event_from_dict({"type": entry.type, "data": data})
         applied = apply(self.state, Record(entry.seq, entry.at, actor, op_id, event))
         self.last_hash = entry.hash
         if (actor, op_id) in self.inflight:
@@ -138,6 +157,14 @@ class RoomLog(Generic[W]):
         if applied.changes:
             self.changes.extend(applied.changes)
         return applied
+
+    def keep_local(self, batch: Sequence[Pending[W]], committed: Sequence[Committed]) -> None:
+        """`batch` was just committed as `committed` (one each): its events, as decided, are
+        what applying those entries would rebuild, so `apply` takes them as they are."""
+        for pending, entry in zip(batch, committed, strict=True):
+            event = pending.event
+            if event is not None and not entry.earlier and _FLAT[type(event)]:
+                self.local[entry.seq] = (entry.hash, pending.key, event)
 
     # -- answering ------------------------------------------------------------------------
 
@@ -163,6 +190,7 @@ class RoomLog(Generic[W]):
         # Anything left was recorded for another process's copy of one of our in-flight ops
         # (the same op_id sent through two processes); its own copy answered from this batch.
         self.results.clear()
+        self.local.clear()
         return settled
 
     def fail(

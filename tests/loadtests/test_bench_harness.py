@@ -113,3 +113,56 @@ def test_abuse_at_toy_scale_reports_each_phase_with_the_production_budgets() -> 
     assert result["target_ack_p99_ms"] == 100
     assert result["errors"] == 0, result["error_kinds"]
     assert result["lost_votes"] == 0
+
+
+def test_the_socketio_reference_at_toy_scale_reports_the_same_figures() -> None:
+    """A socket.io 4 server of ours (loadtests/socketio_ref.js) driven by our own Engine.IO
+    client: votes acked with the count's seq, tallies timed to the screen like ours."""
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "loadtests.bench",
+            "--quick",
+            "--scenario",
+            "socketio_ref",
+            "--scale",
+            "0.1",
+            "--duration",
+            "3",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    [line] = [line for line in run.stdout.splitlines() if line.strip()]
+    result = json.loads(line)
+    assert result["scenario"] == "socketio_ref"
+    if "skipped" in result:  # only outside CI, and only without node (the scenario says)
+        pytest.skip(result["skipped"])
+    assert result["server"].startswith("socket.io 4.")
+    assert result["connected"] == result["clients"] == 50
+    assert result["votes_acked_per_s"] > 0 and result["frames_delivered_per_s"] > 0
+    assert result["server_cpu_us_per_frame"] is not None
+    assert set(result["vote_to_screen_ms"]) == {"p50", "p99", "max"}
+    assert result["vote_to_screen_ms"]["p50"] is not None
+    assert result["errors"] == 0, result["error_kinds"]
+
+
+def test_a_failed_scenario_reports_what_its_servers_logged(tmp_path: Path) -> None:
+    """The run's temporary folder (server logs included) is removed at the end: a failure
+    must carry the logs that explain it."""
+    from loadtests import bench
+
+    crashed = bench.Server(tmp_path, {}, [sys.executable, "-c", "raise SystemExit(3)"])
+    (tmp_path / f"server-{crashed.port}.log").write_text("Traceback: the store said no\n")
+    crashed.proc = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    crashed.proc.wait(10)
+    bench.Server.started[:] = [crashed]
+    try:
+        [(name, text)] = bench.failure_logs().items()
+    finally:
+        bench.Server.started.clear()
+    assert "exit 3" in name and "the store said no" in text

@@ -42,9 +42,14 @@ def _public(room: Room) -> list[dict[str, Any]]:
     """Every record sealed against the state it was decided in, as the edge does."""
     state = new_room()
     out = []
+    ballot_keys: dict[tuple[str, str], str] = {}  # as a room host remembers them
     for rec in room.records:
         wire = event_to_dict(rec.event)
         sealed = seal(state, rec.actor, rec.op_id, wire, KEY, f"{rec.seq:032x}")
+        # Remembered ballot keys change no byte of the chain: the same entry either way.
+        assert seal(state, rec.actor, rec.op_id, wire, KEY, f"{rec.seq:032x}", ballot_keys) == (
+            sealed
+        )
         assert unseal(sealed.actor, sealed.op_id, sealed.data, sealed.private) == (
             rec.actor,
             rec.op_id,

@@ -117,3 +117,28 @@ def test_a_frame_padded_with_containers_is_refused_before_it_is_walked() -> None
     assert refused.value.op_id == "v3"
     ballot = {"op": "vote", "op_id": "v4", "poll_id": 3, "choice": {"0": 40, "1": 60}}
     assert decode_frame(json.dumps(ballot), None, Encoding.JSON)["choice"] == {"0": 40, "1": 60}
+
+
+_JSON_MODULE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+sound_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+wire_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | sound_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(sound_text, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(frame=st.dictionaries(sound_text, wire_values, max_size=6))
+def test_a_json_frame_is_the_bytes_the_json_module_wrote(frame: dict[str, Any]) -> None:
+    """Frames are encoded with msgspec now: byte for byte what clients got before."""
+    assert encode(frame, Encoding.JSON) == _JSON_MODULE(frame).encode("utf-8")
+
+
+def test_floats_and_keys_msgspec_refuses_still_encode_to_the_same_json() -> None:
+    floats = {"type": "ack", "score": 1e16, "small": 1e-7, "half": 0.5}
+    keys: dict[Any, Any] = {"type": "ack", True: 1, None: 2, 3: "three"}
+    for frame in (floats, keys):
+        assert json.loads(encode(frame, Encoding.JSON)) == json.loads(_JSON_MODULE(frame))
+    with pytest.raises(UnicodeEncodeError):  # a lone surrogate cannot be sent, as before
+        encode({"text": "\ud800"}, Encoding.JSON)

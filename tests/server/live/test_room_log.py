@@ -9,7 +9,7 @@ import pytest
 
 from moderation.filters import DEFAULT_FILTERS
 from moderation.roles import Role
-from rooms import CommandError, Context
+from rooms import CommandError, Context, to_snapshot
 from server.live.room_log import Gap, Pending, RoomLog
 from server.live.stats import Stats
 from server.store.base import Committed
@@ -117,3 +117,36 @@ def test_a_refused_op_changes_nothing_and_queues_nothing() -> None:
         room_log.decide("vote", {"poll_id": poll + 99, "choice": 0}, ctx, DEFAULT_FILTERS)
     assert refused.value.code == "poll.not_found"
     assert room_log.inbox == [] and room_log.inflight == {}
+
+
+def test_our_own_committed_entries_apply_as_decided_without_rebuilding_them() -> None:
+    """The same votes through both ways of applying (the event as decided, or rebuilt from
+    the stored entry as another process would) leave the same room."""
+    rooms = [_room(), _room()]
+    for (room_log, poll), local in zip(rooms, (True, False), strict=True):
+        for i, who in enumerate(("ana", "ben", "ana")):
+            _vote(room_log, who, f"v{i}", poll, waiter=who)
+        batch = room_log.take(10)
+        committed = _store(room_log, batch)
+        if local:
+            room_log.keep_local(batch, committed)
+            assert sorted(room_log.local) == [c.seq for c in committed]
+        for entry in committed:
+            room_log.apply(entry)
+        assert room_log.local == {}
+        outcomes = [outcome for _, outcome in room_log.settle(batch, committed)]
+        assert all(outcome.error is None for outcome in outcomes)
+    assert to_snapshot(rooms[0][0].state) == to_snapshot(rooms[1][0].state)
+
+
+def test_a_local_event_is_used_only_for_the_entry_the_store_gave_that_seq() -> None:
+    room_log, poll = _room()
+    _vote(room_log, "ana", "v1", poll, waiter="w")
+    batch = room_log.take(10)
+    committed = _store(room_log, batch)
+    room_log.keep_local(batch, committed)
+    # Another process's entry at that seq (a different hash): rebuilt from the entry itself.
+    theirs = replace(committed[0], hash="someone-else", actor="ben", op_id="b1")
+    applied = room_log.apply(theirs)
+    assert applied is not None and room_log.state.ops.result(("ben", "b1")) is not None
+    assert room_log.state.ops.result(("ana", "v1")) is None
