@@ -16,17 +16,21 @@ let again = false;
 let focusNext = null;
 
 // -- forms being filled in are left alone by refreshes -----------------------------------------
-// (Text only: a form whose text was typed into. A choice in a list is kept by the morph's
-// sparing of the focused element.)
+// (Text only: a form whose text was typed into. A choice in a list is kept by keep() sparing
+// the focused control.)
 panel.addEventListener("input", (event) => {
   if (!event.target.matches("textarea, input:not([type=checkbox]):not([type=radio])")) return;
   const form = event.target.form || event.target.closest("form");
   if (form) form.dataset.dirty = "1";
 });
 
+// The focused control is spared, never a focused container: idiomorph's ignoreActiveValue
+// skips the children of whatever has focus, and the panel focuses whole sections (a tab
+// opened) and queue items (j/k), which then stopped following the room.
 function keep(node) {
-  return node.nodeType === 1 && (node.hasAttribute("data-keep") || node.dataset.dirty === "1"
-    || node.matches("input[data-select]"));
+  if (node.nodeType !== 1) return false;
+  if (node === document.activeElement && node.matches("input, textarea, select")) return true;
+  return node.hasAttribute("data-keep") || node.dataset.dirty === "1" || node.matches("input[data-select]");
 }
 
 async function refresh() {
@@ -43,7 +47,6 @@ async function refresh() {
       const html = await response.text();
       window.Idiomorph.morph(panel, html, {
         morphStyle: "innerHTML",
-        ignoreActiveValue: true,
         callbacks: {
           beforeNodeMorphed: (from) => !keep(from),
           // a <details> the moderator opened or closed stays so
