@@ -37,7 +37,7 @@ from rooms import CommandError, snapshot_view
 from rooms.standing import link_generation
 from rooms.views import moderation_queue
 from server.assets import static_dir
-from server.edge import membership, ops
+from server.edge import membership, ops, word_cloud
 from server.edge.addresses import address_bucket
 from server.edge.answers import answer_of
 from server.edge.attendee_view import FragmentCache, attendee_context, poll_param, receipt_of
@@ -85,6 +85,8 @@ env = Environment(
 )
 # A fresh op_id in each rendered form: a resubmitted or double-clicked form counts once.
 env.globals["new_op_id"] = lambda: membership.new_id("f-")
+env.globals["cloud_layout"] = word_cloud.layout  # the big screen's word cloud, placed here
+env.globals["cloud_size"] = (int(word_cloud.WIDTH), int(word_cloud.HEIGHT))
 
 
 # Strings the page script shows; translated on the server and handed over in a data attribute.
