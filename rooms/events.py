@@ -34,6 +34,7 @@ __all__ = [
     "PollEdited",
     "PollHidden",
     "PollOpened",
+    "PollRestored",
     "PollRevealed",
     "QuestionAnswered",
     "QuestionApproved",
@@ -44,6 +45,7 @@ __all__ = [
     "QuestionLabelled",
     "QuestionPinned",
     "QuestionRejected",
+    "QuestionRestored",
     "QuestionUnpinned",
     "QuestionUnvoted",
     "QuestionUpvoted",
@@ -295,6 +297,15 @@ class PollDeleted(Event):
 
 @_event
 @dataclass(frozen=True, slots=True)
+class PollRestored(Event):
+    """A deleted poll back as it was (state, ballots, results shown or not): an undo."""
+
+    TYPE = "poll.restored"
+    poll_id: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
 class BallotCast(Event):
     """One person's whole ballot; it replaces their previous one on that poll."""
 
@@ -379,6 +390,15 @@ class QuestionRejected(Event):
     TYPE = "question.rejected"
     question_id: int
     reason: str
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class QuestionRestored(Event):
+    """A rejected question back in the queue, pending, as before: an undo."""
+
+    TYPE = "question.restored"
+    question_id: int
 
 
 @_event

@@ -397,13 +397,34 @@ async def leave(request: Request) -> Response:
     return secure_headers(response)
 
 
-def _flash(request: Request) -> dict[str, str] | None:
+# What the feedback line beside a done action offers to take it back: the engine's undo op
+# and the field naming the item (rooms/lifecycles.py DELETED and QUESTION say what may be
+# restored; a restore that comes too late or twice is refused there, not here).
+UNDO: dict[str, tuple[str, str]] = {
+    "poll.delete": ("poll.restore", "poll_id"),
+    "question.reject": ("question.restore", "question_id"),
+}
+
+
+def undo_of(op: str, item: object) -> dict[str, str] | None:
+    """The undo form's fields for a done `op` on `item` (an id as typed), or None."""
+    undo = UNDO.get(op)
+    if undo is None or not isinstance(item, str) or not (item.isascii() and item.isdigit()):
+        return None
+    return {"op": undo[0], "field": undo[1], "id": item[:16]}
+
+
+def _flash(request: Request) -> dict[str, Any] | None:
     error = request.query_params.get("error")
     if error:
         return {"kind": "error", "code": error[:64]}
     done = request.query_params.get("done")
     if done:
-        return {"kind": "done", "code": done[:64]}
+        return {
+            "kind": "done",
+            "code": done[:64],
+            "undo": undo_of(done, request.query_params.get("undo")),
+        }
     return None
 
 
@@ -452,13 +473,19 @@ async def _act(
         if which == "organiser":  # this browser keeps working with the new link
             _keep_staff_token(response, request, "moderate", host.code, str(frame["token"]))
         return response
-    if hx:
-        return render(request, "status.html", error=failed, op=op)
     section = form.get("at")
-    if isinstance(section, str) and section.isalpha() and len(section) < 20:
+    at = section if isinstance(section, str) and section.isalpha() and len(section) < 20 else ""
+    undo = undo_of(op, form.get(UNDO[op][1])) if op in UNDO and failed is None else None
+    if hx:
+        return render(
+            request, "status.html", error=failed, op=op, undo=undo, at=at, code=host.code
+        )
+    if at:
         # The panel's forms name their section: the answer shows beside the action.
-        key, value = ("error", failed) if failed is not None else ("done", op)
-        return _redirect(f"{back}?" + urlencode({key: value, "at": section}) + f"#{section}")
+        query = {"error": failed} if failed is not None else {"done": op}
+        if undo is not None:
+            query["undo"] = undo["id"]
+        return _redirect(f"{back}?" + urlencode({**query, "at": at}) + f"#{at}")
     if failed is not None:
         return _back_with(back, "error", failed)
     anchor = "#polls" if op == "vote" else "#questions" if op.startswith("question") else ""

@@ -184,6 +184,19 @@ document.body.addEventListener("htmx:afterRequest", (event) => {
   if (form.matches("[data-reset]")) form.reset();
 });
 
+// -- "Undo" beside a done action is offered for a while, then the line is only a line ---------
+// (Without JavaScript it stays until the next action; the engine refuses an undo that no
+// longer applies, so a late one is harmless.)
+const UNDO_MS = 30000;
+function expireUndo() {
+  for (const form of document.querySelectorAll("form[data-undo]:not([data-expires])")) {
+    form.dataset.expires = "1";
+    setTimeout(() => form.remove(), UNDO_MS);
+  }
+}
+document.body.addEventListener("htmx:afterSettle", expireUndo);
+expireUndo();
+
 // -- outages: an action that could not reach the server is kept and sent again ------------------
 const KEPT = `th-outbox-${cfg.code}`;
 const kept = () => JSON.parse(sessionStorage.getItem(KEPT) || "[]");

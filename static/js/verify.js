@@ -104,6 +104,8 @@
         poll.state = "closed";
       } else if (e.type === "poll.deleted") {
         poll.deleted = true;
+      } else if (e.type === "poll.restored") {  // an undone delete: its ballots never left
+        poll.deleted = false;
       } else if (e.type === "ballot.cast" && poll.state === "open") {
         if (poll.closesAt !== null && e.at >= poll.closesAt) continue;
         const allowed = poll.defn.allow_changes;

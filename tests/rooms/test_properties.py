@@ -103,7 +103,8 @@ def fields_for(data: st.DataObject, state: RoomState, op: str) -> dict[str, Any]
             "text": d(st.sampled_from(["¿Dónde?", "", "Où ?"])),
             "options": d(st.sampled_from([["a", "b", "c"], ["a"], None, []])),
         }
-    if op in ("poll.open", "poll.close", "poll.reveal", "poll.hide", "poll.delete", "poll.edit"):
+    if op in ("poll.open", "poll.close", "poll.reveal", "poll.hide", "poll.delete", "poll.edit",
+              "poll.restore"):
         f = {"poll_id": d(ids(state, "polls"))}
         if op == "poll.edit":
             f["question"] = d(st.sampled_from(["New?", ""]))
@@ -195,10 +196,12 @@ MODERATOR_OPS = [
     "poll.reveal",
     "poll.hide",
     "poll.delete",
+    "poll.restore",
     "poll.edit",
     "question.approve",
     "question.approve",
     "question.reject",
+    "question.restore",
     "question.hide",
     "question.answer",
     "question.pin",
