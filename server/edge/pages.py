@@ -597,15 +597,7 @@ def moderate_context(request: Request, caller: Caller, token: str) -> dict[str, 
         "queue_lang": queue_lang,
         # one page of it (?qpage=2): the panel renders a page, whatever the queue's length
         "queue": moderation_queue(host.state, _page_number(request) - 1, queue_lang or None),
-        # ?duplicate=7: the new-poll form filled in from poll 7 (a new draft; nothing is sent)
-        "draft": _duplicate_of(view["room"]["polls"], request.query_params.get("duplicate", "")),
     }
-
-
-def _duplicate_of(polls: list[dict[str, Any]], raw: str) -> dict[str, Any] | None:
-    if not (raw.isascii() and raw.isdigit() and len(raw) < 16):
-        return None
-    return next((p for p in polls if p["poll_id"] == int(raw)), None)
 
 
 def _page_number(request: Request) -> int:

@@ -184,6 +184,18 @@ document.body.addEventListener("htmx:afterRequest", (event) => {
   if (form.matches("[data-reset]")) form.reset();
 });
 
+// -- templates and "Copy into the builder": the same GET as without JavaScript, morphed in ---
+panel.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest("a[data-builder]");
+  if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  history.pushState(null, "", link.href);
+  // Choosing a template replaces what was typed in the builder: it is not kept this once.
+  const builder = document.getElementById("new-poll");
+  if (builder) delete builder.dataset.dirty;
+  refresh().then(() => document.getElementById("np-question")?.focus());
+});
+
 // -- "Undo" beside a done action is offered for a while, then the line is only a line ---------
 // (Without JavaScript it stays until the next action; the engine refuses an undo that no
 // longer applies, so a late one is harmless.)
