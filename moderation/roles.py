@@ -89,6 +89,7 @@ _ROWS = (
     Op("poll.hide", _M, "poll.hidden"),
     Op("poll.delete", _M, "poll.deleted"),
     Op("poll.restore", _M, "poll.restored"),
+    Op("template.save", _M, "template.saved"),
     Op("vote", _A, "ballot.cast"),
     Op("answer.approve", _M, "answer.approved"),
     Op("answer.reject", _M, "answer.rejected"),

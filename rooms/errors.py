@@ -30,6 +30,7 @@ CODES: dict[str, str] = {
     "district.invalid": "not one of this room's districts",
     "poll.not_found": "no such poll",
     "poll.not_deleted": "the poll is not deleted, so there is nothing to restore",
+    "template.limit": "this room keeps at most 50 templates",
     "poll.not_draft": "only a draft poll can be edited",
     "poll.not_open": "the poll is not open",
     "poll.closed": "the poll is closed",

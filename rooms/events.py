@@ -60,6 +60,7 @@ __all__ = [
     "SpeakerRequested",
     "SpeakerSkipped",
     "SpeakerWithdrawn",
+    "TemplateSaved",
     "TranscriptPublished",
     "TranslationAttached",
     "event_from_dict",
@@ -302,6 +303,23 @@ class PollRestored(Event):
 
     TYPE = "poll.restored"
     poll_id: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class TemplateSaved(Event):
+    """A poll's definition kept as a template of this room (its id: this record's seq)."""
+
+    TYPE = "template.saved"
+    poll_id: int
+    name: str
+    kind: str
+    question: str
+    options: tuple[str, ...] = ()
+    max_selections: int = 0
+    scale: int = 0
+    max_words: int = 0
+    total: int = 0
 
 
 @_event

@@ -67,6 +67,7 @@ ANSWERS: dict[str, Answer] = {
     "transcript.sealed": _CONFLICT,
     "poll.not_draft": _CONFLICT,
     "poll.not_deleted": _CONFLICT,
+    "template.limit": _CONFLICT,
     "poll.not_open": _CONFLICT,
     "poll.closed": _CONFLICT,
     "poll.already_open": _CONFLICT,

@@ -31,7 +31,7 @@ from server.edge.http_api import public_base
 from server.edge.i18n import LANGUAGES, choose, room_language, translator
 from server.edge.i18n_names import OP_DONE
 from server.edge.page_forms import STAFF_OPS, op_fields
-from server.edge.poll_templates import BUILT_IN, builder_draft
+from server.edge.poll_templates import BUILT_IN, builder_draft, saved_key
 from server.edge.runtime import client_ip, runtime_of
 from server.edge.settings_form import FIELDS, MODE_LABELS, defaults, settings_from_form
 from server.tools.exports import (
@@ -524,7 +524,7 @@ def panel_context(
     params = request.query_params
     # ?template=agree or ?duplicate=7: the new-poll form filled in (nothing is sent yet)
     _ = translator(choose(request, room_language(room)))
-    draft = builder_draft(params, room.get("polls", []), _)
+    draft = builder_draft(params, room.get("polls", []), _, state.templates)
     kind = draft["kind"] if draft is not None else params.get("kind", "single")
     kind = kind if kind in KINDS else "single"
     qsearch = params.get("qsearch", "")[:100].strip()
@@ -551,6 +551,7 @@ def panel_context(
         "new_kind": kind,
         "draft": draft,
         "templates": BUILT_IN,
+        "saved_templates": [(saved_key(t), t) for t in reversed(state.templates.values())],
         "timers": TIMERS,
         "polls": polls,
         "drafts": [p for p in polls if p["state"] == "draft"],

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rooms.poll_kinds import KINDS
+from rooms.state import PollTemplate
 
-__all__ = ["BUILT_IN", "Template", "builder_draft", "template_draft"]
+__all__ = ["BUILT_IN", "Template", "builder_draft", "saved_key", "template_draft"]
 
 
 def N_(text: str) -> str:  # the marker the message extractor looks for
@@ -89,14 +90,40 @@ def template_draft(key: str, translate: Callable[[str], str]) -> dict[str, Any] 
     }
 
 
+def saved_key(template: PollTemplate) -> str:
+    """A saved template's key in `?template=`: never one of the built-in keys."""
+    return f"saved-{template.id}"
+
+
+def _saved_draft(key: str, saved: Mapping[int, PollTemplate]) -> dict[str, Any] | None:
+    raw = key.removeprefix("saved-")
+    if raw == key or not (raw.isascii() and raw.isdigit() and len(raw) < 16):
+        return None
+    found = saved.get(int(raw))
+    if found is None:
+        return None
+    draft: dict[str, Any] = {
+        "kind": found.kind,
+        "question": found.question,
+        "options": list(found.options),
+    }
+    for name in ("max_selections", "scale", "max_words", "total"):
+        if getattr(found, name):
+            draft[name] = getattr(found, name)
+    return draft
+
+
 def builder_draft(
     params: Mapping[str, str],
     polls: Sequence[Mapping[str, Any]],
     translate: Callable[[str], str],
+    saved: Mapping[int, PollTemplate] | None = None,
 ) -> dict[str, Any] | None:
-    """What the builder starts from: `?template=KEY`, else `?duplicate=POLL_ID` (that poll's
-    definition, a quiz's right answers marked with * as the builder takes them)."""
-    chosen = template_draft(params.get("template", "")[:20], translate)
+    """What the builder starts from: `?template=KEY` (built in, or `saved-ID`, one this room
+    saved), else `?duplicate=POLL_ID` (that poll's definition, a quiz's right answers marked
+    with * as the builder takes them)."""
+    key = params.get("template", "")[:24]
+    chosen = template_draft(key, translate) or _saved_draft(key, saved or {})
     if chosen is not None:
         return chosen
     raw = params.get("duplicate", "")

@@ -1,6 +1,7 @@
 """Poll templates in the control panel: a template's link fills the builder (a GET without
 JavaScript, the same fragment morphed in with it), the moderator finishes the question and
-creates the poll; "Copy into the builder" fills it from an existing poll the same way."""
+creates the poll; "Copy into the builder" fills it from an existing poll the same way, and
+"Save as template" keeps a poll as one of the room's templates."""
 
 from __future__ import annotations
 
@@ -52,4 +53,20 @@ def test_a_template_fills_the_builder(
     page.wait_for_function(
         "() => document.getElementById('np-question')?.value.includes('plan de circulation')")
     assert options.input_value() == "D'accord\nPas d'accord\nNe sait pas"
+
+    # "Save as template": the room keeps it, and the table offers it from then on
+    made.get_by_role("button", name="Enregistrer comme modèle").click()
+    polls.locator("#fb-polls").get_by_text("Enregistré comme modèle.").wait_for()
+    if not javascript:
+        polls.locator("details.builder > summary").click()
+    saved = templates.locator("tr.saved", has_text="nouveau plan de circulation")
+    saved.wait_for()
+    templates.get_by_role("link", name="Oui / non / abstention").click()
+    page.wait_for_function("() => document.getElementById('np-options')?.value.startsWith('Oui')")
+    saved.get_by_role("link").click()
+    page.wait_for_function(
+        "() => document.getElementById('np-question')?.value.includes('plan de circulation')")
+    assert options.input_value() == "D'accord\nPas d'accord\nNe sait pas"
+    page.screenshot(path=str(shots / f"templates-saved-{'js' if javascript else 'nojs'}.png"),
+                    full_page=True)
     ctx.close()

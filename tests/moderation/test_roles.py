@@ -29,6 +29,7 @@ MODERATOR = {
     "poll.hide",
     "poll.delete",
     "poll.restore",
+    "template.save",
     "question.approve",
     "question.reject",
     "question.restore",

@@ -104,7 +104,7 @@ def fields_for(data: st.DataObject, state: RoomState, op: str) -> dict[str, Any]
             "options": d(st.sampled_from([["a", "b", "c"], ["a"], None, []])),
         }
     if op in ("poll.open", "poll.close", "poll.reveal", "poll.hide", "poll.delete", "poll.edit",
-              "poll.restore"):
+              "poll.restore", "template.save"):
         f = {"poll_id": d(ids(state, "polls"))}
         if op == "poll.edit":
             f["question"] = d(st.sampled_from(["New?", ""]))
@@ -197,6 +197,7 @@ MODERATOR_OPS = [
     "poll.hide",
     "poll.delete",
     "poll.restore",
+    "template.save",
     "poll.edit",
     "question.approve",
     "question.approve",
