@@ -16,10 +16,17 @@ let again = false;
 let focusNext = null;
 
 // -- forms being filled in are left alone by refreshes -----------------------------------------
-// (Text only: a form whose text was typed into. A choice in a list is kept by keep() sparing
-// the focused control.)
+// (A form whose text was typed into; and keep() spares whatever control has focus.)
 panel.addEventListener("input", (event) => {
   if (!event.target.matches("textarea, input:not([type=checkbox]):not([type=radio])")) return;
+  const form = event.target.form || event.target.closest("form");
+  if (form) form.dataset.dirty = "1";
+});
+// A choice made in a list (a poll's timer, a reason) is kept the same way until its form is
+// sent: sparing only the focused control lost it when focus had moved on, and a poll then
+// opened "until closed" after "1 minute" was chosen.
+panel.addEventListener("change", (event) => {
+  if (!event.target.matches("select")) return;
   const form = event.target.form || event.target.closest("form");
   if (form) form.dataset.dirty = "1";
 });
@@ -180,7 +187,10 @@ document.addEventListener("keydown", (event) => {
 document.body.addEventListener("htmx:afterRequest", (event) => {
   const form = event.detail.elt;
   if (!event.detail.successful || !form.matches || !form.matches("form")) return;
+  const wasKept = form.dataset.dirty === "1";
   delete form.dataset.dirty;
+  // A refresh may have come and gone while the form was kept: catch up with the room now.
+  if (wasKept) refresh();
   if (form.matches("[data-reset]")) form.reset();
 });
 

@@ -57,3 +57,27 @@ def test_a_half_typed_field_survives_a_refresh(server: LiveServer, browser: Any)
     assert search.input_value() == "Mar"
     assert mod.evaluate("() => document.activeElement.name") == "psearch"
     ctx.close()
+
+
+def test_a_chosen_timer_survives_a_refresh_before_open(server: LiveServer, browser: Any) -> None:
+    """Choosing "1 minute" and then clicking elsewhere: a refresh in between used to put the
+    timer back to "until closed" (only the focused control was spared), and Open then
+    opened the poll without its deadline."""
+    ctx, mod = _start(browser, server, "Timed")
+    code = mod.locator(".bar .code").inner_text()
+    _tab(mod, "polls")
+    polls = mod.locator("#polls")
+    mod.locator("#new-poll").get_by_label("Question").fill("Adopt the plan?")
+    mod.locator("#new-poll").get_by_label("Options, one per line").fill("Yes\nNo")
+    mod.locator("#new-poll").get_by_role("button", name="Create poll").click()
+    poll = polls.locator("article.poll", has_text="Adopt the plan?")
+    poll.wait_for()
+    poll.get_by_label("Timer").select_option(label="1 minute")
+    mod.locator("#polls-h").click()  # focus moves on, as a moderator's would
+    joined = mod.locator(".meeting .counts p", has_text="joined")
+    _request_to_speak(browser, server, code, "Maria")  # a change: the panel refreshes
+    joined.locator("strong", has_text="1").wait_for()
+    assert poll.get_by_label("Timer").input_value() == "60"
+    poll.get_by_role("button", name="Open", exact=True).click()
+    poll.locator(".countdown").wait_for()
+    ctx.close()
