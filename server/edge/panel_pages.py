@@ -551,6 +551,7 @@ def panel_context(
         "new_kind": kind,
         "draft": draft,
         "templates": BUILT_IN,
+        "field_labels": {name: label for row in BUILDER_FIELDS.values() for name, label, *_ in row},
         "saved_templates": [(saved_key(t), t) for t in reversed(state.templates.values())],
         "timers": TIMERS,
         "polls": polls,
