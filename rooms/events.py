@@ -34,6 +34,7 @@ __all__ = [
     "PollEdited",
     "PollHidden",
     "PollOpened",
+    "PollRestored",
     "PollRevealed",
     "QuestionAnswered",
     "QuestionApproved",
@@ -44,6 +45,7 @@ __all__ = [
     "QuestionLabelled",
     "QuestionPinned",
     "QuestionRejected",
+    "QuestionRestored",
     "QuestionUnpinned",
     "QuestionUnvoted",
     "QuestionUpvoted",
@@ -58,6 +60,7 @@ __all__ = [
     "SpeakerRequested",
     "SpeakerSkipped",
     "SpeakerWithdrawn",
+    "TemplateSaved",
     "TranscriptPublished",
     "TranslationAttached",
     "event_from_dict",
@@ -295,6 +298,32 @@ class PollDeleted(Event):
 
 @_event
 @dataclass(frozen=True, slots=True)
+class PollRestored(Event):
+    """A deleted poll back as it was (state, ballots, results shown or not): an undo."""
+
+    TYPE = "poll.restored"
+    poll_id: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class TemplateSaved(Event):
+    """A poll's definition kept as a template of this room (its id: this record's seq)."""
+
+    TYPE = "template.saved"
+    poll_id: int
+    name: str
+    kind: str
+    question: str
+    options: tuple[str, ...] = ()
+    max_selections: int = 0
+    scale: int = 0
+    max_words: int = 0
+    total: int = 0
+
+
+@_event
+@dataclass(frozen=True, slots=True)
 class BallotCast(Event):
     """One person's whole ballot; it replaces their previous one on that poll."""
 
@@ -379,6 +408,15 @@ class QuestionRejected(Event):
     TYPE = "question.rejected"
     question_id: int
     reason: str
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class QuestionRestored(Event):
+    """A rejected question back in the queue, pending, as before: an undo."""
+
+    TYPE = "question.restored"
+    question_id: int
 
 
 @_event

@@ -9,10 +9,12 @@ name; for any (state, move) pair the most specific class in the move's MRO decid
 Deciders check the move they are about to make; appliers check it again (another record
 may have moved the item meanwhile) and take the new state from the table.
 
-Moves not named in a table do not depend on that lifecycle: a poll is revealed, hidden,
-deleted (a tombstone: every later op on it is `poll.not_found`) and a question labelled or
-unvoted in any state. Where a state is stored, its wire strings are those of the public
-contract (`draft`, `open`, `closed`; `pending`, `approved`, ...).
+Moves not named in a table do not depend on that lifecycle: a poll is revealed, hidden and
+deleted in any state, and a question labelled or unvoted. A deleted poll is a tombstone (every
+later op on it is `poll.not_found`) that DELETED lets one op bring back, `poll.restore`; a
+rejected question may go back to the queue (`question.restore`). These two are the undos.
+Where a state is stored, its wire strings are those of the public contract (`draft`, `open`,
+`closed`; `pending`, `approved`, ...).
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ from rooms.events import (
     ParticipantForgotten,
     ParticipantUnbanned,
     PollClosed,
+    PollDeleted,
     PollEdited,
     PollHidden,
     PollOpened,
+    PollRestored,
     PollRevealed,
     QuestionAnswered,
     QuestionApproved,
@@ -43,6 +47,7 @@ from rooms.events import (
     QuestionHidden,
     QuestionPinned,
     QuestionRejected,
+    QuestionRestored,
     QuestionUnpinned,
     QuestionUpvoted,
     QuestionWithdrawn,
@@ -59,6 +64,7 @@ from rooms.events import (
 __all__ = [
     "ANSWER",
     "BAN",
+    "DELETED",
     "MODERATOR",
     "PIN",
     "POLL",
@@ -218,6 +224,14 @@ POLL: Lifecycle[PollState] = Lifecycle(
     },
 )
 
+# Poll.deleted: a tombstone that an undo lifts. Restoring brings the poll back as it was
+# (its state, ballots and reveal are untouched by deleting), so the recount is the same.
+DELETED: Lifecycle[bool] = Lifecycle(
+    "deleted",
+    {False: {PollDeleted: True}, True: {PollRestored: False}},
+    refusals={PollDeleted: "poll.not_found", PollRestored: "poll.not_deleted"},
+)
+
 # Poll.revealed: whether attendees see the results. Never refused.
 RESULTS: Lifecycle[bool] = Lifecycle(
     "results",
@@ -279,13 +293,15 @@ QUESTION: Lifecycle[QuestionState] = Lifecycle(
             QuestionDownvoted: "answered",
         },
         "hidden": {QuestionApproved: "approved"},  # a post-moderation take-down, undone
-        "rejected": {},
+        # Only a pending question is rejected, so its undo is exact: back to pending.
+        "rejected": {QuestionRestored: "pending"},
         "archived": {},
         "withdrawn": {},
     },
     refusals={
         QuestionApproved: "question.not_pending",
         QuestionRejected: "question.not_pending",
+        QuestionRestored: "question.not_rejected",
         QuestionAnswered: "question.not_visible",
         QuestionHidden: "question.not_visible",
         QuestionArchived: "question.not_visible",

@@ -26,10 +26,11 @@ from rooms.events import (
     PollEdited,
     PollHidden,
     PollOpened,
+    PollRestored,
     PollRevealed,
 )
 from rooms.fields import clean_text, opt_int, opt_str, req_id
-from rooms.lifecycles import ANSWER, POLL, RESULTS
+from rooms.lifecycles import ANSWER, DELETED, POLL, RESULTS
 from rooms.poll_kinds import KINDS, WORD_MAX
 from rooms.polls import apply_ballot, parse_definition, read_choice, reset_tally
 from rooms.records import Record
@@ -173,6 +174,22 @@ def decide_answer_reject(
     return AnswerRejected(answer_id=found.id, reason=lookup.reject_reason(f))
 
 
+def decide_restore(
+    state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
+) -> Event:
+    poll = _tombstone(state, req_id(f, "poll_id"))
+    DELETED.check(poll.deleted, PollRestored)
+    return PollRestored(poll_id=poll.id)
+
+
+def _tombstone(state: RoomState, poll_id: int) -> Poll:
+    """The poll, deleted or not (lookup.poll hides deleted ones): only an undo looks here."""
+    poll = state.polls.get(poll_id)
+    if poll is None:
+        raise CommandError("poll.not_found")
+    return poll
+
+
 DECIDERS: dict[str, Decider] = {
     "poll.create": decide_create,
     "poll.edit": decide_edit,
@@ -181,6 +198,7 @@ DECIDERS: dict[str, Decider] = {
     "poll.reveal": _simple(PollRevealed),
     "poll.hide": _simple(PollHidden),
     "poll.delete": _simple(PollDeleted),
+    "poll.restore": decide_restore,
     "vote": decide_vote,
     "answer.approve": decide_answer_approve,
     "answer.reject": decide_answer_reject,
@@ -257,7 +275,13 @@ def apply_deleted(state: RoomState, rec: Record, ev: PollDeleted, fx: Effects) -
     # A tombstone, not a removal: ids stay unique, the report still knows, and views can
     # tell attendees who saw it that it is gone.
     poll = lookup.poll(state, ev.poll_id)
-    poll.deleted = True
+    poll.deleted = DELETED.next(poll.deleted, PollDeleted)
+    _done(fx, poll, ev)
+
+
+def apply_restored(state: RoomState, rec: Record, ev: PollRestored, fx: Effects) -> None:
+    poll = _tombstone(state, ev.poll_id)
+    poll.deleted = DELETED.next(poll.deleted, PollRestored)
     _done(fx, poll, ev)
 
 
@@ -366,6 +390,7 @@ APPLIERS: dict[type[Event], Applier] = {
     PollRevealed: apply_revealed,
     PollHidden: apply_hidden,
     PollDeleted: apply_deleted,
+    PollRestored: apply_restored,
     BallotCast: apply_ballot_cast,
     AnswerApproved: apply_answer_approved,
     AnswerRejected: apply_answer_rejected,

@@ -28,6 +28,7 @@ from rooms.events import (
     QuestionLabelled,
     QuestionPinned,
     QuestionRejected,
+    QuestionRestored,
     QuestionUnpinned,
     QuestionUnvoted,
     QuestionUpvoted,
@@ -173,6 +174,11 @@ def decide_reject(state: RoomState, f: D, ctx: Context, filters: TextFilters) ->
     return QuestionRejected(question_id=q.id, reason=lookup.reject_reason(f))
 
 
+def decide_restore(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
+    q = _moving(state, req_id(f, "question_id"), QuestionRestored)
+    return QuestionRestored(question_id=q.id)
+
+
 def decide_hide(state: RoomState, f: D, ctx: Context, filters: TextFilters) -> Event:
     q = _moving(state, req_id(f, "question_id"), QuestionHidden)
     reason = f.get("reason")
@@ -228,6 +234,7 @@ DECIDERS: dict[str, Decider] = {
     "question.withdraw": _decide_on(QuestionWithdrawn),
     "question.approve": decide_approve,
     "question.reject": decide_reject,
+    "question.restore": decide_restore,
     "question.hide": decide_hide,
     "question.answer": decide_answer,
     "question.pin": decide_pin,
@@ -334,6 +341,13 @@ def apply_rejected(state: RoomState, rec: Record, ev: QuestionRejected, fx: Effe
     _done(fx, q, ev)
 
 
+def apply_restored(state: RoomState, rec: Record, ev: QuestionRestored, fx: Effects) -> None:
+    q = _moving(state, ev.question_id, QuestionRestored)
+    q.state = QUESTION.next(q.state, QuestionRestored)
+    fx.before, q.reason = q.reason, None  # the audit keeps why it had been rejected
+    _done(fx, q, ev)
+
+
 def apply_hidden(state: RoomState, rec: Record, ev: QuestionHidden, fx: Effects) -> None:
     q = _moving(state, ev.question_id, QuestionHidden)
     _move_and_unpin(state, q, ev, fx)
@@ -389,6 +403,7 @@ APPLIERS: dict[type[Event], Applier] = {
     QuestionWithdrawn: apply_withdrawn,
     QuestionApproved: apply_approved,
     QuestionRejected: apply_rejected,
+    QuestionRestored: apply_restored,
     QuestionHidden: apply_hidden,
     QuestionAnswered: apply_answered,
     QuestionPinned: apply_pinned,

@@ -175,6 +175,8 @@ def recount(entries: Iterable[Mapping[str, Any]]) -> Recount:
             poll.deleted = True
         elif type_ in ("poll.revealed", "poll.hidden"):
             poll.revealed = type_ == "poll.revealed"
+        elif type_ == "poll.restored":  # an undone delete: its ballots never left
+            poll.deleted = False
         elif type_ == "ballot.cast" and poll.state == "open":
             if poll.closes_at is not None and at >= poll.closes_at:
                 continue

@@ -16,7 +16,16 @@ from typing import Any
 from moderation.audit import AuditEntry
 from moderation.filters import DEFAULT_FILTERS, TextFilters
 from moderation.roles import OP_BY_EVENT, OPS, Op
-from rooms import floor_ops, link_ops, poll_ops, presenting, question_ops, room_ops, translations
+from rooms import (
+    floor_ops,
+    link_ops,
+    poll_ops,
+    presenting,
+    question_ops,
+    room_ops,
+    template_ops,
+    translations,
+)
 from rooms.changes import Applied, Applier, Change, Decider, Effects
 from rooms.context import Context
 from rooms.errors import CommandError
@@ -39,6 +48,7 @@ DECIDERS: dict[str, Decider] = {
     **link_ops.DECIDERS,
     **presenting.DECIDERS,
     **translations.DECIDERS,
+    **template_ops.DECIDERS,
 }
 APPLIERS: dict[type[Event], Applier] = {
     **room_ops.APPLIERS,
@@ -48,6 +58,7 @@ APPLIERS: dict[type[Event], Applier] = {
     **link_ops.APPLIERS,
     **presenting.APPLIERS,
     **translations.APPLIERS,
+    **template_ops.APPLIERS,
 }
 
 

@@ -7,6 +7,7 @@ insertion-ordered dicts as lists, so equal states give equal snapshots.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from moderation.audit import AuditEntry
@@ -23,6 +24,7 @@ from rooms.state import (
     Participant,
     Poll,
     PollDef,
+    PollTemplate,
     PollText,
     Presenting,
     Question,
@@ -163,6 +165,9 @@ def to_snapshot(state: RoomState) -> dict[str, Any]:
         "reaction_window": state.reaction_window,
         "audit": [e.to_dict() for e in state.audit],
         "attendee_codes": [[h, who] for h, who in state.attendee_codes.items()],
+        "templates": [
+            {**asdict(t), "options": list(t.options)} for t in state.templates.values()
+        ],
         "ops": state.ops.to_dict(),
     }
 
@@ -257,5 +262,7 @@ def from_snapshot(d: dict[str, Any]) -> RoomState:
     state.audit = [AuditEntry.from_dict(e) for e in d["audit"]]
     for code_hash, who in d.get("attendee_codes", ()):
         state.attendee_codes[code_hash] = who
+    for t in d.get("templates", ()):  # absent from snapshots taken before template.save
+        state.templates[t["id"]] = PollTemplate(**{**t, "options": tuple(t["options"])})
     state.ops = OpMemory.from_dict(d["ops"])
     return state

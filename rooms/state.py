@@ -219,6 +219,22 @@ class Presenting:
     since: int
 
 
+@dataclass(frozen=True, slots=True)
+class PollTemplate:
+    """A poll saved as a starting point for the builder (op template.save): its definition
+    without what belongs to one run of it (deadline, right answers)."""
+
+    id: int  # the seq of its template.saved
+    name: str
+    kind: str
+    question: str
+    options: tuple[str, ...] = ()
+    max_selections: int = 0
+    scale: int = 0
+    max_words: int = 0
+    total: int = 0
+
+
 @dataclass(slots=True)
 class RoomState:
     seq: int = 0
@@ -246,6 +262,7 @@ class RoomState:
     reactions: dict[int, dict[str, int]] = field(default_factory=dict)  # window -> emoji -> n
     reaction_window: int | None = None  # the latest window that saw a reaction
     audit: list[AuditEntry] = field(default_factory=list)
+    templates: dict[int, PollTemplate] = field(default_factory=dict)  # saved by moderators
     # Verified rooms: sha256 of each one-time attendee code -> who used it (None: unused).
     attendee_codes: dict[str, str | None] = field(default_factory=dict)
     # Answers to recent op_ids and every refusal at apply (see rooms/op_memory.py).

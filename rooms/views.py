@@ -55,15 +55,22 @@ _LEDGER_TYPES = frozenset(
         "question.withdrawn",
         "question.approved",
         "question.rejected",
+        "question.restored",
         "question.hidden",
     }
 )
 _PERSONAL_QUESTION = frozenset(
-    {"question.approved", "question.rejected", "question.hidden", "question.answered"}
+    {
+        "question.approved",
+        "question.rejected",
+        "question.restored",
+        "question.hidden",
+        "question.answered",
+    }
 )
 _PERSONAL_ANSWER = frozenset({"answer.approved", "answer.rejected"})
 # A quiz leaving the leaderboard (its reveal undone, or deleted) moves it too.
-_UNSCORED = frozenset({"poll.hidden", "poll.deleted"})
+_UNSCORED = frozenset({"poll.hidden", "poll.deleted", "poll.restored"})
 
 
 def _you(state: RoomState, role: Role, participant_id: str | None) -> dict[str, Any]:

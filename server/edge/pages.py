@@ -38,7 +38,7 @@ from rooms import CommandError, snapshot_view
 from rooms.standing import link_generation
 from rooms.views import moderation_queue
 from server.assets import static_dir
-from server.edge import membership, ops
+from server.edge import membership, ops, word_cloud
 from server.edge.addresses import address_bucket
 from server.edge.admission import Throttled
 from server.edge.answers import answer_of
@@ -87,6 +87,8 @@ env = Environment(
 )
 # A fresh op_id in each rendered form: a resubmitted or double-clicked form counts once.
 env.globals["new_op_id"] = lambda: membership.new_id("f-")
+env.globals["cloud_layout"] = word_cloud.layout  # the big screen's word cloud, placed here
+env.globals["cloud_size"] = (int(word_cloud.WIDTH), int(word_cloud.HEIGHT))
 
 
 # Strings the page script shows; translated on the server and handed over in a data attribute.
@@ -441,13 +443,34 @@ async def leave(request: Request) -> Response:
     return secure_headers(response)
 
 
-def _flash(request: Request) -> dict[str, str] | None:
+# What the feedback line beside a done action offers to take it back: the engine's undo op
+# and the field naming the item (rooms/lifecycles.py DELETED and QUESTION say what may be
+# restored; a restore that comes too late or twice is refused there, not here).
+UNDO: dict[str, tuple[str, str]] = {
+    "poll.delete": ("poll.restore", "poll_id"),
+    "question.reject": ("question.restore", "question_id"),
+}
+
+
+def undo_of(op: str, item: object) -> dict[str, str] | None:
+    """The undo form's fields for a done `op` on `item` (an id as typed), or None."""
+    undo = UNDO.get(op)
+    if undo is None or not isinstance(item, str) or not (item.isascii() and item.isdigit()):
+        return None
+    return {"op": undo[0], "field": undo[1], "id": item[:16]}
+
+
+def _flash(request: Request) -> dict[str, Any] | None:
     error = request.query_params.get("error")
     if error:
         return {"kind": "error", "code": error[:64]}
     done = request.query_params.get("done")
     if done:
-        return {"kind": "done", "code": done[:64]}
+        return {
+            "kind": "done",
+            "code": done[:64],
+            "undo": undo_of(done, request.query_params.get("undo")),
+        }
     return None
 
 
@@ -496,13 +519,19 @@ async def _act(
         if which == "organiser":  # this browser keeps working with the new link
             _keep_staff_token(response, request, "moderate", host.code, str(frame["token"]))
         return response
-    if hx:
-        return render(request, "status.html", error=failed, op=op)
     section = form.get("at")
-    if isinstance(section, str) and section.isalpha() and len(section) < 20:
+    at = section if isinstance(section, str) and section.isalpha() and len(section) < 20 else ""
+    undo = undo_of(op, form.get(UNDO[op][1])) if op in UNDO and failed is None else None
+    if hx:
+        return render(
+            request, "status.html", error=failed, op=op, undo=undo, at=at, code=host.code
+        )
+    if at:
         # The panel's forms name their section: the answer shows beside the action.
-        key, value = ("error", failed) if failed is not None else ("done", op)
-        return _redirect(f"{back}?" + urlencode({key: value, "at": section}) + f"#{section}")
+        query = {"error": failed} if failed is not None else {"done": op}
+        if undo is not None:
+            query["undo"] = undo["id"]
+        return _redirect(f"{back}?" + urlencode({**query, "at": at}) + f"#{at}")
     if failed is not None:
         return _back_with(back, "error", failed)
     anchor = "#polls" if op == "vote" else "#questions" if op.startswith("question") else ""
@@ -615,15 +644,7 @@ def moderate_context(request: Request, caller: Caller, token: str) -> dict[str, 
         "queue_lang": queue_lang,
         # one page of it (?qpage=2): the panel renders a page, whatever the queue's length
         "queue": moderation_queue(host.state, _page_number(request) - 1, queue_lang or None),
-        # ?duplicate=7: the new-poll form filled in from poll 7 (a new draft; nothing is sent)
-        "draft": _duplicate_of(view["room"]["polls"], request.query_params.get("duplicate", "")),
     }
-
-
-def _duplicate_of(polls: list[dict[str, Any]], raw: str) -> dict[str, Any] | None:
-    if not (raw.isascii() and raw.isdigit() and len(raw) < 16):
-        return None
-    return next((p for p in polls if p["poll_id"] == int(raw)), None)
 
 
 def _page_number(request: Request) -> int:

@@ -28,9 +28,10 @@ from server.edge import membership, ops, pages
 from server.edge.addresses import address_bucket
 from server.edge.gate import ROOM_CODE, Caller, admit
 from server.edge.http_api import public_base
-from server.edge.i18n import LANGUAGES
+from server.edge.i18n import LANGUAGES, choose, room_language, translator
 from server.edge.i18n_names import OP_DONE
 from server.edge.page_forms import STAFF_OPS, op_fields
+from server.edge.poll_templates import BUILT_IN, builder_draft, saved_key
 from server.edge.runtime import client_ip, runtime_of
 from server.edge.settings_form import FIELDS, MODE_LABELS, defaults, settings_from_form
 from server.tools.exports import (
@@ -521,7 +522,10 @@ def panel_context(
 ) -> dict[str, Any]:
     state = caller.host.state
     params = request.query_params
-    kind = params.get("kind", "single")
+    # ?template=agree or ?duplicate=7: the new-poll form filled in (nothing is sent yet)
+    _ = translator(choose(request, room_language(room)))
+    draft = builder_draft(params, room.get("polls", []), _, state.templates)
+    kind = draft["kind"] if draft is not None else params.get("kind", "single")
     kind = kind if kind in KINDS else "single"
     qsearch = params.get("qsearch", "")[:100].strip()
     qlabel = params.get("qlabel", "")[:60].strip()
@@ -545,6 +549,10 @@ def panel_context(
     return {
         "kinds": [(name, k.options, BUILDER_FIELDS.get(name, ())) for name, k in KINDS.items()],
         "new_kind": kind,
+        "draft": draft,
+        "templates": BUILT_IN,
+        "field_labels": {name: label for row in BUILDER_FIELDS.values() for name, label, *_ in row},
+        "saved_templates": [(saved_key(t), t) for t in reversed(state.templates.values())],
         "timers": TIMERS,
         "polls": polls,
         "drafts": [p for p in polls if p["state"] == "draft"],
@@ -580,7 +588,7 @@ def panel_context(
             {**p, "ballots": not KINDS[p["kind"]].answers} for p in polls if p["state"] != "draft"
         ],
         "now_ms": int(time.time() * 1000),
-        "request_kind": "kind" in params,
+        "request_kind": "kind" in params or draft is not None,
     }
 
 

@@ -16,17 +16,28 @@ let again = false;
 let focusNext = null;
 
 // -- forms being filled in are left alone by refreshes -----------------------------------------
-// (Text only: a form whose text was typed into. A choice in a list is kept by the morph's
-// sparing of the focused element.)
+// (A form whose text was typed into; and keep() spares whatever control has focus.)
 panel.addEventListener("input", (event) => {
   if (!event.target.matches("textarea, input:not([type=checkbox]):not([type=radio])")) return;
   const form = event.target.form || event.target.closest("form");
   if (form) form.dataset.dirty = "1";
 });
+// A choice made in a list (a poll's timer, a reason) is kept the same way until its form is
+// sent: sparing only the focused control lost it when focus had moved on, and a poll then
+// opened "until closed" after "1 minute" was chosen.
+panel.addEventListener("change", (event) => {
+  if (!event.target.matches("select")) return;
+  const form = event.target.form || event.target.closest("form");
+  if (form) form.dataset.dirty = "1";
+});
 
+// The focused control is spared, never a focused container: idiomorph's ignoreActiveValue
+// skips the children of whatever has focus, and the panel focuses whole sections (a tab
+// opened) and queue items (j/k), which then stopped following the room.
 function keep(node) {
-  return node.nodeType === 1 && (node.hasAttribute("data-keep") || node.dataset.dirty === "1"
-    || node.matches("input[data-select]"));
+  if (node.nodeType !== 1) return false;
+  if (node === document.activeElement && node.matches("input, textarea, select")) return true;
+  return node.hasAttribute("data-keep") || node.dataset.dirty === "1" || node.matches("input[data-select]");
 }
 
 async function refresh() {
@@ -43,7 +54,6 @@ async function refresh() {
       const html = await response.text();
       window.Idiomorph.morph(panel, html, {
         morphStyle: "innerHTML",
-        ignoreActiveValue: true,
         callbacks: {
           beforeNodeMorphed: (from) => !keep(from),
           // a <details> the moderator opened or closed stays so
@@ -177,9 +187,37 @@ document.addEventListener("keydown", (event) => {
 document.body.addEventListener("htmx:afterRequest", (event) => {
   const form = event.detail.elt;
   if (!event.detail.successful || !form.matches || !form.matches("form")) return;
+  const wasKept = form.dataset.dirty === "1";
   delete form.dataset.dirty;
+  // A refresh may have come and gone while the form was kept: catch up with the room now.
+  if (wasKept) refresh();
   if (form.matches("[data-reset]")) form.reset();
 });
+
+// -- templates and "Copy into the builder": the same GET as without JavaScript, morphed in ---
+panel.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest("a[data-builder]");
+  if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  history.pushState(null, "", link.href);
+  // Choosing a template replaces what was typed in the builder: it is not kept this once.
+  const builder = document.getElementById("new-poll");
+  if (builder) delete builder.dataset.dirty;
+  refresh().then(() => document.getElementById("np-question")?.focus());
+});
+
+// -- "Undo" beside a done action is offered for a while, then the line is only a line ---------
+// (Without JavaScript it stays until the next action; the engine refuses an undo that no
+// longer applies, so a late one is harmless.)
+const UNDO_MS = 30000;
+function expireUndo() {
+  for (const form of document.querySelectorAll("form[data-undo]:not([data-expires])")) {
+    form.dataset.expires = "1";
+    setTimeout(() => form.remove(), UNDO_MS);
+  }
+}
+document.body.addEventListener("htmx:afterSettle", expireUndo);
+expireUndo();
 
 // -- outages: an action that could not reach the server is kept and sent again ------------------
 const KEPT = `th-outbox-${cfg.code}`;

@@ -161,6 +161,8 @@
         poll.deleted = true;
       } else if (e.type === "poll.revealed" || e.type === "poll.hidden") {
         poll.revealed = e.type === "poll.revealed";
+      } else if (e.type === "poll.restored") {  // an undone delete: its ballots never left
+        poll.deleted = false;
       } else if (e.type === "ballot.cast" && poll.state === "open") {
         if (poll.closesAt !== null && e.at >= poll.closesAt) continue;
         const scored = SCORED.has(poll.defn.kind);

@@ -70,6 +70,9 @@ def _meeting(server: LiveServer) -> dict[str, Any]:
         await org.op("poll.reveal", poll_id=ids[5])  # its points count from here
         q = await clients[0].op("question.ask", text="Café «naïve» 🌳?", anonymous=False)
         await org.op("question.approve", question_id=q["question_id"])
+        # an undone delete: both recounts must count the poll again (poll.restored)
+        await org.op("poll.delete", poll_id=ids[1])
+        await org.op("poll.restore", poll_id=ids[1])
         for pid in ids:
             await org.op("poll.close", poll_id=pid)
         await org.op("room.close")

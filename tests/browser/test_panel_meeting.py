@@ -389,13 +389,7 @@ def test_the_speaker_queue_runs_with_its_time_limit(
     phone.get_by_role("button", name="Join").click()
     phone.get_by_role("button", name="Request to speak").click()
     phone.get_by_text("Your place in the queue").wait_for()
-    # KNOWN GAP: the panel's live refresh misses this request about one run in two (the
-    # server renders it; the socket's change does not always reach the page script). Until
-    # that is found, the moderator reloads, and this test checks the floor itself.
-    mod.bring_to_front()
-    mod.reload()
-    mod.wait_for_selector("body[data-conn=online]")
-    _tab(mod, "speakers")
+    _tab(mod, "speakers")  # no reload: the live refresh brings the request in
     speakers = mod.locator("#speakers")
     speakers.locator("li", has_text="Maria").wait_for()
     assert _count(mod, "speakers") == "1"

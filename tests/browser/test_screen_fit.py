@@ -84,6 +84,21 @@ class Meeting:
         self.add("wordcloud-many", "A hundred and twenty words: what is the town made of?",
                  kind="wordcloud", max_words=10,
                  votes=[coined[i * 10:(i + 1) * 10] for i in range(12)])
+        self.add("wordcloud-one", "One word, one voter?", kind="wordcloud", max_words=1,
+                 votes=[["together"]])
+        self.add("wordcloud-scripts", "In your language: what should the square be?",
+                 kind="wordcloud", max_words=4,
+                 votes=[["Donaudampfschifffahrtsgesellschaft", "مدرسة", "公園", "שלום"],
+                        ["図書館", "자전거", "مدرسة", "parks"],
+                        ["Bürgerbeteiligungsverfahren", "公園", "ساحة", "shade"],
+                        ["公園", "verde", "المكتبة", "木陰"]])
+        # Two hundred different words, one vote each (the most the screen shows, and the
+        # hardest to pack: all of one size).
+        extra = [join(server.http, self.code, name=f"Visitor {i}")["participant_token"]
+                 for i in range(8)]
+        self.add("wordcloud-200", "Two hundred words: what is the town made of?",
+                 kind="wordcloud", max_words=10, voters=self.people + extra,
+                 votes=[coined[i * 10:(i + 1) * 10] for i in range(20)])
         self.add("open", "What should the council do differently?",
                  votes=["Publish the agenda a week before.", "Hold meetings in the evening.",
                         "Stream the meetings online with captions.", "More time for residents."])
@@ -104,11 +119,11 @@ class Meeting:
         op(server, self.code, self.mod, "speaker.next")
 
     def add(self, key: str, question: str, *, votes: list[Any], kind: str | None = None,
-            **fields: Any) -> None:
+            voters: list[str] | None = None, **fields: Any) -> None:
         poll_id = op(self.server, self.code, self.mod, "poll.create", kind=kind or key,
                      question=question, **fields)["poll_id"]
         op(self.server, self.code, self.mod, "poll.open", poll_id=poll_id)
-        for token, choice in zip(self.people, votes, strict=False):
+        for token, choice in zip(voters or self.people, votes, strict=False):
             op(self.server, self.code, token, "vote", poll_id=poll_id, choice=choice)
         op(self.server, self.code, self.mod, "poll.reveal", poll_id=poll_id)
         self.polls[key] = poll_id
@@ -184,6 +199,39 @@ def _check_fit(page: Any, state: str, size: tuple[int, int]) -> None:
         assert title >= m["bodyMax"], where
 
 
+CLOUD = """() => {
+  const svg = document.querySelector(".cloud-map");
+  if (!svg) return null;
+  const area = svg.getBoundingClientRect();
+  const words = [...svg.querySelectorAll("text")].map((t) => {
+    const r = t.getBoundingClientRect();
+    return { text: t.textContent, left: r.left, top: r.top, right: r.right, bottom: r.bottom,
+             px: r.height };
+  });
+  const overlaps = [];
+  for (let i = 0; i < words.length; i++) for (let j = i + 1; j < words.length; j++) {
+    const a = words[i], b = words[j];
+    if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5
+        && b.top < a.bottom - 0.5) overlaps.push([a.text, b.text]);
+  }
+  const outside = words.filter((w) => w.left < area.left - 0.5 || w.right > area.right + 0.5
+    || w.top < area.top - 0.5 || w.bottom > area.bottom + 0.5).map((w) => w.text);
+  return { count: words.length, overlaps, outside, smallest: Math.min(...words.map((w) => w.px)),
+           words: words.map((w) => w.text) };
+}"""
+
+
+def _check_cloud(page: Any, state: str, size: tuple[int, int]) -> None:
+    """The words as drawn: none overlaps another, all inside the slide, none too small."""
+    m = page.evaluate(CLOUD)
+    assert m is not None, state
+    where = (state, size, m["overlaps"][:5], m["outside"][:5], m["smallest"])
+    assert m["overlaps"] == [] and m["outside"] == [], where
+    # a glyph box of 10 px at 720p is small print on a projector, but still read from the
+    # front rows; 200 words of one size are the worst case
+    assert m["smallest"] >= 10 * size[1] / 720, where
+
+
 def _screen_page(browser: Any, meeting: Meeting, size: tuple[int, int], **opts: Any) -> Any:
     context = browser.new_context(viewport={"width": size[0], "height": size[1]}, **opts)
     page = context.new_page()
@@ -203,6 +251,8 @@ def test_every_state_fits_every_projector(browser: Any, meeting: Meeting) -> Non
             page.wait_for_selector(f".stage-in.show-{target}")
             page.wait_for_load_state("networkidle")
             _check_fit(page, state, size)
+            if state.startswith("poll-wordcloud"):
+                _check_cloud(page, state, size)
             page.screenshot(path=str(SHOTS / f"{state}-{size[0]}x{size[1]}.png"))
             if size in ((1280, 720), (1920, 1080)):
                 assert _axe(page) == [], (state, size)

@@ -108,7 +108,8 @@ def fields_for(data: st.DataObject, state: RoomState, op: str) -> dict[str, Any]
             "text": d(st.sampled_from(["¿Dónde?", "", "Où ?"])),
             "options": d(st.sampled_from([["a", "b", "c"], ["a"], None, []])),
         }
-    if op in ("poll.open", "poll.close", "poll.reveal", "poll.hide", "poll.delete", "poll.edit"):
+    if op in ("poll.open", "poll.close", "poll.reveal", "poll.hide", "poll.delete", "poll.edit",
+              "poll.restore", "template.save"):
         f = {"poll_id": d(ids(state, "polls"))}
         if op == "poll.edit":
             f["question"] = d(st.sampled_from(["New?", ""]))
@@ -200,10 +201,13 @@ MODERATOR_OPS = [
     "poll.reveal",
     "poll.hide",
     "poll.delete",
+    "poll.restore",
+    "template.save",
     "poll.edit",
     "question.approve",
     "question.approve",
     "question.reject",
+    "question.restore",
     "question.hide",
     "question.answer",
     "question.pin",

@@ -1,0 +1,89 @@
+"""Undo beside a destructive action: a poll deleted through its confirmation page and a
+question rejected in the queue come back with one click on "Undo" in the feedback line, with
+JavaScript and without. The engine restores them (poll.restore, question.restore)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.live_server import LiveServer
+from tests.support.wsclient import create_room, join
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+LAPTOP = {"viewport": {"width": 1280, "height": 800}}
+_ids = itertools.count(1)
+
+
+def _op(server: LiveServer, code: str, token: str, op: str, **fields: Any) -> dict[str, Any]:
+    r = httpx.post(f"{server.http}/api/rooms/{code}/ops", timeout=10,
+                   headers={"authorization": f"Bearer {token}"},
+                   json={"op": op, "op_id": f"undo-{next(_ids)}", **fields})
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def _room(server: LiveServer) -> tuple[dict[str, Any], int, int]:
+    room = create_room(server.http, "Undo night", moderation="pre")
+    code, mod = room["code"], room["moderator_token"]
+    poll = _op(server, code, mod, "poll.create", kind="single", question="Which bridge first?",
+               options=["North", "South"])["poll_id"]
+    _op(server, code, mod, "poll.open", poll_id=poll)
+    person = join(server.http, code, name="Ana")["participant_token"]
+    question = _op(server, code, person, "question.ask", text="Can the library open on Sundays?",
+                   anonymous=False)["question_id"]
+    return room, poll, question
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_undo_a_deleted_poll_and_a_rejected_question(
+    server: LiveServer, browser: Any, shots: Path, javascript: bool
+) -> None:
+    room, poll, question = _room(server)
+    ctx = browser.new_context(java_script_enabled=javascript, **LAPTOP)
+    page = ctx.new_page()
+    page.goto(room["urls"]["moderate"])
+    if javascript:
+        page.wait_for_selector("body[data-conn=online]")
+    polls = page.locator("#polls")
+    article = polls.locator("article", has_text="Which bridge first?")
+    assert article.count() == 1
+
+    # the confirmation page stays: Delete asks first
+    article.get_by_role("link", name="Delete").click()
+    page.wait_for_url("**/moderate/confirm?**")
+    page.get_by_role("button", name="Delete poll").click()
+    page.wait_for_url("**/moderate?**")
+    feedback = page.locator("#fb-polls")
+    feedback.get_by_text("Poll deleted.").wait_for()
+    assert article.count() == 0
+    page.screenshot(path=str(shots / f"undo-poll-{'js' if javascript else 'nojs'}.png"))
+    feedback.get_by_role("button", name="Undo").click()
+    feedback.get_by_text("Poll restored.").wait_for()
+    article.wait_for()  # back, as it was: open, with its Close button
+    assert article.get_by_role("button", name="Close").count() == 1
+    assert feedback.get_by_role("button", name="Undo").count() == 0  # an undo is not undone
+
+    page.goto(room["urls"]["moderate"].split("?")[0] + "#queue")
+    item = page.locator("#queue article", has_text="library open on Sundays")
+    item.get_by_role("button", name="Reject").click()
+    queue_feedback = page.locator("#fb-queue")
+    queue_feedback.get_by_text("Question rejected.").wait_for()
+    item.wait_for(state="detached")
+    queue_feedback.get_by_role("button", name="Undo").click()
+    queue_feedback.get_by_text("Question back in the queue.").wait_for()
+    item.wait_for()
+    page.screenshot(path=str(shots / f"undo-question-{'js' if javascript else 'nojs'}.png"))
+
+    # the log holds the undo: the audit lists both restores
+    snap = httpx.get(f"{server.http}/api/rooms/{room['code']}", timeout=10,
+                     headers={"authorization": f"Bearer {room['moderator_token']}"}).json()
+    assert [p["poll_id"] for p in snap["room"]["polls"]] == [poll]
+    pending = [q["question_id"] for q in snap["room"]["questions"] if q["state"] == "pending"]
+    assert pending == [question]
+    ctx.close()
