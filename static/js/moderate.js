@@ -43,7 +43,10 @@ async function refresh() {
       const html = await response.text();
       window.Idiomorph.morph(panel, html, {
         morphStyle: "innerHTML",
-        ignoreActiveValue: true,
+        // Keeps what is being typed in the focused field. Idiomorph also skips the children
+        // of the focused element, so it is asked only for a field: a focused section (the
+        // tab script focuses it) or queue item (j/k) would otherwise never show new content.
+        ignoreActiveValue: Boolean(document.activeElement?.matches("input, textarea, select")),
         callbacks: {
           beforeNodeMorphed: (from) => !keep(from),
           // a <details> the moderator opened or closed stays so
