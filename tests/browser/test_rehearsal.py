@@ -58,8 +58,19 @@ def axe(page: Any) -> list[str]:
             f"{[n['target'] for n in v['nodes']][:3]}" for v in violations]
 
 
-def clean(page: Any, what: str) -> None:
-    assert axe(page) == [], f"axe on {what}: {page.url}"
+def axe_without_script(page: Any, scratch: Any) -> list[str]:
+    """axe needs script (and timers) to run; a page in a context without JavaScript is
+    checked as a copy of its DOM, its scripts dropped, in a scratch page of the same origin."""
+    html = re.sub(r"<script\b.*?</script>", "", page.content(), flags=re.S)
+    scratch.set_viewport_size(page.viewport_size)
+    scratch.goto(page.url.split("/r/")[0] + "/static/vendor/axe.min.js")
+    scratch.set_content(html)
+    return axe(scratch)
+
+
+def clean(page: Any, what: str, scratch: Any | None = None) -> None:
+    found = axe(page) if scratch is None else axe_without_script(page, scratch)
+    assert found == [], f"axe on {what}: {page.url}"
 
 
 def photo(page: Any, path: Path) -> None:
@@ -80,9 +91,10 @@ def fits(page: Any) -> tuple[int, int, int, int]:
 class Meeting:
     """The panel and the big screen it opened; `step` photographs and checks both."""
 
-    def __init__(self, mod: Any, screen: Any | None = None) -> None:
+    def __init__(self, mod: Any, screen: Any | None = None, scratch: Any | None = None) -> None:
         self.mod = mod
         self.screen = screen
+        self.scratch = scratch  # where axe checks a page that runs without JavaScript
         self.n = 0
         OUT.mkdir(parents=True, exist_ok=True)
 
@@ -91,7 +103,7 @@ class Meeting:
         label = f"{self.n:02d}-{name}"
         mod = self.mod
         mod.wait_for_load_state()
-        clean(mod, f"the panel at {label}")
+        clean(mod, f"the panel at {label}", self.scratch)
         mod.screenshot(path=str(OUT / f"{label}-panel-1440x900.png"))  # what the laptop shows
         if self.screen is None:
             return
@@ -119,17 +131,18 @@ def tab(page: Any, section: str) -> None:
     page.locator(f"#{section}").wait_for()
 
 
-def confirm(page: Any, link: Any, button: str, meeting: Meeting | None = None,
-            reason: str | None = None) -> None:
+def confirm(page: Any, link: Any, button: str, reason: str | None = None,
+            scratch: Any | None = None) -> None:
     """A destructive action asks first, on a page of its own (checked by axe)."""
     link.click()
     page.wait_for_url("**/moderate/confirm?**")
-    clean(page, f"the confirmation step for {button}")
+    clean(page, f"the confirmation step for {button}", scratch)
     if reason is not None:
         page.get_by_label("Reason").select_option(label=reason)
     page.get_by_role("button", name=button, exact=True).click()
     page.wait_for_url("**/moderate?**")
-    online(page)
+    if scratch is None:
+        online(page)
 
 
 def show(mod: Any, what: str, label: str) -> None:
@@ -424,7 +437,7 @@ def test_a_council_meeting_rehearsed_through_the_pages(
     mod.locator(".meeting .badge.closed").wait_for()
     confirm(mod, closing.get_by_role("link", name="Publish the transcript"), "Publish")
     closing.get_by_text("The transcript is public.").wait_for()
-    meeting.step("closed")
+    meeting.step("closed", screen_text="This meeting has ended.")
     closing.get_by_role("link", name="Evaluation report").click()
     mod.wait_for_url(f"**/r/{code}/report")
     meeting.step("report")
@@ -444,4 +457,212 @@ def test_a_council_meeting_rehearsed_through_the_pages(
     assert errors == []
     for page in phones:
         page.context.close()
+    ctx.close()
+
+
+# -- the moderator's round by keyboard alone ---------------------------------------------------
+
+
+def tab_to(page: Any, target: Any, limit: int = 300) -> None:
+    """Tab forward until `target` has the focus, as a person without a mouse would: it fails
+    if the control cannot be reached (or focus is trapped on the way)."""
+    target.wait_for()
+    for _ in range(limit):
+        if target.evaluate("(el) => el === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {target}; focus on "
+                         + page.evaluate("document.activeElement?.outerHTML.slice(0, 120)"))
+
+
+def press_on(page: Any, target: Any, key: str = "Enter") -> None:
+    tab_to(page, target)
+    page.keyboard.press(key)
+
+
+def keyboard_confirm(page: Any, link: Any, button: str, reason_steps: int = 0) -> None:
+    press_on(page, link)
+    page.wait_for_url("**/moderate/confirm?**")
+    clean(page, f"the confirmation step for {button}")
+    if reason_steps:
+        tab_to(page, page.get_by_label("Reason"))
+        for _ in range(reason_steps):
+            page.keyboard.press("ArrowDown")
+    press_on(page, page.get_by_role("button", name=button, exact=True))
+    page.wait_for_url("**/moderate?**")
+    online(page)
+
+
+@pytest.mark.timeout(300)
+def test_the_moderators_round_by_keyboard_alone(server: LiveServer, browser: Any) -> None:
+    ctx = browser.new_context(viewport=LAPTOP)
+    mod = ctx.new_page()
+    meeting = Meeting(mod)
+    mod.goto(server.http + "/")
+    tab_to(mod, mod.get_by_label("Title"))
+    mod.keyboard.type("Ward 4 committee")
+    mod.keyboard.press("Enter")  # the form's own submit
+    press_on(mod, mod.get_by_role("link", name="Open the control panel"))
+    online(mod)
+    code = mod.locator(".bar .code").inner_text()
+    people = []
+    for n in range(2):
+        page = browser.new_context(**PHONE).new_page()
+        page.goto(f"{server.http}/r/{code}")
+        page.get_by_label("Your name").fill(f"Neighbour {n + 1}")
+        page.get_by_role("button", name="Join").click()
+        online(page)
+        people.append(page)
+
+    # A poll: built, opened on a timer, closed, revealed.
+    tab_to(mod, mod.locator("#np-question"))
+    mod.keyboard.type("Move the committee to Thursdays?")
+    mod.keyboard.press("Tab")
+    mod.keyboard.type("Yes\nNo")
+    mod.keyboard.press("Tab")
+    mod.keyboard.press("Enter")
+    poll = mod.locator("article.poll", has_text="Move the committee to Thursdays?")
+    tab_to(mod, poll.get_by_label("Timer"))
+    mod.keyboard.press("ArrowDown")
+    mod.keyboard.press("ArrowDown")
+    assert poll.get_by_label("Timer").input_value() == "60"
+    press_on(mod, poll.get_by_role("button", name="Open", exact=True))
+    poll.locator(".countdown").wait_for()
+    for page in people:
+        page.locator("label.choice", has_text="Yes").click()
+        page.get_by_role("button", name="Vote").click()
+        page.locator("[data-voted]").wait_for()
+    poll.locator(".results", has_text="2").first.wait_for()
+    meeting.step("keys-poll-open")
+    press_on(mod, poll.get_by_role("button", name="Close"))
+    press_on(mod, poll.get_by_role("button", name="Reveal results"))
+    poll.get_by_text("results shown").wait_for()
+
+    # Questions: one approved with its key, two picked and approved together, the rest at once.
+    for n in range(6):
+        page = people[n % 2]
+        page.get_by_label("Ask a question").fill(f"Keyboard question {n + 1}: the bins on Elm Row?")
+        page.get_by_role("button", name="Send question").click()
+        page.locator("#my-questions", has_text=f"Keyboard question {n + 1}:").wait_for()
+    mod.wait_for_function(QUEUE_COUNT + " === '6'")
+    press_on(mod, mod.locator('.sections a[href="#queue"]'))
+    mod.keyboard.press("j")
+    mod.keyboard.press("a")
+    mod.wait_for_function(QUEUE_COUNT + " === '5'")
+    mod.wait_for_function("() => document.activeElement?.matches('[data-queue-item]')")
+    mod.keyboard.press("x")
+    mod.keyboard.press("j")
+    mod.keyboard.press("x")
+    assert mod.locator("#queue [data-select]:checked").count() == 2
+    meeting.step("keys-selected")
+    press_on(mod, mod.get_by_role("button", name="Approve selected"))
+    mod.get_by_text("2 questions approved.").wait_for()
+    mod.wait_for_function(QUEUE_COUNT + " === '3'")
+    press_on(mod, mod.get_by_role("button", name="Approve all 3 shown"))
+    mod.wait_for_function(QUEUE_COUNT + " === '0'")
+
+    # The floor: a request, called with the keyboard; a ban and an unban, each confirmed.
+    people[1].get_by_role("button", name="Request to speak").click()
+    people[1].get_by_text("Your place in the queue").wait_for()
+    press_on(mod, mod.locator('.sections a[href="#speakers"]'))
+    speakers = mod.locator("#speakers")
+    speakers.locator(".speaker-queue li", has_text="Neighbour 2").wait_for()
+    press_on(mod, speakers.get_by_role("button", name="Call next speaker"))
+    speakers.locator(".timer").wait_for()
+    meeting.step("keys-speaker")
+    keyboard_confirm(mod, speakers.locator("p", has_text="On the floor")
+                     .get_by_role("link", name="Ban"), "Ban", reason_steps=1)
+    people[1].get_by_text("You were removed from this room by a moderator.").wait_for()
+    press_on(mod, mod.locator('.sections a[href="#people"]'))
+    banned = mod.locator("#people tr", has_text="Banned")
+    keyboard_confirm(mod, banned.get_by_role("link", name="Unban"), "Unban")
+    assert mod.locator("#people tr", has_text="Banned").count() == 0
+
+    # The room closed, from its own section.
+    press_on(mod, mod.locator('.sections a[href="#closing"]'))
+    keyboard_confirm(mod, mod.locator("#closing").get_by_role("link", name="Close the meeting"),
+                     "Close meeting")
+    mod.locator(".meeting .badge.closed").wait_for()
+    meeting.step("keys-closed")
+    for page in people:
+        page.context.close()
+    ctx.close()
+
+
+# -- the same round without JavaScript ------------------------------------------------------
+
+
+@pytest.mark.timeout(300)
+def test_the_moderators_round_without_javascript(server: LiveServer, browser: Any) -> None:
+    ctx = browser.new_context(viewport=LAPTOP, java_script_enabled=False)
+    mod = ctx.new_page()
+    scratch_ctx = browser.new_context()
+    scratch = scratch_ctx.new_page()
+    meeting = Meeting(mod, scratch=scratch)
+    mod.goto(server.http + "/")
+    mod.get_by_label("Title").fill("Ward 5 committee, no script")
+    mod.get_by_text("Meeting settings").click()
+    mod.get_by_label("Speaking time (seconds)").fill("30")
+    mod.get_by_role("button", name="Create room").click()
+    mod.get_by_role("link", name="Open the control panel").click()
+    code = mod.locator(".bar .code").inner_text()
+    meeting.step("nojs-panel")
+    attendee = browser.new_context(**PHONE).new_page()
+    attendee.goto(f"{server.http}/r/{code}")
+    attendee.get_by_label("Your name").fill("Olu")
+    attendee.get_by_role("button", name="Join").click()
+    online(attendee)
+
+    mod.locator("#new-poll").get_by_label("Question").fill("Repaint the bandstand?")
+    mod.get_by_label("Options, one per line").fill("Green\nBlue")
+    mod.get_by_role("button", name="Create poll").click()
+    mod.locator("#fb-polls").get_by_text("Poll created.").wait_for()
+    poll = mod.locator("article.poll", has_text="Repaint the bandstand?")
+    poll.get_by_label("Timer").select_option(label="1 minute")
+    poll.get_by_role("button", name="Open", exact=True).click()
+    poll.locator(".countdown").wait_for()
+    attendee.locator("label.choice", has_text="Blue").click()
+    attendee.get_by_role("button", name="Vote").click()
+    attendee.locator("[data-voted]").wait_for()
+    mod.get_by_role("button", name="Show on screen").first.click()
+    mod.locator("#present-now", has_text="Repaint the bandstand?").wait_for()
+    poll.get_by_role("button", name="Close").click()
+    poll.get_by_role("button", name="Reveal results").click()
+    poll.get_by_text("results shown").wait_for()
+    meeting.step("nojs-revealed")
+
+    for n in range(3):
+        attendee.get_by_label("Ask a question").fill(f"Plain question {n + 1} about the bandstand")
+        attendee.get_by_role("button", name="Send question").click()
+        attendee.locator("#my-questions", has_text=f"Plain question {n + 1}").wait_for()
+    attendee.get_by_role("button", name="Request to speak").click()
+    attendee.get_by_text("Your place in the queue").wait_for()
+    mod.reload()  # no script: the page is as new as its last load
+    queue = mod.locator("#queue")
+    queue.locator("article.question").first.get_by_role("button", name="Approve").click()
+    mod.locator("#fb-queue").get_by_text("Question approved.").wait_for()
+    queue.locator("article.question").nth(2).wait_for(state="detached")
+    queue.locator("[data-select]").first.check()
+    mod.get_by_role("button", name="Approve selected").click()
+    # Without script the answer is the page again: it names the op, not how many.
+    mod.wait_for_url("**done=question.approve**")
+    assert queue.locator("article.question").count() == 1
+    mod.get_by_role("button", name="Approve the 1 shown").click()
+    mod.wait_for_url("**done=question.approve**")
+    assert queue.locator("article.question").count() == 0
+    speakers = mod.locator("#speakers")
+    speakers.get_by_role("button", name="Call next speaker").click()
+    speakers.get_by_text("Olu").wait_for()
+    meeting.step("nojs-speaker")
+    confirm(mod, speakers.locator("p", has_text="On the floor").get_by_role("link", name="Ban"),
+            "Ban", reason="Abusive", scratch=scratch)
+    confirm(mod, mod.locator("#people tr", has_text="Banned").get_by_role("link", name="Unban"),
+            "Unban", scratch=scratch)
+    assert mod.locator("#people tr", has_text="Banned").count() == 0
+    confirm(mod, mod.locator("#closing").get_by_role("link", name="Close the meeting"),
+            "Close meeting", scratch=scratch)
+    mod.locator(".meeting .badge.closed").wait_for()
+    meeting.step("nojs-closed")
+    attendee.context.close()
+    scratch_ctx.close()
     ctx.close()
