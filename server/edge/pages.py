@@ -401,7 +401,11 @@ def _flash(request: Request) -> dict[str, str] | None:
         return {"kind": "error", "code": error[:64]}
     done = request.query_params.get("done")
     if done:
-        return {"kind": "done", "code": done[:64]}
+        flash = {"kind": "done", "code": done[:64]}
+        n = request.query_params.get("n", "")
+        if n.isascii() and n.isdigit() and len(n) < 6:  # how many, for a bulk action
+            flash["n"] = n
+        return flash
     return None
 
 
