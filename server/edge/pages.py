@@ -466,11 +466,15 @@ def _flash(request: Request) -> dict[str, Any] | None:
         return {"kind": "error", "code": error[:64]}
     done = request.query_params.get("done")
     if done:
-        return {
+        flash = {
             "kind": "done",
             "code": done[:64],
             "undo": undo_of(done, request.query_params.get("undo")),
         }
+        n = request.query_params.get("n", "")
+        if n.isascii() and n.isdigit() and len(n) < 6:  # how many, for a bulk action
+            flash["n"] = n
+        return flash
     return None
 
 

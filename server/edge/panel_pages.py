@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from moderation.roles import OP_BY_EVENT, Role
@@ -374,7 +374,11 @@ async def bulk_approve(request: Request) -> Response:
         return pages.render(request, "bulk_status.html", approved=approved, error=failed)
     if not ids:
         return pages.back_with(back, "error", "field.missing", "#queue")
-    return pages.back_with(back, "done", "question.approve", "#queue")
+    if failed is not None and not approved:
+        return pages.back_with(back, "error", failed, "#queue")
+    # Without script the page comes back: it says how many, in the queue's own line.
+    query = urlencode({"done": "question.approve", "n": approved, "at": "queue"})
+    return RedirectResponse(f"{back}?{query}#queue", status_code=303)
 
 
 # -- exports on the browser's own staff cookie ----------------------------------------------

@@ -123,6 +123,7 @@ def stage_context(state: RoomState, role: Role, now: int) -> dict[str, Any]:
         "question": question,
         "pinned": question_view(state, pinned, role) if pinned is not None else None,
         "speaker": speaker_view(state, role),
+        "closed": state.closed,  # an ended meeting invites nobody to join
         "now": now,
         "state_seq": state.seq,  # the script fetches again only if the room moved on since
         # A quiz's slide shows the room's leaderboard beside its results (revealed quizzes only).
