@@ -106,10 +106,21 @@ function showTab() {
     if (a.hash === `#${tab}`) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
   }
 }
-window.addEventListener("hashchange", () => {
+function openTab() {
   showTab();
   document.getElementById(document.body.dataset.tab)?.focus({ preventScroll: true });
+}
+// A tab opens in the click itself, not on the hashchange that follows as a later task: a
+// key pressed at once (j, then a) found the section still hidden and nothing to focus.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest(".sections a");
+  if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  if (window.location.hash !== link.hash) history.pushState(null, "", link.hash);
+  openTab();
 });
+window.addEventListener("hashchange", openTab); // typed into the address bar
+window.addEventListener("popstate", openTab); // back and forward between tabs
 showTab();
 
 // -- countdowns: a poll's deadline, the speaker's time ----------------------------------------
