@@ -39,6 +39,41 @@ log = logging.getLogger("townhall.ws")
 MESSAGES_PER_TURN = 1
 
 
+class _Dropped:
+    """Stands in for the ASGI receive queue of an adopted socket. uvicorn still posts a
+    `websocket.disconnect` to it when the socket goes, but the app has returned and nobody
+    will ever read it; an idle asyncio.Queue is four deques (~3 KB) per socket."""
+
+    __slots__ = ()
+
+    def put_nowait(self, message: object) -> None:
+        pass
+
+    def empty(self) -> bool:
+        return True
+
+
+class _NeverWaits:
+    """Stands in for the `writable` event of an adopted socket: only the ASGI `send` waits
+    on it, and after adoption every write goes straight to the transport (RawOutbox), which
+    sees the backlog itself. uvicorn's pause/resume calls become no-ops (one deque saved)."""
+
+    __slots__ = ()
+
+    def set(self) -> None:
+        pass
+
+    def clear(self) -> None:
+        pass
+
+    async def wait(self) -> bool:
+        return True
+
+
+_DROPPED = _Dropped()
+_NEVER_WAITS = _NeverWaits()
+
+
 class Receiver(Protocol):
     def frame(self, text: str | None, data: bytes | None) -> None:
         """One complete client message: text for a text frame, else the bytes."""
@@ -49,41 +84,63 @@ class Receiver(Protocol):
 
 class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     receiver: Receiver | None = None
-    _waiting: deque[tuple[str | None, bytes | None]] | None = None  # parsed, not yet handled
+    adopted = False
+    # Parsed, not yet handled; None while there are none: an empty deque is ~700 bytes, and
+    # an idle socket (almost every socket) has nothing waiting.
+    _waiting: deque[tuple[str | None, bytes | None]] | None = None
     _scheduled = False
 
     def adopt(self, receiver: Receiver) -> None:
         """From now on messages go to `receiver`; the ASGI app may return without the
         connection closing. Messages that arrived before are handed over first, in order."""
         self.receiver = receiver
-        self._waiting = deque()
+        self.adopted = True
+        waiting: deque[tuple[str | None, bytes | None]] = deque()
         while not self.queue.empty():
             message: Any = self.queue.get_nowait()
             if message["type"] == "websocket.receive":
-                self._waiting.append((message.get("text"), message.get("bytes")))
+                waiting.append((message.get("text"), message.get("bytes")))
+        self._waiting = waiting or None
+        self._shed()
         if self.disconnected:  # lost before the adoption: connection_lost found no receiver
             self._lose()
             return
         self._handle()
 
+    def _shed(self) -> None:
+        """Drop what only the handshake and the ASGI receive path needed, for the rest of the
+        socket's life (issue 18: RSS per idle socket). The ASGI scope (headers, state copy),
+        the parsed request and the response to it are read only while the handshake is
+        answered; the queue and the `writable` event only by the ASGI receive and send the
+        app no longer calls. websockets' parser generator keeps the request as a local for
+        the connection's whole life, so its headers are emptied rather than let go."""
+        self.queue = _DROPPED  # type: ignore[assignment]
+        self.writable = _NEVER_WAITS  # type: ignore[assignment]
+        request = self.__dict__.pop("request", None)
+        if request is not None:
+            request.headers.clear()
+        self.__dict__.pop("response", None)
+        self.__dict__.pop("scope", None)
+
     def data_received(self, data: bytes) -> None:
         super().data_received(data)  # parses; each complete message joins `_waiting`
-        if self._waiting and not self._scheduled:
+        if self._waiting is not None and not self._scheduled:
             self._handle()
 
     def _handle(self) -> None:
         """Up to MESSAGES_PER_TURN waiting messages to the receiver; the rest next turn."""
         self._scheduled = False
         waiting = self._waiting
-        if waiting is None:
-            return
-        for _ in range(min(len(waiting), MESSAGES_PER_TURN)):
-            receiver = self.receiver
-            if receiver is None or self.close_sent:
-                waiting.clear()
-                break
-            text, data = waiting.popleft()
-            receiver.frame(text, data)
+        if waiting is not None:
+            for _ in range(min(len(waiting), MESSAGES_PER_TURN)):
+                receiver = self.receiver
+                if receiver is None or self.close_sent:
+                    waiting.clear()
+                    break
+                text, data = waiting.popleft()
+                receiver.frame(text, data)
+            if not waiting and self._waiting is waiting:
+                self._waiting = None
         closing = self.close_sent or self.transport.is_closing()
         if waiting and not closing:
             if not self.read_paused:
@@ -96,13 +153,15 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
             self.transport.resume_reading()
 
     def send_receive_event_to_app(self) -> None:
-        waiting = self._waiting
-        if waiting is None:  # not adopted (yet): the ASGI queue, as uvicorn does it
+        if not self.adopted:  # not adopted (yet): the ASGI queue, as uvicorn does it
             super().send_receive_event_to_app()
             return
         frames, self.frames = self.frames, []
         if self.close_sent:  # closing: what the peer still sends is read and dropped
             return
+        waiting = self._waiting
+        if waiting is None:
+            waiting = self._waiting = deque()
         data = frames[0] if len(frames) == 1 else b"".join(frames)
         if self.curr_msg_data_type == "text":
             try:
@@ -136,6 +195,7 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     def _lose(self) -> None:
         if self._waiting is not None:
             self._waiting.clear()
+            self._waiting = None
         receiver, self.receiver = self.receiver, None
         if receiver is not None:
             receiver.lost()
