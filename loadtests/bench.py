@@ -362,6 +362,10 @@ def run_load(servers: list[Server], load: Load) -> Measured:
             log(f"join errors: {joined}")
         time.sleep(0.5)
         rss0 = sum(proc_rss_kb(s.pid) for s in servers)
+        traced = bool(os.environ.get("TOWNHALL_TRACEMALLOC"))
+        if traced:  # the servers trace allocations: the baseline before any socket
+            for server in servers:
+                os.kill(server.pid, signal.SIGUSR1)
         began = time.monotonic()
         for pipe in pipes:
             pipe.send("connect")
@@ -370,6 +374,10 @@ def run_load(servers: list[Server], load: Load) -> Measured:
         log(f"connected {[r['connected'] for r in ready]} in {connect_s:.1f} s")
         time.sleep(1.0)
         rssn = sum(proc_rss_kb(s.pid) for s in servers)
+        if traced:  # and what every idle socket added (server/tools/memtrace.py's report)
+            for server in servers:
+                os.kill(server.pid, signal.SIGUSR1)
+            time.sleep(5)  # a snapshot of thousands of sockets takes seconds: not in the window
         start = time.time() + 0.5
         for pipe in pipes:
             pipe.send(("go", start))
