@@ -70,6 +70,24 @@ class _NeverWaits:
         return True
 
 
+# What uvicorn reads only to build the ASGI scope and answer the handshake (`handle_connect`,
+# `send` before the handshake completed, the start of `run_asgi`). The rest of its attributes
+# are read again while the socket lives: keepalive, closing, `connection_lost`, `shutdown`.
+_HANDSHAKE_ONLY = (
+    "app",
+    "app_state",
+    "asgi_version",
+    "config",
+    "default_headers",
+    "handshake_initiated",
+    "request",
+    "response",
+    "root_path",
+    "scheme",
+    "scope",
+    "server",
+)
+
 _DROPPED = _Dropped()
 _NEVER_WAITS = _NeverWaits()
 
@@ -116,11 +134,15 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         the connection's whole life, so its headers are emptied rather than let go."""
         self.queue = _DROPPED  # type: ignore[assignment]
         self.writable = _NEVER_WAITS  # type: ignore[assignment]
-        request = self.__dict__.pop("request", None)
+        kept = self.__dict__
+        request = kept.get("request")
         if request is not None:
             request.headers.clear()
-        self.__dict__.pop("response", None)
-        self.__dict__.pop("scope", None)
+        for name in _HANDSHAKE_ONLY:
+            kept.pop(name, None)
+        # A dict never shrinks when keys leave it; a copy is sized to what is left (~0.7 KB
+        # less than uvicorn's forty-odd attributes).
+        self.__dict__ = dict(kept)
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)  # parses; each complete message joins `_waiting`

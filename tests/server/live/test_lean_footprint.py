@@ -57,7 +57,7 @@ def test_an_adopted_socket_lets_go_of_the_handshake_and_the_asgi_queue(tmp_path:
             ]
             assert proto.adopted
             kept = vars(proto)
-            for name in ("scope", "request", "response"):
+            for name in ("scope", "request", "response", "config", "app_state"):
                 assert name not in kept, f"an idle socket still holds the handshake's {name}"
             assert not isinstance(proto.queue, asyncio.Queue), "the idle ASGI queue is kept"
             assert not isinstance(proto.writable, asyncio.Event)
