@@ -8,8 +8,9 @@ Every form here goes through the same gate and op path as the panel's own forms
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode
 
@@ -221,6 +222,32 @@ async def _staff(request: Request) -> tuple[FormData, Caller]:
     return form, caller
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+StaffForm = Callable[[Request, FormData, Caller], Awaitable[Response]]
+
+
+def staff_form(back: str, anchor: str = "") -> Callable[[StaffForm], Endpoint]:
+    """A staff form's endpoint: `_staff`'s checks first; a refusal other than a forged form
+    (which gets its own page) goes back to `back` (a path under /r/{code}) with its code,
+    at `anchor`, where the moderator acted."""
+
+    def wrap(handler: StaffForm) -> Endpoint:
+        @functools.wraps(handler)
+        async def endpoint(request: Request) -> Response:
+            try:
+                form, caller = await _staff(request)
+            except CommandError as error:
+                if error.code == "auth.csrf":
+                    raise
+                where = f"/r/{request.path_params['code']}{back}"
+                return pages.back_with(where, "error", error.code, anchor)
+            return await handler(request, form, caller)
+
+        return endpoint
+
+    return wrap
+
+
 def _op_id(form: FormData) -> str:
     given = form.get("op_id")
     return (given if isinstance(given, str) and given else membership.new_id("f-"))[: ops.MAX_OP_ID]
@@ -231,15 +258,10 @@ async def _run(caller: Caller, op: str, form: FormData, fields: dict[str, Any]) 
 
 
 @pages.page
-async def settings_save(request: Request) -> Response:
+@staff_form("/moderate/settings")
+async def settings_save(request: Request, form: FormData, caller: Caller) -> Response:
     code = request.path_params["code"]
     back = f"/r/{code}/moderate/settings"
-    try:
-        form, caller = await _staff(request)
-    except CommandError as error:
-        if error.code == "auth.csrf":
-            raise
-        return pages.back_with(back, "error", error.code)
     title = form.get("title")
     fields: dict[str, Any] = {"settings": settings_from_form(form)}
     if isinstance(title, str) and title.strip():
@@ -304,17 +326,12 @@ def _subject(state: RoomState, fields: Mapping[str, str]) -> str:
 
 
 @pages.page
-async def codes_issue(request: Request) -> Response:
+@staff_form("/moderate", "#people")
+async def codes_issue(request: Request, form: FormData, caller: Caller) -> Response:
     """Issue one-time attendee codes and show them as a sheet to print: a code and a QR each.
     The codes are shown on this page only (the room keeps their hashes)."""
     code = request.path_params["code"]
     back = f"/r/{code}/moderate"
-    try:
-        form, caller = await _staff(request)
-    except CommandError as error:
-        if error.code == "auth.csrf":
-            raise
-        return pages.back_with(back, "error", error.code, "#people")
     frame = await _run(
         caller, "codes.issue", form, op_fields("codes.issue", form, caller.host.state)
     )
@@ -338,17 +355,12 @@ BULK_MAX = 100
 
 
 @pages.page
-async def bulk_approve(request: Request) -> Response:
+@staff_form("/moderate", "#queue")
+async def bulk_approve(request: Request, form: FormData, caller: Caller) -> Response:
     """Approve the ticked questions (or every one on the page shown): one op each, through
     the same path, so each is audited and a refused one does not stop the others."""
     code = request.path_params["code"]
     back = f"/r/{code}/moderate"
-    try:
-        form, caller = await _staff(request)
-    except CommandError as error:
-        if error.code == "auth.csrf":
-            raise
-        return pages.back_with(back, "error", error.code, "#queue")
     name = "page_ids" if form.get("scope") == "page" else "question_id"
     ids = [
         v
