@@ -102,6 +102,23 @@ FIELDS: tuple[SettingField, ...] = (
         3600,
     ),
     SettingField(
+        "questions_per_minute",
+        "number",
+        N_("Questions per person per minute"),
+        N_("How many questions one person may ask in any minute: enough for a keen resident, "
+           "too few for a script."),
+        1,
+        1000,
+    ),
+    SettingField(
+        "questions_pending_max",
+        "number",
+        N_("Questions waiting per person"),
+        N_("How many of one person's questions may wait for review at once."),
+        1,
+        10000,
+    ),
+    SettingField(
         "language",
         "language",
         N_("Default language"),

@@ -318,3 +318,19 @@ def test_a_digit_that_is_not_ascii_is_refused_not_crashed_on() -> None:
         assert error.code == "field.invalid"
     else:
         raise AssertionError("a superscript two was taken as a time limit")
+
+
+def test_the_question_flood_limit_is_set_from_the_home_page(server: LiveServer) -> None:
+    client, code, _ = _organiser(server, moderation="post", questions_per_minute="2")
+    person = _join(server, code, "Keen resident")
+    for text in ("Bins on Elm Row?", "Lights on the bridge?"):
+        _ask(person, code, text)
+    page = person.get(f"/r/{code}")
+    third = person.post(f"/r/{code}/act",
+                        data={"csrf": _csrf(page.text), "op": "question.ask",
+                              "text": "And the ferry timetable?"})
+    assert "error=" in third.headers["location"], third.headers["location"]
+    settings = client.get(f"/r/{code}/moderate/settings").text
+    assert 'name="questions_per_minute"' in settings and 'value="2"' in settings
+    person.close()
+    client.close()
