@@ -281,8 +281,11 @@
       item.textContent = problem;
       list.append(item);
     }
-    section.querySelector("#verify-entries").textContent = String(outcome.entries);
-    section.querySelector("#verify-polls").textContent = outcome.results ? JSON.stringify(outcome.results) : "";
+    // People read counts; the recounted results themselves stay in data-recount for tools.
+    const lang = document.documentElement.lang || undefined;
+    section.querySelector("#verify-entries").textContent = outcome.entries.toLocaleString(lang);
+    const polls = outcome.results ? Object.keys(outcome.results).length : 0;
+    section.querySelector("#verify-polls").textContent = polls.toLocaleString(lang);
     section.querySelector("#verify-summary").hidden = false;
     section.dataset.recount = JSON.stringify(outcome.results);
     section.dataset.leaderboard = JSON.stringify(outcome.leaderboard);

@@ -101,6 +101,8 @@ def test_the_browser_recounts_the_record_as_townhall_verify_does(
     page.wait_for_selector("#verify-state[data-state='ok']", timeout=20_000)
     ours = json.loads(page.locator("#verifier").get_attribute("data-recount") or "null")
     theirs = {str(p["poll_id"]): p["results"] for p in expected.polls}
+    # A person reads how many polls were recounted, never the results' JSON.
+    assert page.locator("#verify-polls").inner_text() == str(len(ours))
     for pid, results in theirs.items():
         mine = dict(ours[pid])
         if "average" in results:
