@@ -87,7 +87,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         role=claims.role,
         participant_id=claims.participant_id,
         encoding=encoding,
-        outbox=make_outbox(websocket.scope.get(RAW_SEND), websocket.send),
+        outbox=make_outbox(
+            websocket.scope.get(RAW_SEND), websocket.send, closes_reported=lean is not None
+        ),
         ip=ip,
         bucket=Bucket(limits.ops_per_second, limits.ops_burst, time.monotonic()),
         close=lean.close_now if lean is not None else schedule_close(close),
@@ -165,6 +167,9 @@ class SocketIntake:
             close = (1011, "internal error")
         if close is not None:
             self.conn.close(*close)
+
+    def closing(self) -> None:
+        self.conn.closed = True  # the protocol is closing the socket: no frame after it
 
     def lost(self) -> None:
         conn, runtime = self.conn, self.caller.runtime

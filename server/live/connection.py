@@ -26,6 +26,7 @@ class Connection:
     __slots__ = (
         "_close",
         "bucket",
+        "buffered",
         "closed",
         "encoding",
         "hard_limit",
@@ -35,6 +36,7 @@ class Connection:
         "lean",
         "outbox",
         "participant_id",
+        "put",
         "refused_in_a_row",
         "role",
         "room",
@@ -62,6 +64,9 @@ class Connection:
         self.encoding = encoding
         self.text = encoding is Encoding.JSON  # text frames (JSON) or binary (msgpack)
         self.outbox = outbox
+        # The fan-out's two calls per socket per tick, looked up once (server/live/audience.py
+        # `Delivery.write`): how far behind the peer is, and the write of a shared frame.
+        self.put, self.buffered = outbox.fan_out(self.text)
         self.ip = ip
         self.bucket = bucket
         self._close = close
@@ -73,15 +78,15 @@ class Connection:
         self.lean = False  # its frames come through the lean intake (server/live/lean.py)
 
     def push(self, frame: bytes, seq: int, soft_limit: int, now: float) -> None:
-        """Give this socket a shared, pre-built view frame, or skip it if the peer lags."""
+        """Give this socket a shared, pre-built view frame, or skip it if the peer lags.
+        (`Delivery.write` does the same inline, for thousands of sockets a tick.)"""
         if self.closed or self.lag_started is not None:
             return
-        outbox = self.outbox
-        if outbox.backlog() > soft_limit:
+        if self.buffered() > soft_limit:
             self.lag_started = now
             return
-        if outbox.write(frame, self.text):
-            self.sent_seq = seq
+        self.put(frame)
+        self.sent_seq = seq
 
     def send(self, obj: dict[str, Any]) -> None:
         """A frame for this socket alone (acks, errors, personal notices). Never skipped: a

@@ -96,6 +96,10 @@ class Receiver(Protocol):
     def frame(self, text: str | None, data: bytes | None) -> None:
         """One complete client message: text for a text frame, else the bytes."""
 
+    def closing(self) -> None:
+        """A close frame went out, or the peer's close is being answered: write no more.
+        May come more than once, and before `lost`."""
+
     def lost(self) -> None:
         """The connection is gone (closed by either side, or dropped). Called once."""
 
@@ -107,6 +111,34 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     # an idle socket (almost every socket) has nothing waiting.
     _waiting: deque[tuple[str | None, bytes | None]] | None = None
     _scheduled = False
+    _close_sent = False
+
+    # uvicorn sets `close_sent` wherever it sends a close frame (keepalive timeout, a parser
+    # error, ASGI's close, ours in `close_now`); as a property, each of those also tells the
+    # receiver, whose Connection then stops taking frames. That is what lets the fan-out write
+    # to the transport with no closing check of its own (server/live/outbox.py `sender`).
+    @property
+    def close_sent(self) -> bool:
+        return self._close_sent
+
+    @close_sent.setter
+    def close_sent(self, value: bool) -> None:
+        self._close_sent = value
+        if value:
+            self._report_closing()
+
+    def _report_closing(self) -> None:
+        receiver = self.receiver
+        if receiver is not None:
+            receiver.closing()
+
+    def handle_close(self, event: Any) -> None:
+        self._report_closing()  # the peer closed: its close is answered, nothing after it
+        super().handle_close(event)
+
+    def shutdown(self) -> None:
+        self._report_closing()  # the server is stopping: a 1012 goes out, nothing after it
+        super().shutdown()
 
     def adopt(self, receiver: Receiver) -> None:
         """From now on messages go to `receiver`; the ASGI app may return without the
@@ -120,6 +152,8 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
                 waiting.append((message.get("text"), message.get("bytes")))
         self._waiting = waiting or None
         self._shed()
+        if self.close_sent or self.transport.is_closing():
+            receiver.closing()
         if self.disconnected:  # lost before the adoption: connection_lost found no receiver
             self._lose()
             return

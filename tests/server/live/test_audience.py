@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from moderation.roles import Role
@@ -31,6 +32,9 @@ class Peer:
             self.frames.append(json.loads(frame[at + head : at + head + length]))
             at += head + length
         return True
+
+    def fan_out(self, text: bool) -> tuple[Callable[[bytes], object], Callable[[], int]]:
+        return (lambda frame: self.write(frame, text)), self.backlog
 
     def backlog(self) -> int:
         return 0

@@ -3,6 +3,8 @@ stops reading while it keeps sending ops is closed at the hard limit, not buffer
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from moderation.roles import Role
 from server.live.codec import Encoding
 from server.live.connection import CLOSE_LAGGING, Connection
@@ -18,6 +20,9 @@ class StuckPeer:
     def write(self, frame: bytes, text: bool) -> bool:
         self.pending += len(frame)
         return True
+
+    def fan_out(self, text: bool) -> tuple[Callable[[bytes], object], Callable[[], int]]:
+        return (lambda frame: self.write(frame, text)), self.backlog
 
     def backlog(self) -> int:
         return self.pending

@@ -8,16 +8,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import uvicorn
-
-from server.app import create_app
-from server.config import load_settings
 from server.edge.ws_endpoint import SocketIntake
 from server.live.connection import Connection
-from server.live.lean import LeanWebSocketProtocol
 from server.live.outbox import RawOutbox
 from server.live.ratelimit import Bucket
-from tests.support.live_server import free_port
+from tests.support.lean_server import lean_server
 from tests.support.wsclient import Client, create_room, join
 
 
@@ -27,34 +22,13 @@ def test_per_socket_objects_have_no_instance_dict() -> None:
 
 
 def test_an_adopted_socket_lets_go_of_the_handshake_and_the_asgi_queue(tmp_path: Path) -> None:
-    port = free_port()
-    settings = load_settings(
-        {"TOWNHALL_DATA_DIR": str(tmp_path), "TOWNHALL_SECRET": "test-secret-please-change"}
-    )
-    config = uvicorn.Config(
-        create_app(settings.with_(host="127.0.0.1", port=port)),
-        host="127.0.0.1",
-        port=port,
-        ws=LeanWebSocketProtocol,  # as server.tools.cli serves
-        ws_per_message_deflate=False,
-        lifespan="on",
-        log_config=None,
-    )
-    server = uvicorn.Server(config)
-    http, ws = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
-
     async def scenario() -> None:
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.02)
-        try:
-            room = await asyncio.to_thread(create_room, http)
-            person = await asyncio.to_thread(join, http, room["code"])
-            phone = await Client.open(ws, room["code"], person["participant_token"])
+        async with lean_server(tmp_path) as server:
+            room = await asyncio.to_thread(create_room, server.http)
+            person = await asyncio.to_thread(join, server.http, room["code"])
+            phone = await Client.open(server.ws, room["code"], person["participant_token"])
             await phone.wait_for(lambda f: f["type"] == "snapshot")
-            (proto,) = [
-                c for c in server.server_state.connections if isinstance(c, LeanWebSocketProtocol)
-            ]
+            (proto,) = server.protocols()
             assert proto.adopted
             kept = vars(proto)
             for name in ("scope", "request", "response", "config", "app_state"):
@@ -68,10 +42,6 @@ def test_an_adopted_socket_lets_go_of_the_handshake_and_the_asgi_queue(tmp_path:
             await phone.wait_for(lambda f: f["type"] == "pong")
             assert proto._waiting is None
             await phone.close()
-            while server.server_state.connections:
-                await asyncio.sleep(0.02)
-        finally:
-            server.should_exit = True
-            await serving
+            await server.until_no_connections()
 
     asyncio.run(scenario())

@@ -1,0 +1,61 @@
+"""The real server in this test's own process, served the way `server.tools.cli` serves it
+(uvicorn with the lean WebSocket protocol), so a test can look at the protocol objects of
+its sockets. Loopback only; stopped when the block ends."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import uvicorn
+
+from server.app import create_app
+from server.config import load_settings
+from server.live.lean import LeanWebSocketProtocol
+from tests.support.live_server import free_port
+
+__all__ = ["LeanServer", "lean_server"]
+
+
+class LeanServer:
+    def __init__(self, server: uvicorn.Server, port: int) -> None:
+        self.server = server
+        self.http = f"http://127.0.0.1:{port}"
+        self.ws = f"ws://127.0.0.1:{port}"
+
+    def protocols(self) -> list[LeanWebSocketProtocol]:
+        return [
+            c for c in self.server.server_state.connections if isinstance(c, LeanWebSocketProtocol)
+        ]
+
+    async def until_no_connections(self) -> None:
+        while self.server.server_state.connections:
+            await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def lean_server(data_dir: Path) -> AsyncIterator[LeanServer]:
+    port = free_port()
+    settings = load_settings(
+        {"TOWNHALL_DATA_DIR": str(data_dir), "TOWNHALL_SECRET": "test-secret-please-change"}
+    )
+    config = uvicorn.Config(
+        create_app(settings.with_(host="127.0.0.1", port=port)),
+        host="127.0.0.1",
+        port=port,
+        ws=LeanWebSocketProtocol,  # as server.tools.cli serves
+        ws_per_message_deflate=False,
+        lifespan="on",
+        log_config=None,
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield LeanServer(server, port)
+    finally:
+        server.should_exit = True
+        await serving
