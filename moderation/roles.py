@@ -90,6 +90,8 @@ _ROWS = (
     Op("poll.delete", _M, "poll.deleted"),
     Op("poll.restore", _M, "poll.restored"),
     Op("template.save", _M, "template.saved"),
+    Op("template.delete", _M, "template.deleted"),
+    Op("template.restore", _M, "template.restored"),
     Op("vote", _A, "ballot.cast"),
     Op("answer.approve", _M, "answer.approved"),
     Op("answer.reject", _M, "answer.rejected"),

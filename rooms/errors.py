@@ -31,6 +31,8 @@ CODES: dict[str, str] = {
     "poll.not_found": "no such poll",
     "poll.not_deleted": "the poll is not deleted, so there is nothing to restore",
     "template.limit": "this room keeps at most 50 templates",
+    "template.not_found": "no such template in this room",
+    "template.not_deleted": "the template is not deleted, so there is nothing to restore",
     "poll.not_draft": "only a draft poll can be edited",
     "poll.not_open": "the poll is not open",
     "poll.closed": "the poll is closed",

@@ -60,6 +60,8 @@ __all__ = [
     "SpeakerRequested",
     "SpeakerSkipped",
     "SpeakerWithdrawn",
+    "TemplateDeleted",
+    "TemplateRestored",
     "TemplateSaved",
     "TranscriptPublished",
     "TranslationAttached",
@@ -320,6 +322,24 @@ class TemplateSaved(Event):
     scale: int = 0
     max_words: int = 0
     total: int = 0
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class TemplateDeleted(Event):
+    """A saved template taken out of the builder's table (kept as a tombstone for its undo)."""
+
+    TYPE = "template.deleted"
+    template_id: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class TemplateRestored(Event):
+    """A deleted template back in the table as it was: an undo."""
+
+    TYPE = "template.restored"
+    template_id: int
 
 
 @_event

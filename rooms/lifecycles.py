@@ -58,6 +58,8 @@ from rooms.events import (
     SpeakerRequested,
     SpeakerSkipped,
     SpeakerWithdrawn,
+    TemplateDeleted,
+    TemplateRestored,
     TranscriptPublished,
 )
 
@@ -73,6 +75,7 @@ __all__ = [
     "RESULTS",
     "ROOM",
     "SPEAKER",
+    "TEMPLATE",
     "TRANSCRIPT",
     "AnswerState",
     "Lifecycle",
@@ -230,6 +233,13 @@ DELETED: Lifecycle[bool] = Lifecycle(
     "deleted",
     {False: {PollDeleted: True}, True: {PollRestored: False}},
     refusals={PollDeleted: "poll.not_found", PollRestored: "poll.not_deleted"},
+)
+
+# PollTemplate.deleted: the same tombstone for a room's saved templates (template.restore).
+TEMPLATE: Lifecycle[bool] = Lifecycle(
+    "template",
+    {False: {TemplateDeleted: True}, True: {TemplateRestored: False}},
+    refusals={TemplateDeleted: "template.not_found", TemplateRestored: "template.not_deleted"},
 )
 
 # Poll.revealed: whether attendees see the results. Never refused.

@@ -68,6 +68,8 @@ ANSWERS: dict[str, Answer] = {
     "poll.not_draft": _CONFLICT,
     "poll.not_deleted": _CONFLICT,
     "template.limit": _CONFLICT,
+    "template.not_found": _GONE,
+    "template.not_deleted": _CONFLICT,
     "poll.not_open": _CONFLICT,
     "poll.closed": _CONFLICT,
     "poll.already_open": _CONFLICT,

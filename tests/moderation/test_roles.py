@@ -30,6 +30,8 @@ MODERATOR = {
     "poll.delete",
     "poll.restore",
     "template.save",
+    "template.delete",
+    "template.restore",
     "question.approve",
     "question.reject",
     "question.restore",
