@@ -95,6 +95,7 @@ _ROWS = (
     Op("vote", _A, "ballot.cast"),
     Op("answer.approve", _M, "answer.approved"),
     Op("answer.reject", _M, "answer.rejected"),
+    Op("answer.restore", _M, "answer.restored"),
     # -- questions ---------------------------------------------------------------------------
     Op("question.ask", _A, "question.asked"),
     Op("question.upvote", _A, "question.upvoted"),

@@ -51,6 +51,7 @@ CODES: dict[str, str] = {
     "upvote.own": "you cannot vote on your own question",
     "downvote.disabled": "this room does not allow downvotes",
     "answer.not_found": "no such answer",
+    "answer.not_rejected": "the answer is not rejected, so there is nothing to restore",
     "answer.not_pending": "the answer is not waiting for moderation",
     "room.exists": "the room already exists",
     "room.already_published": "the transcript is already public",

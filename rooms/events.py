@@ -16,6 +16,7 @@ __all__ = [
     "EVENT_TYPES",
     "AnswerApproved",
     "AnswerRejected",
+    "AnswerRestored",
     "BallotCast",
     "Choice",
     "CodesIssued",
@@ -370,6 +371,15 @@ class AnswerRejected(Event):
     TYPE = "answer.rejected"
     answer_id: int
     reason: str
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class AnswerRestored(Event):
+    """A rejected answer back among those waiting for review: an undo (the audit keeps why)."""
+
+    TYPE = "answer.restored"
+    answer_id: int
 
 
 # -- questions -------------------------------------------------------------------------------

@@ -12,7 +12,9 @@ may have moved the item meanwhile) and take the new state from the table.
 Moves not named in a table do not depend on that lifecycle: a poll is revealed, hidden and
 deleted in any state, and a question labelled or unvoted. A deleted poll is a tombstone (every
 later op on it is `poll.not_found`) that DELETED lets one op bring back, `poll.restore`; a
-rejected question may go back to the queue (`question.restore`). These two are the undos.
+rejected question may go back to the queue (`question.restore`), a rejected open answer to
+review (`answer.restore`), a deleted template to the builder (`template.restore`, TEMPLATE).
+These are the undos.
 Where a state is stored, its wire strings are those of the public contract (`draft`, `open`,
 `closed`; `pending`, `approved`, ...).
 """
@@ -26,6 +28,7 @@ from rooms.errors import CommandError
 from rooms.events import (
     AnswerApproved,
     AnswerRejected,
+    AnswerRestored,
     BallotCast,
     Event,
     ModeratorRevoked,
@@ -261,9 +264,15 @@ ANSWER: Lifecycle[AnswerState] = Lifecycle(
     {
         "pending": {AnswerApproved: "approved", AnswerRejected: "rejected"},
         "approved": {AnswerRejected: "rejected"},  # a post-moderation take-down
-        "rejected": {},
+        # The undo of either rejection: back to review, where a moderator decides again (an
+        # approved answer taken down by mistake is one "Approve" from the screen).
+        "rejected": {AnswerRestored: "pending"},
     },
-    refusals={AnswerApproved: "answer.not_pending", AnswerRejected: "answer.not_pending"},
+    refusals={
+        AnswerApproved: "answer.not_pending",
+        AnswerRejected: "answer.not_pending",
+        AnswerRestored: "answer.not_rejected",
+    },
 )
 
 # -- questions --------------------------------------------------------------------------------

@@ -81,6 +81,7 @@ ANSWERS: dict[str, Answer] = {
     "question.not_visible": _CONFLICT,
     "question.not_pinned": _CONFLICT,
     "answer.not_pending": _CONFLICT,
+    "answer.not_rejected": _CONFLICT,
     "speaker.already_queued": _CONFLICT,
     "speaker.not_queued": _CONFLICT,
     "speaker.queue_empty": _CONFLICT,

@@ -267,6 +267,7 @@ _FIELDS: dict[str, list[Any]] = {
     "vote": [_POLL_ID, ("choice", _CHOICE), _opt("lang", Lang)],
     "answer.approve": [_ANSWER_ID, _opt("text", _text("the answer as edited"))],
     "answer.reject": [_ANSWER_ID, ("reason", Reason)],
+    "answer.restore": [_ANSWER_ID],
     "question.ask": [
         ("text", _text("the question", INT_SETTINGS["question_max_length"][1])),
         _opt("anonymous", bool),

@@ -43,6 +43,7 @@ MODERATOR = {
     "question.label",
     "answer.approve",
     "answer.reject",
+    "answer.restore",
     "speaker.next",
     "speaker.skip",
     "speaker.finish",

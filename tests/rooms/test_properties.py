@@ -220,6 +220,7 @@ MODERATOR_OPS = [
     "question.label",
     "answer.approve",
     "answer.reject",
+    "answer.restore",
     "speaker.next",
     "speaker.skip",
     "speaker.finish",
