@@ -90,9 +90,12 @@ _ROWS = (
     Op("poll.delete", _M, "poll.deleted"),
     Op("poll.restore", _M, "poll.restored"),
     Op("template.save", _M, "template.saved"),
+    Op("template.delete", _M, "template.deleted"),
+    Op("template.restore", _M, "template.restored"),
     Op("vote", _A, "ballot.cast"),
     Op("answer.approve", _M, "answer.approved"),
     Op("answer.reject", _M, "answer.rejected"),
+    Op("answer.restore", _M, "answer.restored"),
     # -- questions ---------------------------------------------------------------------------
     Op("question.ask", _A, "question.asked"),
     Op("question.upvote", _A, "question.upvoted"),

@@ -16,6 +16,7 @@ __all__ = [
     "EVENT_TYPES",
     "AnswerApproved",
     "AnswerRejected",
+    "AnswerRestored",
     "BallotCast",
     "Choice",
     "CodesIssued",
@@ -60,6 +61,8 @@ __all__ = [
     "SpeakerRequested",
     "SpeakerSkipped",
     "SpeakerWithdrawn",
+    "TemplateDeleted",
+    "TemplateRestored",
     "TemplateSaved",
     "TranscriptPublished",
     "TranslationAttached",
@@ -324,6 +327,24 @@ class TemplateSaved(Event):
 
 @_event
 @dataclass(frozen=True, slots=True)
+class TemplateDeleted(Event):
+    """A saved template taken out of the builder's table (kept as a tombstone for its undo)."""
+
+    TYPE = "template.deleted"
+    template_id: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class TemplateRestored(Event):
+    """A deleted template back in the table as it was: an undo."""
+
+    TYPE = "template.restored"
+    template_id: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
 class BallotCast(Event):
     """One person's whole ballot; it replaces their previous one on that poll."""
 
@@ -350,6 +371,15 @@ class AnswerRejected(Event):
     TYPE = "answer.rejected"
     answer_id: int
     reason: str
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class AnswerRestored(Event):
+    """A rejected answer back among those waiting for review: an undo (the audit keeps why)."""
+
+    TYPE = "answer.restored"
+    answer_id: int
 
 
 # -- questions -------------------------------------------------------------------------------

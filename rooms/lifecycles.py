@@ -12,7 +12,9 @@ may have moved the item meanwhile) and take the new state from the table.
 Moves not named in a table do not depend on that lifecycle: a poll is revealed, hidden and
 deleted in any state, and a question labelled or unvoted. A deleted poll is a tombstone (every
 later op on it is `poll.not_found`) that DELETED lets one op bring back, `poll.restore`; a
-rejected question may go back to the queue (`question.restore`). These two are the undos.
+rejected question may go back to the queue (`question.restore`), a rejected open answer to
+review (`answer.restore`), a deleted template to the builder (`template.restore`, TEMPLATE).
+These are the undos.
 Where a state is stored, its wire strings are those of the public contract (`draft`, `open`,
 `closed`; `pending`, `approved`, ...).
 """
@@ -26,6 +28,7 @@ from rooms.errors import CommandError
 from rooms.events import (
     AnswerApproved,
     AnswerRejected,
+    AnswerRestored,
     BallotCast,
     Event,
     ModeratorRevoked,
@@ -58,6 +61,8 @@ from rooms.events import (
     SpeakerRequested,
     SpeakerSkipped,
     SpeakerWithdrawn,
+    TemplateDeleted,
+    TemplateRestored,
     TranscriptPublished,
 )
 
@@ -73,6 +78,7 @@ __all__ = [
     "RESULTS",
     "ROOM",
     "SPEAKER",
+    "TEMPLATE",
     "TRANSCRIPT",
     "AnswerState",
     "Lifecycle",
@@ -232,6 +238,13 @@ DELETED: Lifecycle[bool] = Lifecycle(
     refusals={PollDeleted: "poll.not_found", PollRestored: "poll.not_deleted"},
 )
 
+# PollTemplate.deleted: the same tombstone for a room's saved templates (template.restore).
+TEMPLATE: Lifecycle[bool] = Lifecycle(
+    "template",
+    {False: {TemplateDeleted: True}, True: {TemplateRestored: False}},
+    refusals={TemplateDeleted: "template.not_found", TemplateRestored: "template.not_deleted"},
+)
+
 # Poll.revealed: whether attendees see the results. Never refused.
 RESULTS: Lifecycle[bool] = Lifecycle(
     "results",
@@ -251,9 +264,15 @@ ANSWER: Lifecycle[AnswerState] = Lifecycle(
     {
         "pending": {AnswerApproved: "approved", AnswerRejected: "rejected"},
         "approved": {AnswerRejected: "rejected"},  # a post-moderation take-down
-        "rejected": {},
+        # The undo of either rejection: back to review, where a moderator decides again (an
+        # approved answer taken down by mistake is one "Approve" from the screen).
+        "rejected": {AnswerRestored: "pending"},
     },
-    refusals={AnswerApproved: "answer.not_pending", AnswerRejected: "answer.not_pending"},
+    refusals={
+        AnswerApproved: "answer.not_pending",
+        AnswerRejected: "answer.not_pending",
+        AnswerRestored: "answer.not_rejected",
+    },
 )
 
 # -- questions --------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from rooms.errors import CommandError
 from rooms.events import (
     AnswerApproved,
     AnswerRejected,
+    AnswerRestored,
     BallotCast,
     Event,
     PollClosed,
@@ -174,6 +175,13 @@ def decide_answer_reject(
     return AnswerRejected(answer_id=found.id, reason=lookup.reject_reason(f))
 
 
+def decide_answer_restore(
+    state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
+) -> Event:
+    found = _moderated(state, req_id(f, "answer_id"), AnswerRestored)
+    return AnswerRestored(answer_id=found.id)
+
+
 def decide_restore(
     state: RoomState, f: Mapping[str, Any], ctx: Context, filters: TextFilters
 ) -> Event:
@@ -202,6 +210,7 @@ DECIDERS: dict[str, Decider] = {
     "vote": decide_vote,
     "answer.approve": decide_answer_approve,
     "answer.reject": decide_answer_reject,
+    "answer.restore": decide_answer_restore,
 }
 
 # -- appliers --------------------------------------------------------------------------------
@@ -361,6 +370,14 @@ def apply_answer_rejected(state: RoomState, rec: Record, ev: AnswerRejected, fx:
     _answer_done(fx, found, ev)
 
 
+def apply_answer_restored(state: RoomState, rec: Record, ev: AnswerRestored, fx: Effects) -> None:
+    found = _moderated(state, ev.answer_id, AnswerRestored)
+    # Pending again: a word cloud's words stay out of the ballot until approved again.
+    found.state = ANSWER.next(found.state, AnswerRestored)
+    fx.before, found.reason = found.reason, None  # the audit keeps why it had been rejected
+    _answer_done(fx, found, ev)
+
+
 def _count_words(state: RoomState, found: Answer, sign: int) -> None:
     """Approved held words join their voter's ballot (up to the poll's word limit); a
     take-down removes them again. The item is always the voter's current one: a new ballot
@@ -394,4 +411,5 @@ APPLIERS: dict[type[Event], Applier] = {
     BallotCast: apply_ballot_cast,
     AnswerApproved: apply_answer_approved,
     AnswerRejected: apply_answer_rejected,
+    AnswerRestored: apply_answer_restored,
 }

@@ -11,7 +11,8 @@ the same op): it changes nothing, as in the reducer. A ballot counts when its po
 at its place in the log and before the poll's deadline; a later ballot under the same key
 replaces it, unless changes are not allowed on that poll (then the later one does not
 count). Kinds whose ballots are moderated texts (open answers, word clouds) are recounted
-as voters only: what they show waits for review.
+as voters only: what they show waits for review, so `answer.approved`, `answer.rejected` and
+its undo `answer.restored` (entries that name an answer, not a poll) change no count.
 
 A quiz is recounted in full, and so is its leaderboard: the chain holds each quiz's right
 options and window (in `poll.created`), when it first opened and when each ballot was cast

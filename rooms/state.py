@@ -233,6 +233,7 @@ class PollTemplate:
     scale: int = 0
     max_words: int = 0
     total: int = 0
+    deleted: bool = False  # a tombstone template.restore lifts (rooms/lifecycles.py)
 
 
 @dataclass(slots=True)

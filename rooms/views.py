@@ -68,7 +68,7 @@ _PERSONAL_QUESTION = frozenset(
         "question.answered",
     }
 )
-_PERSONAL_ANSWER = frozenset({"answer.approved", "answer.rejected"})
+_PERSONAL_ANSWER = frozenset({"answer.approved", "answer.rejected", "answer.restored"})
 # A quiz leaving the leaderboard (its reveal undone, or deleted) moves it too.
 _UNSCORED = frozenset({"poll.hidden", "poll.deleted", "poll.restored"})
 

@@ -35,6 +35,7 @@ _INTS = (
     "window_s",
     "count",
     "target_id",
+    "template_id",
 )
 _TEXTS = (
     "text",

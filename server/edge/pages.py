@@ -449,6 +449,8 @@ async def leave(request: Request) -> Response:
 UNDO: dict[str, tuple[str, str]] = {
     "poll.delete": ("poll.restore", "poll_id"),
     "question.reject": ("question.restore", "question_id"),
+    "answer.reject": ("answer.restore", "answer_id"),
+    "template.delete": ("template.restore", "template_id"),
 }
 
 

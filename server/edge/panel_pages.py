@@ -568,7 +568,9 @@ def panel_context(
         "draft": draft,
         "templates": BUILT_IN,
         "field_labels": {name: label for row in BUILDER_FIELDS.values() for name, label, *_ in row},
-        "saved_templates": [(saved_key(t), t) for t in reversed(state.templates.values())],
+        "saved_templates": [
+            (saved_key(t), t) for t in reversed(state.templates.values()) if not t.deleted
+        ],
         "timers": TIMERS,
         "polls": polls,
         "drafts": [p for p in polls if p["state"] == "draft"],

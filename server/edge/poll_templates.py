@@ -100,7 +100,7 @@ def _saved_draft(key: str, saved: Mapping[int, PollTemplate]) -> dict[str, Any] 
     if raw == key or not (raw.isascii() and raw.isdigit() and len(raw) < 16):
         return None
     found = saved.get(int(raw))
-    if found is None:
+    if found is None or found.deleted:
         return None
     draft: dict[str, Any] = {
         "kind": found.kind,

@@ -262,9 +262,12 @@ _FIELDS: dict[str, list[Any]] = {
     "poll.delete": [_POLL_ID],
     "poll.restore": [_POLL_ID],
     "template.save": [_POLL_ID, _opt("name", _text("the template's name", 80))],
+    "template.delete": [("template_id", Id)],
+    "template.restore": [("template_id", Id)],
     "vote": [_POLL_ID, ("choice", _CHOICE), _opt("lang", Lang)],
     "answer.approve": [_ANSWER_ID, _opt("text", _text("the answer as edited"))],
     "answer.reject": [_ANSWER_ID, ("reason", Reason)],
+    "answer.restore": [_ANSWER_ID],
     "question.ask": [
         ("text", _text("the question", INT_SETTINGS["question_max_length"][1])),
         _opt("anonymous", bool),

@@ -260,6 +260,27 @@
     for (const span of line.querySelectorAll("[data-when]")) span.hidden = span.dataset.when !== state;
   }
 
+  // The leaderboard table's rows, from this browser's own recount: the same rows the server
+  // rendered (the page's row template), as many as it showed, keys cut as it cuts them.
+  const KEY_SHOWN = 10;
+  function showBoard(section, board, lang) {
+    const table = section.querySelector("#verify-board");
+    const row = section.querySelector("#verify-board-row");
+    if (!table || !row || !Array.isArray(board)) return;
+    const rows = board.slice(0, Number(table.dataset.rows) || 0).map((r) => {
+      const tr = row.content.firstElementChild.cloneNode(true);
+      const [rank, player, points] = tr.children;
+      rank.textContent = r.rank.toLocaleString(lang);
+      const key = player.querySelector("code");
+      key.textContent = r.player.length > KEY_SHOWN ? r.player.slice(0, KEY_SHOWN) + "…" : r.player;
+      key.title = r.player;
+      points.textContent = r.points.toLocaleString(lang);
+      return tr;
+    });
+    table.tBodies[0].replaceChildren(...rows);
+    table.dataset.source = "browser";
+  }
+
   async function run(section) {
     const button = section.querySelector("#verify-run");
     const list = section.querySelector("#verify-problems");
@@ -290,6 +311,7 @@
     section.dataset.recount = JSON.stringify(outcome.results);
     section.dataset.leaderboard = JSON.stringify(outcome.leaderboard);
     section.dataset.receipt = outcome.receipt || "";
+    showBoard(section, outcome.leaderboard, lang);
     show(outcome.problems.length ? "failed" : "ok", section);
     button.disabled = false;
   }

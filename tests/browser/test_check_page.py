@@ -55,6 +55,7 @@ def _meeting(server: LiveServer) -> dict[str, Any]:
                     correct=[1], window_s=10,
                 )
             ),
+            (await org.op("poll.create", kind="open", question="What else?")),
         ]
         ids = [p["poll_id"] for p in polls]
         for pid in ids:
@@ -67,9 +68,13 @@ def _meeting(server: LiveServer) -> dict[str, Any]:
             await c.op("vote", poll_id=ids[3], choice=[i % 3, (i + 1) % 3, (i + 2) % 3])
             await c.op("vote", poll_id=ids[4], choice=["trees"])
             await c.op("vote", poll_id=ids[5], choice=1 - i % 2)
+            answers = await c.op("vote", poll_id=ids[6], choice=f"Idea {i}")
         await org.op("poll.reveal", poll_id=ids[5])  # its points count from here
         q = await clients[0].op("question.ask", text="Café «naïve» 🌳?", anonymous=False)
         await org.op("question.approve", question_id=q["question_id"])
+        # an undone rejection: answer entries change no count in either recount
+        await org.op("answer.reject", answer_id=answers["answer_id"], reason="off_topic")
+        await org.op("answer.restore", answer_id=answers["answer_id"])
         # an undone delete: both recounts must count the poll again (poll.restored)
         await org.op("poll.delete", poll_id=ids[1])
         await org.op("poll.restore", poll_id=ids[1])
@@ -116,6 +121,19 @@ def test_the_browser_recounts_the_record_as_townhall_verify_does(
     assert page.locator("#verifier").get_attribute("data-receipt") == "counted"
     assert page.locator("#verify-problems li").count() == 0
     page.screenshot(path=str(shots / "check-page-recounted.png"), full_page=True)
+    # ... and shown to a person: rank, key, points in the page's table, from this recount
+    table = page.locator("#verify-board")
+    assert table.get_attribute("data-source") == "browser"
+    assert table.locator("th").all_inner_texts() == ["Rank", "Player", "Points"]
+    cells = [row.locator("td").all_inner_texts() for row in table.locator("tbody tr").all()]
+    assert [(c[0], c[2].replace(",", "")) for c in cells] == [
+        (str(r["rank"]), str(r["points"])) for r in board]
+    assert all(c[1] == r["player"][:10] + "…" for c, r in zip(cells, board, strict=True))
+    for width, height in ((360, 780), (1366, 768), (1280, 720)):
+        page.set_viewport_size({"width": width, "height": height})
+        assert page.evaluate("document.scrollingElement.scrollWidth <= innerWidth")
+        page.locator("#verifier").screenshot(path=str(shots / f"check-board-{width}.png"))
+    page.set_viewport_size(PHONE)
 
     # A record whose published results were changed: the browser says so.
     forged = json.loads(json.dumps(record))
@@ -132,7 +150,9 @@ def test_the_browser_recounts_the_record_as_townhall_verify_does(
     page.close()
 
 
-def test_without_javascript_the_receipt_is_still_checked(server: LiveServer, browser: Any) -> None:
+def test_without_javascript_the_receipt_is_still_checked(
+    server: LiveServer, browser: Any, shots: Path
+) -> None:
     meeting = _meeting(server)
     context = browser.new_context(java_script_enabled=False, viewport=PHONE)
     page = context.new_page()
@@ -144,4 +164,12 @@ def test_without_javascript_the_receipt_is_still_checked(server: LiveServer, bro
     page.click("#check button[type=submit]")
     assert page.locator("#receipt-status").get_attribute("data-status") == "missing"
     assert page.locator("#verify-run").is_hidden()  # nothing to press without a script
+    # the leaderboard is there to read all the same, as this server recounted it
+    table = page.locator("#verify-board")
+    assert table.get_attribute("data-source") == "server" and table.is_visible()
+    assert table.locator("tbody tr").count() == 5
+    page.locator("#verifier").screenshot(path=str(shots / "check-board-nojs-phone.png"))
+    page.goto(f"{server.http}/r/{meeting['code']}/check?lang=ar")  # right to left
+    assert page.locator("#verify-board th").first.inner_text() == "المرتبة"
+    page.locator("#verifier").screenshot(path=str(shots / "check-board-nojs-ar.png"))
     context.close()

@@ -1,7 +1,8 @@
 """Poll templates in the control panel: a template's link fills the builder (a GET without
 JavaScript, the same fragment morphed in with it), the moderator finishes the question and
 creates the poll; "Copy into the builder" fills it from an existing poll the same way, and
-"Save as template" keeps a poll as one of the room's templates."""
+"Save as template" keeps a poll as one of the room's templates, which "Delete" takes out of
+the table again and "Undo" beside the answer brings back."""
 
 from __future__ import annotations
 
@@ -69,4 +70,25 @@ def test_a_template_fills_the_builder(
     assert options.input_value() == "D'accord\nPas d'accord\nNe sait pas"
     page.screenshot(path=str(shots / f"templates-saved-{'js' if javascript else 'nojs'}.png"),
                     full_page=True)
+
+    mode = "js" if javascript else "nojs"
+    templates.screenshot(path=str(shots / f"templates-table-{mode}.png"))
+    # "Delete" takes it out of the table at once; "Undo" in the answer line brings it back
+    saved.get_by_role("button", name="Supprimer").click()
+    feedback = polls.locator("#fb-polls")
+    feedback.get_by_text("Modèle supprimé.").wait_for()
+    if not javascript:
+        polls.locator("details.builder > summary").click()
+    saved.wait_for(state="detached")
+    page.set_viewport_size({"width": 360, "height": 780})
+    polls.screenshot(path=str(shots / f"templates-deleted-360-{mode}.png"))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    feedback.get_by_role("button", name="Annuler").click()
+    feedback.get_by_text("Modèle rétabli.").wait_for()
+    if not javascript:
+        polls.locator("details.builder > summary").click()
+    saved.wait_for()
+    assert feedback.get_by_role("button", name="Annuler").count() == 0  # nothing more to undo
+    page.set_viewport_size({"width": 360, "height": 780})
+    polls.screenshot(path=str(shots / f"templates-restored-360-{mode}.png"))
     ctx.close()

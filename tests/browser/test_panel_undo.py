@@ -87,3 +87,45 @@ def test_undo_a_deleted_poll_and_a_rejected_question(
     pending = [q["question_id"] for q in snap["room"]["questions"] if q["state"] == "pending"]
     assert pending == [question]
     ctx.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_undo_a_rejected_open_answer(
+    server: LiveServer, browser: Any, shots: Path, javascript: bool
+) -> None:
+    room = create_room(server.http, "Open answers", moderation="pre")
+    code, mod = room["code"], room["moderator_token"]
+    poll = _op(server, code, mod, "poll.create", kind="open",
+               question="What would make the square better?")["poll_id"]
+    _op(server, code, mod, "poll.open", poll_id=poll)
+    person = join(server.http, code, name="Bo")["participant_token"]
+    answer = _op(server, code, person, "vote", poll_id=poll,
+                 choice="Shade <trees> & benches")["answer_id"]
+    ctx = browser.new_context(java_script_enabled=javascript,
+                              viewport={"width": 360, "height": 780})
+    page = ctx.new_page()
+    page.goto(room["urls"]["moderate"] + "&lang=de#answers")
+    if javascript:
+        page.wait_for_selector("body[data-conn=online]")
+    item = page.locator("#answers article", has_text="Shade <trees> & benches")  # escaped text
+    item.get_by_role("button", name="Ablehnen").click()
+    feedback = page.locator("#fb-answers")
+    feedback.get_by_text("Antwort abgelehnt.").wait_for()
+    item.wait_for(state="detached")
+    page.locator("#answers").screenshot(
+        path=str(shots / f"undo-answer-360-{'js' if javascript else 'nojs'}.png"))
+    # by keyboard: the Undo button takes focus and Enter presses it
+    feedback.get_by_role("button", name="Rückgängig").focus()
+    page.keyboard.press("Enter")
+    feedback.get_by_text("Antwort wieder zur Prüfung vorgelegt.").wait_for()
+    item.wait_for()
+    assert feedback.get_by_role("button", name="Rückgängig").count() == 0
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.locator("#answers").screenshot(
+        path=str(shots / f"undo-answer-back-{'js' if javascript else 'nojs'}.png"))
+
+    snap = httpx.get(f"{server.http}/api/rooms/{code}", timeout=10,
+                     headers={"authorization": f"Bearer {mod}"}).json()
+    waiting = [a["answer_id"] for a in snap["room"].get("answers", []) if a["state"] == "pending"]
+    assert waiting == [answer]
+    ctx.close()

@@ -114,6 +114,8 @@ def fields_for(data: st.DataObject, state: RoomState, op: str) -> dict[str, Any]
         if op == "poll.edit":
             f["question"] = d(st.sampled_from(["New?", ""]))
         return f
+    if op in ("template.delete", "template.restore"):
+        return {"template_id": d(ids(state, "templates"))}
     if op == "vote":
         poll_id = d(ids(state, "polls"))
         if d(st.integers(0, 3)):
@@ -203,6 +205,8 @@ MODERATOR_OPS = [
     "poll.delete",
     "poll.restore",
     "template.save",
+    "template.delete",
+    "template.restore",
     "poll.edit",
     "question.approve",
     "question.approve",
@@ -216,6 +220,7 @@ MODERATOR_OPS = [
     "question.label",
     "answer.approve",
     "answer.reject",
+    "answer.restore",
     "speaker.next",
     "speaker.skip",
     "speaker.finish",

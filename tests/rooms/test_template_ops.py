@@ -57,3 +57,46 @@ def test_unknown_saved_keys_are_no_draft() -> None:
     room = Room()
     for key in ("saved-", "saved-x", "saved-999", "saved-1e3"):
         assert builder_draft({"template": key}, [], str, room.state.templates) is None
+
+
+def test_a_deleted_template_leaves_the_builder_and_its_undo_brings_it_back() -> None:
+    room = Room()
+    room.join("alice")
+    poll_id = room.poll()
+    tid = room.do(ORG, "template.save", poll_id=poll_id, name="Parks")["template_id"]
+    key = saved_key(room.state.templates[tid])
+    assert room.do(ORG, "template.delete", template_id=tid) == {"template_id": tid}
+    assert room.state.templates[tid].deleted
+    assert builder_draft({"template": key}, [], str, room.state.templates) is None
+    entry = room.state.audit[-1]
+    assert (entry.target, entry.before) == (f"template:{tid}", "Parks")  # audited, by name
+    assert to_snapshot(replay(room.records)) == to_snapshot(room.state)
+    again = from_snapshot(json.loads(json.dumps(to_snapshot(room.state))))
+    assert again.templates == room.state.templates
+    assert room.refuse(ORG, "template.delete", template_id=tid) == "template.not_found"
+
+    room.do(ORG, "template.restore", template_id=tid)
+    assert not room.state.templates[tid].deleted
+    assert builder_draft({"template": key}, [], str, room.state.templates) is not None
+    assert room.refuse(ORG, "template.restore", template_id=tid) == "template.not_deleted"
+
+
+def test_deleting_is_refused_for_attendees_and_unknown_templates() -> None:
+    room = Room()
+    room.join("alice")
+    tid = room.do(ORG, "template.save", poll_id=room.poll())["template_id"]
+    for op in ("template.delete", "template.restore"):
+        assert room.refuse("alice", op, template_id=tid) == "auth.forbidden"
+        assert room.refuse(ORG, op, template_id=404) == "template.not_found"
+    assert not room.state.templates[tid].deleted
+
+
+def test_a_deleted_template_frees_its_place_and_an_undo_into_a_full_room_is_refused() -> None:
+    room = Room()
+    poll_id = room.poll()
+    first = room.do(ORG, "template.save", poll_id=poll_id)["template_id"]
+    for _ in range(MAX_TEMPLATES - 1):
+        room.do(ORG, "template.save", poll_id=poll_id)
+    room.do(ORG, "template.delete", template_id=first)
+    room.do(ORG, "template.save", poll_id=poll_id)  # the room is full again
+    assert room.refuse(ORG, "template.restore", template_id=first) == "template.limit"

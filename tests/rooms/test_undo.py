@@ -1,19 +1,22 @@
 """Undo in the engine: a deleted poll restored (`poll.restore`), a rejected question back in
-the queue (`question.restore`). Both are events in the log, so replay and the public recount
+the queue (`question.restore`), a rejected open answer back to review (`answer.restore`).
+All are events in the log, so replay and the public recount
 agree with the live room; the lifecycle tables say what can be restored."""
 
 from __future__ import annotations
 
+from moderation.filters import TextFilters
 from moderation.roles import Role
 from rooms import Change, to_snapshot, view_frames
-from rooms.events import PollDeleted, PollRestored, QuestionRestored
-from rooms.lifecycles import DELETED, QUESTION
+from rooms.events import AnswerRestored, PollDeleted, PollRestored, QuestionRestored
+from rooms.lifecycles import ANSWER, DELETED, QUESTION
 from rooms.recount import recount
 from rooms.render import poll_results
 from rooms.transcript import replay
 from rooms.views import moderation_queue
 from tests.rooms.harness import ORG, Room
 from tests.rooms.test_privacy import _public
+from tests.server.tools.test_quiz_recount import _node
 
 
 def test_the_tables_say_what_can_be_restored() -> None:
@@ -128,3 +131,63 @@ def test_only_a_rejected_question_can_be_restored() -> None:
         "question.not_rejected"
     )
     assert room.refuse(ORG, "question.restore", question_id=404) == "question.not_found"
+
+
+def test_the_table_sends_a_rejected_answer_back_to_review() -> None:
+    assert ANSWER.next("rejected", AnswerRestored) == "pending"
+    for state in ANSWER.states:
+        if state != "rejected":
+            assert ANSWER.refusal(state, AnswerRestored) == "answer.not_rejected"
+
+
+def test_a_rejected_open_answer_goes_back_to_review_and_the_recount_agrees() -> None:
+    room = Room(moderation="pre")
+    room.join("alice", "bob")
+    poll_id = room.poll("open")
+    first = room.do("alice", "vote", poll_id=poll_id, choice="More benches")["answer_id"]
+    room.do("bob", "vote", poll_id=poll_id, choice="Longer hours")
+    room.do(ORG, "answer.reject", answer_id=first, reason="off_topic")
+    assert room.do(ORG, "answer.restore", answer_id=first) == {
+        "answer_id": first,
+        "state": "pending",
+    }
+    found = room.state.answers[first]
+    assert found.state == "pending" and found.reason is None
+    assert room.state.audit[-1].before == "off_topic"  # why it had been rejected, kept
+    assert room.refuse(ORG, "answer.restore", answer_id=first) == "answer.not_rejected"
+    room.do(ORG, "answer.approve", answer_id=first)  # decided anew
+    assert room.state.answers[first].state == "approved"
+    assert room.refuse(ORG, "answer.restore", answer_id=first) == "answer.not_rejected"
+    entries = _public(room)
+    tally = recount(entries)
+    assert tally.results[poll_id]["voters"] == room.state.polls[poll_id].tally.voters == 2
+    # the browser's recount (static/js/verify.js) reads the same entries the same way
+    assert _node({"entries": entries})["results"] == {str(k): v for k, v in tally.results.items()}
+    assert to_snapshot(replay(room.records)) == to_snapshot(room.state)
+
+
+def test_a_word_clouds_words_taken_down_come_back_only_when_approved_again() -> None:
+    room = Room(filters=TextFilters(profanity={"en": frozenset({"darn"})}))
+    room.join("alice")
+    poll_id = room.poll("wordcloud", max_words=2)
+    held = room.do("alice", "vote", poll_id=poll_id, choice="sunny darn")["answer_id"]
+    room.do(ORG, "answer.approve", answer_id=held)
+    counted = room.state.polls[poll_id].ballots["alice"]
+    room.do(ORG, "answer.reject", answer_id=held, reason="abusive")
+    room.do(ORG, "answer.restore", answer_id=held)
+    assert room.state.answers[held].state == "pending"
+    assert "darn" not in room.state.polls[poll_id].ballots["alice"]  # out until approved
+    room.do(ORG, "answer.approve", answer_id=held)
+    assert room.state.polls[poll_id].ballots["alice"] == counted
+    assert to_snapshot(replay(room.records)) == to_snapshot(room.state)
+
+
+def test_restoring_an_answer_is_for_moderators_and_known_answers() -> None:
+    room = Room(moderation="pre")
+    room.join("alice")
+    poll_id = room.poll("open")
+    answer = room.do("alice", "vote", poll_id=poll_id, choice="Shade")["answer_id"]
+    assert room.refuse(ORG, "answer.restore", answer_id=answer) == "answer.not_rejected"
+    room.do(ORG, "answer.reject", answer_id=answer, reason="spam")
+    assert room.refuse("alice", "answer.restore", answer_id=answer) == "auth.forbidden"
+    assert room.refuse(ORG, "answer.restore", answer_id=404) == "answer.not_found"

@@ -334,3 +334,46 @@ def test_the_question_flood_limit_is_set_from_the_home_page(server: LiveServer) 
     assert 'name="questions_per_minute"' in settings and 'value="2"' in settings
     person.close()
     client.close()
+
+
+def _form_of(page: str, form_id: str) -> dict[str, str]:
+    """The hidden fields of the form `form_id` on a page, as the browser would post them."""
+    found = re.search(rf'<form [^>]*id="{form_id}"[^>]*>(.*?)</form>', page, re.S)
+    assert found is not None, form_id
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', found[1]))
+
+
+def test_a_saved_template_is_deleted_and_undone_without_javascript(server: LiveServer) -> None:
+    client, code, _ = _organiser(server)
+    made = _act(client, code, "poll.create", kind="single", question="Tram <or> bus?",
+                options="Tram\nBus", at="polls")
+    assert made.status_code == 303
+    poll_id = re.findall(r'id="mpoll-(\d+)"', _panel(client, code))[0]
+    _act(client, code, "template.save", poll_id=poll_id, at="polls")
+    panel = _panel(client, code)
+    row = re.search(r'<tr class="saved">.*?</tr>', panel, re.S)
+    assert row is not None and "Tram &lt;or&gt; bus?" in row[0]  # the name, escaped
+    template_id = re.findall(r'id="do-template-delete-(\d+)"', panel)[0]
+    fields = _form_of(panel, f"do-template-delete-{template_id}")
+    assert fields["op"] == "template.delete" and fields["template_id"] == template_id
+
+    gone = client.post(f"/r/{code}/moderate/act", data=fields)
+    assert gone.status_code == 303
+    assert f"done=template.delete&undo={template_id}&at=polls" in gone.headers["location"]
+    after = client.get(gone.headers["location"]).text
+    assert '<tr class="saved">' not in after and "Template deleted." in after
+    undo = re.search(r'<form [^>]*data-undo>(.*?)</form>', after, re.S)
+    assert undo is not None
+    undo_fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">',
+                                  undo[1]))
+    assert (undo_fields["op"], undo_fields["template_id"]) == ("template.restore", template_id)
+    back = client.post(f"/r/{code}/moderate/act", data=undo_fields)
+    assert "done=template.restore" in back.headers["location"]
+    assert "Template restored." in client.get(back.headers["location"]).text
+    assert '<tr class="saved">' in _panel(client, code)
+
+    # the same form again, by script: the answer line in words, and no second undo offered
+    twice = client.post(f"/r/{code}/moderate/act", headers={"hx-request": "true"},
+                        data={**undo_fields, "op_id": "again-1"})
+    assert "data-undo" not in twice.text and 'class="flash error"' in twice.text
+    client.close()
