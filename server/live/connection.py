@@ -93,10 +93,10 @@ class Connection:
         peer that lets them pile up past the hard limit is closed instead (it resumes)."""
         if self.closed:
             return
-        if self.outbox.backlog() > self.hard_limit:
+        if self.buffered() > self.hard_limit:
             self.close(CLOSE_LAGGING, "too slow: reconnect with ?since=<last seq>")
             return
-        self.outbox.write(wire_frame(encode(obj, self.encoding), self.encoding), self.text)
+        self.put(wire_frame(encode(obj, self.encoding), self.encoding))
 
     def close(self, code: int, reason: str) -> None:
         if not self.closed:
