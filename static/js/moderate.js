@@ -64,6 +64,11 @@ async function refresh() {
       showTab();
       restoreFocus();
       tick();
+    } else if (response.status === 429 || response.status >= 500) {
+      // "Not now" (busy, restarting): the room may not change again soon, so ask once more
+      // after the server's Retry-After instead of showing a stale panel until it does.
+      const seconds = Number(response.headers.get("retry-after")) || 2;
+      setTimeout(refresh, seconds * 1000 * (1 + Math.random() / 2));
     }
   } catch (error) {
     // offline: the socket's status says so, and the next change refreshes again

@@ -81,3 +81,31 @@ def test_a_chosen_timer_survives_a_refresh_before_open(server: LiveServer, brows
     poll.get_by_role("button", name="Open", exact=True).click()
     poll.locator(".countdown").wait_for()
     ctx.close()
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_refused_refresh_is_asked_again_after_retry_after(
+    server: LiveServer, browser: Any, status: int
+) -> None:
+    """The server said "not now" to the panel's refresh (busy, or restarting): the panel asks
+    again after the Retry-After, not at the next change, which may not come for minutes."""
+    ctx, mod = _start(browser, server, "Busy night")
+    code = mod.locator(".bar .code").inner_text()
+    _tab(mod, "speakers")
+    refused: list[str] = []
+    busy = True  # every refresh while the phone joins and asks is refused
+
+    def not_now(route: Any) -> None:
+        if busy:
+            refused.append(route.request.url)
+            route.fulfill(status=status, headers={"retry-after": "1"}, body="not now")
+        else:
+            route.continue_()
+
+    mod.route("**/moderate/panel*", not_now)
+    _request_to_speak(browser, server, code, "Late speaker")
+    mod.wait_for_timeout(300)  # the last change's refresh has been asked for, and refused
+    busy = False  # the room stays quiet from here: no change will bring another refresh
+    assert refused
+    mod.locator("#speakers li", has_text="Late speaker").wait_for(timeout=15_000)
+    ctx.close()

@@ -20,7 +20,11 @@ WIDTHS = [390, 360, 320]
 
 # For each tab: is anything clipped, how many lines its label takes, how many words it has,
 # and whether the label, count and badge lie inside the tab and the tab inside the screen.
-_MEASURE = """() => Array.from(document.querySelectorAll('.sections a')).map((a) => {
+_MEASURE = """() => {
+for (const b of document.querySelectorAll('.sections .unread')) {
+  b.hidden = false; b.textContent = '12';
+}
+return Array.from(document.querySelectorAll('.sections a')).map((a) => {
   const box = a.getBoundingClientRect();
   const inside = (el) => {
     const r = el.getBoundingClientRect();
@@ -38,7 +42,11 @@ _MEASURE = """() => Array.from(document.querySelectorAll('.sections a')).map((a)
     inside: [label, a.querySelector('.n'), a.querySelector('.unread')].every(inside),
     onScreen: box.left >= 0 && box.right <= window.innerWidth,
   };
-})"""
+});
+}"""
+
+_SETTLED = """() => document.fonts.ready.then(() => new Promise(
+  (done) => requestAnimationFrame(() => requestAnimationFrame(done))))"""
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -61,9 +69,11 @@ def test_section_tabs_fit_or_wrap_whole_words(
         page.press("#name", "Enter")
         page.wait_for_selector("body[data-conn=online]")
         assert page.evaluate("document.documentElement.lang").lower() == lang.lower()
-        # The widest the row gets: every badge showing a two-digit number.
-        page.evaluate("""() => { for (const b of document.querySelectorAll('.sections .unread')) {
-            b.hidden = false; b.textContent = '12'; } }""")
+        # Once the page has its fonts and its first live refresh is in, the widest the row
+        # gets (every badge showing a two-digit number), measured in the same task: a refresh
+        # arriving in between would hide the badges again (a loaded machine caught one).
+        page.wait_for_load_state("networkidle")
+        page.evaluate(_SETTLED)
         tabs = page.evaluate(_MEASURE)
         page.locator(".sections").screenshot(path=str(shots / f"phone-tabs-{lang}-{width}.png"))
         for tab in tabs:

@@ -36,8 +36,12 @@ LONG_QUESTION = (
 )[:280]
 
 
+# One client for every op: `httpx.post` builds a client, and loads the CA bundle, per call.
+_HTTP = httpx.Client(timeout=10)
+
+
 def op(server: LiveServer, code: str, token: str, name: str, **fields: Any) -> dict[str, Any]:
-    r = httpx.post(f"{server.http}/api/rooms/{code}/ops", timeout=10,
+    r = _HTTP.post(f"{server.http}/api/rooms/{code}/ops",
                    headers={"authorization": f"Bearer {token}"},
                    json={"op": name, "op_id": f"s-{next(_ids)}", **fields})
     assert r.status_code == 200, r.text
@@ -240,6 +244,7 @@ def _screen_page(browser: Any, meeting: Meeting, size: tuple[int, int], **opts: 
     return page
 
 
+@pytest.mark.timeout(600)  # 4 projectors x every state, a reload and axe each: minutes here
 def test_every_state_fits_every_projector(browser: Any, meeting: Meeting) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     pages = {size: _screen_page(browser, meeting, size) for size in SIZES}
