@@ -17,13 +17,14 @@ Pure: HMAC and SHA-256 only; the room key and the salt arrive from the edge.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import hmac
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
 from rooms.chain import canonical_json
+from rooms.keyed_hash import KeyedHash
 from rooms.poll_kinds import KINDS
 from rooms.standing import SYSTEM
 from rooms.state import RoomState
@@ -76,8 +77,14 @@ class Sealed:
     private: dict[str, Any] | None
 
 
-def _mac(key: bytes, *parts: str) -> str:
-    return hmac.digest(key, "\n".join(parts).encode("utf-8"), "sha256").hex()[:32]
+def _mac(key: KeyedHash, *parts: str) -> str:
+    return key.hexdigest("\n".join(parts).encode("utf-8"))[:32]
+
+
+# A room's key signs every alias in the room: its HMAC set-up is kept, not redone per entry.
+@functools.lru_cache(maxsize=1024)
+def _room_hash(room_key: bytes) -> KeyedHash:
+    return KeyedHash(room_key)
 
 
 def ballot_scope(state: RoomState, poll_id: object) -> str:
@@ -91,7 +98,7 @@ def ballot_scope(state: RoomState, poll_id: object) -> str:
 
 def ballot_key(room_key: bytes, participant: str, scope: str) -> str:
     """HMAC(room key, participant, scope): the same person and poll, the same key."""
-    return "b-" + _mac(room_key, "ballot", participant, scope)
+    return "b-" + _mac(_room_hash(room_key), "ballot", participant, scope)
 
 
 def commitment(salt: str, value: Any) -> str:
@@ -165,10 +172,11 @@ def seal(
     names = _sealed_fields(state, type_, data)
     private: dict[str, Any] = {}
     if names:
-        salts = {n: _mac(salt.encode("ascii"), "field", n) for n in names}
-        private["fields"] = {n: _pop(data, n) for n in names}
+        salt_hash = KeyedHash(salt.encode("ascii"))
+        salts = {n: _mac(salt_hash, "field", n) for n in names}
+        values = private["fields"] = {n: _pop(data, n) for n in names}
         private["salts"] = salts
-        data["sealed"] = {n: commitment(salts[n], private["fields"][n]) for n in names}
+        data["sealed"] = {n: commitment(salts[n], values[n]) for n in names}
     public_actor, public_op = actor, op_id
     if type_ == "ballot.cast" or not _is_staff(state, actor):
         if type_ == "ballot.cast":
@@ -180,8 +188,10 @@ def seal(
                     (actor, scope), ballot_key(room_key, actor, scope)
                 )
         else:
-            public_actor = "a-" + _mac(room_key, "entry", actor, op_id or "nonce:" + salt)
-        public_op = "o-" + _mac(room_key, "op", actor, op_id) if op_id else ""
+            public_actor = "a-" + _mac(
+                _room_hash(room_key), "entry", actor, op_id or "nonce:" + salt
+            )
+        public_op = "o-" + _mac(_room_hash(room_key), "op", actor, op_id) if op_id else ""
         private["actor"], private["op_id"] = actor, op_id
     return Sealed(public_actor, public_op, data, private or None)
 
