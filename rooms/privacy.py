@@ -17,7 +17,6 @@ Pure: HMAC and SHA-256 only; the room key and the salt arrive from the edge.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from rooms.state import RoomState
 __all__ = [
     "PERSONAL",
     "SEALED",
+    "RoomKey",
     "Sealed",
     "aliased",
     "ballot_key",
@@ -77,14 +77,17 @@ class Sealed:
     private: dict[str, Any] | None
 
 
+# A room's key, or its KeyedHash: a caller that seals many entries (a room host) keeps the
+# HMAC set-up of the key instead of redoing it for every alias.
+RoomKey = bytes | KeyedHash
+
+
 def _mac(key: KeyedHash, *parts: str) -> str:
     return key.hexdigest("\n".join(parts).encode("utf-8"))[:32]
 
 
-# A room's key signs every alias in the room: its HMAC set-up is kept, not redone per entry.
-@functools.lru_cache(maxsize=1024)
-def _room_hash(room_key: bytes) -> KeyedHash:
-    return KeyedHash(room_key)
+def _keyed(room_key: RoomKey) -> KeyedHash:
+    return room_key if isinstance(room_key, KeyedHash) else KeyedHash(room_key)
 
 
 def ballot_scope(state: RoomState, poll_id: object) -> str:
@@ -96,9 +99,9 @@ def ballot_scope(state: RoomState, poll_id: object) -> str:
     return f"poll:{poll_id}"
 
 
-def ballot_key(room_key: bytes, participant: str, scope: str) -> str:
+def ballot_key(room_key: RoomKey, participant: str, scope: str) -> str:
     """HMAC(room key, participant, scope): the same person and poll, the same key."""
-    return "b-" + _mac(_room_hash(room_key), "ballot", participant, scope)
+    return "b-" + _mac(_keyed(room_key), "ballot", participant, scope)
 
 
 def commitment(salt: str, value: Any) -> str:
@@ -157,7 +160,7 @@ def seal(
     actor: str,
     op_id: str,
     wire: Mapping[str, Any],
-    room_key: bytes,
+    room_key: RoomKey,
     salt: str,
     ballot_keys: MutableMapping[tuple[str, str], str] | None = None,
 ) -> Sealed:
@@ -179,6 +182,7 @@ def seal(
         data["sealed"] = {n: commitment(salts[n], values[n]) for n in names}
     public_actor, public_op = actor, op_id
     if type_ == "ballot.cast" or not _is_staff(state, actor):
+        room_key = _keyed(room_key)
         if type_ == "ballot.cast":
             scope = ballot_scope(state, data.get("poll_id"))
             if ballot_keys is None:
@@ -188,10 +192,8 @@ def seal(
                     (actor, scope), ballot_key(room_key, actor, scope)
                 )
         else:
-            public_actor = "a-" + _mac(
-                _room_hash(room_key), "entry", actor, op_id or "nonce:" + salt
-            )
-        public_op = "o-" + _mac(_room_hash(room_key), "op", actor, op_id) if op_id else ""
+            public_actor = "a-" + _mac(room_key, "entry", actor, op_id or "nonce:" + salt)
+        public_op = "o-" + _mac(room_key, "op", actor, op_id) if op_id else ""
         private["actor"], private["op_id"] = actor, op_id
     return Sealed(public_actor, public_op, data, private or None)
 
