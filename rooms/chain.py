@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from json.encoder import encode_basestring
 from typing import Any
+
+import msgspec
 
 __all__ = ["GENESIS", "canonical_json", "entry_hash", "entry_hash_raw"]
 
@@ -23,9 +26,58 @@ _CANONICAL = json.JSONEncoder(
 ).encode
 
 
+# What that encoder writes for a str, an int and a list of them, without its machinery: most
+# values hashed are one of these (an entry's actor, seq and time; a sealed field's value), and
+# the encoder's set-up costs more than writing them. The very functions it calls, so the same
+# text (tests/rooms/test_chain.py checks every kind of code point and integer against it).
+_SCALARS: dict[type, Callable[[Any], str]] = {str: encode_basestring, int: int.__repr__}
+
+
+# An object or an array made only of these is written by msgspec with the very bytes the json
+# module writes, in a tenth of the time (tests/rooms/test_chain.py). Not a float (spelled
+# otherwise: 1e16 for 1e+16), not a key that is no str (sorted otherwise), no subclass, nor
+# what json refuses and msgspec would write (bytes, sets, dates): those take json's way.
+_ALIKE = frozenset({str, int, bool, type(None)})
+_FAST = msgspec.json.Encoder(order="sorted").encode
+
+
 def canonical_json(value: Any) -> bytes:
     """One byte string per value: sorted keys, no spaces, UTF-8, no NaN."""
+    write = _SCALARS.get(type(value))
+    if write is not None:
+        return write(value).encode("utf-8")
+    if type(value) is list or type(value) is tuple:
+        items = _flat_items(value)
+        if items is not None:
+            return ("[" + ",".join(items) + "]").encode("utf-8")
+    if type(value) is dict and _written_alike(value):
+        try:
+            return _FAST(value)
+        except ValueError:  # a lone surrogate: json's way says why, as it always has
+            pass
     return _CANONICAL(value).encode("utf-8")
+
+
+def _written_alike(value: object) -> bool:
+    if type(value) is dict:
+        for key, item in value.items():
+            if type(key) is not str or (type(item) not in _ALIKE and not _written_alike(item)):
+                return False
+        return True
+    if type(value) is list or type(value) is tuple:
+        return all(type(item) in _ALIKE or _written_alike(item) for item in value)
+    return type(value) in _ALIKE
+
+
+def _flat_items(values: list[Any] | tuple[Any, ...]) -> list[str] | None:
+    """Each item's JSON text if every item is a str or an int, else None."""
+    out = []
+    for value in values:
+        write = _SCALARS.get(type(value))
+        if write is None:
+            return None
+        out.append(write(value))
+    return out
 
 
 def entry_hash(

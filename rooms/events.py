@@ -593,8 +593,23 @@ def _from_wire(value: Any) -> Any:
     return value
 
 
+# Each event class's field names, looked up once: `dataclasses.fields` builds its answer anew
+# on every call, and every op and every applied entry converts an event.
+_FIELD_NAMES: dict[type[Event], tuple[str, ...]] = {}
+
+
+def _field_names(cls: type[Event]) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
 def event_to_dict(event: Event) -> dict[str, Any]:
-    data = {f.name: _to_wire(getattr(event, f.name)) for f in fields(event)}
+    data = {}
+    for name in _field_names(type(event)):
+        value = getattr(event, name)
+        data[name] = _to_wire(value) if isinstance(value, tuple) else value
     return {"type": event.TYPE, "data": data}
 
 
@@ -608,7 +623,7 @@ def event_from_dict(d: Mapping[str, Any]) -> Event:
     if cls is None:
         raise ValueError(f"unknown event type {d.get('type')!r}")
     data = d.get("data") or {}
-    names = {f.name for f in fields(cls)}
+    names = _field_names(cls)
     try:
         return cls(**{k: _from_wire(v) for k, v in data.items() if k in names})
     except TypeError as exc:

@@ -18,12 +18,12 @@ Pure: HMAC and SHA-256 only; the room key and the salt arrive from the edge.
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
 from rooms.chain import canonical_json
+from rooms.keyed_hash import KeyedHash
 from rooms.poll_kinds import KINDS
 from rooms.standing import SYSTEM
 from rooms.state import RoomState
@@ -31,6 +31,7 @@ from rooms.state import RoomState
 __all__ = [
     "PERSONAL",
     "SEALED",
+    "RoomKey",
     "Sealed",
     "aliased",
     "ballot_key",
@@ -76,8 +77,17 @@ class Sealed:
     private: dict[str, Any] | None
 
 
-def _mac(key: bytes, *parts: str) -> str:
-    return hmac.digest(key, "\n".join(parts).encode("utf-8"), "sha256").hex()[:32]
+# A room's key, or its KeyedHash: a caller that seals many entries (a room host) keeps the
+# HMAC set-up of the key instead of redoing it for every alias.
+RoomKey = bytes | KeyedHash
+
+
+def _mac(key: KeyedHash, *parts: str) -> str:
+    return key.hexdigest("\n".join(parts).encode("utf-8"))[:32]
+
+
+def _keyed(room_key: RoomKey) -> KeyedHash:
+    return room_key if isinstance(room_key, KeyedHash) else KeyedHash(room_key)
 
 
 def ballot_scope(state: RoomState, poll_id: object) -> str:
@@ -89,9 +99,9 @@ def ballot_scope(state: RoomState, poll_id: object) -> str:
     return f"poll:{poll_id}"
 
 
-def ballot_key(room_key: bytes, participant: str, scope: str) -> str:
+def ballot_key(room_key: RoomKey, participant: str, scope: str) -> str:
     """HMAC(room key, participant, scope): the same person and poll, the same key."""
-    return "b-" + _mac(room_key, "ballot", participant, scope)
+    return "b-" + _mac(_keyed(room_key), "ballot", participant, scope)
 
 
 def commitment(salt: str, value: Any) -> str:
@@ -150,7 +160,7 @@ def seal(
     actor: str,
     op_id: str,
     wire: Mapping[str, Any],
-    room_key: bytes,
+    room_key: RoomKey,
     salt: str,
     ballot_keys: MutableMapping[tuple[str, str], str] | None = None,
 ) -> Sealed:
@@ -165,12 +175,14 @@ def seal(
     names = _sealed_fields(state, type_, data)
     private: dict[str, Any] = {}
     if names:
-        salts = {n: _mac(salt.encode("ascii"), "field", n) for n in names}
-        private["fields"] = {n: _pop(data, n) for n in names}
+        salt_hash = KeyedHash(salt.encode("ascii"))
+        salts = {n: _mac(salt_hash, "field", n) for n in names}
+        values = private["fields"] = {n: _pop(data, n) for n in names}
         private["salts"] = salts
-        data["sealed"] = {n: commitment(salts[n], private["fields"][n]) for n in names}
+        data["sealed"] = {n: commitment(salts[n], values[n]) for n in names}
     public_actor, public_op = actor, op_id
     if type_ == "ballot.cast" or not _is_staff(state, actor):
+        room_key = _keyed(room_key)
         if type_ == "ballot.cast":
             scope = ballot_scope(state, data.get("poll_id"))
             if ballot_keys is None:

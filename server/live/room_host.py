@@ -28,6 +28,7 @@ from rooms import (
     RoomState,
 )
 from rooms.events import ReactionSent
+from rooms.keyed_hash import KeyedHash
 from rooms.privacy import erased_by, seal
 from rooms.reaction_windows import ReactionWindow
 from server.config import Limits
@@ -83,7 +84,8 @@ class RoomHost:
         self.code = code
         self.state = state
         self.deps = deps
-        self.room_key: bytes | None = None  # the store's, fetched before the first append
+        # The store's key, fetched before the first append, with its HMAC set-up done once.
+        self.room_key: KeyedHash | None = None
         # Each (participant, scope)'s ballot key under room_key: one HMAC per person and poll.
         self.ballot_keys: dict[tuple[str, str], str] = {}
         self.room_log: RoomLog[asyncio.Future[Outcome]] = RoomLog(
@@ -289,7 +291,7 @@ class RoomHost:
         began = time.perf_counter()
         try:
             if self.room_key is None:
-                self.room_key = await self.deps.store.room_key(self.code)
+                self.room_key = KeyedHash(await self.deps.store.room_key(self.code))
             # One read of the system's randomness for the whole batch: a salt each.
             salts = os.urandom(_SALT_BYTES * len(batch)).hex()
             step = 2 * _SALT_BYTES

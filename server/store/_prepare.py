@@ -67,19 +67,54 @@ def prepare(room: str, entries: Sequence[Entry]) -> list[Prepared]:
     return out
 
 
+# The JSON types that come back from the text as they went in, and equal (a bool stays a bool,
+# a finite float the same float: canonical_json refuses the others).
+_SAME_BACK = frozenset({str, int, float, bool, type(None)})
+
+
+def _comes_back_equal(value: object) -> bool:
+    """Is `json.loads(canonical_json(value)) == value`? True for dicts with str keys, lists
+    and the scalars above, of exactly those types; a tuple, an int key or a subclass (an enum)
+    comes back as something else."""
+    if type(value) is dict:
+        for key, item in value.items():
+            if type(key) is not str or (
+                type(item) not in _SAME_BACK and not _comes_back_equal(item)
+            ):
+                return False
+        return True
+    if type(value) is list:
+        for item in value:
+            if type(item) not in _SAME_BACK and not _comes_back_equal(item):
+                return False
+        return True
+    return type(value) in _SAME_BACK
+
+
+def _as_read(value: Any, text: str) -> Any:
+    """`value` as `read` will return it later, so that the Committed we return now equals the
+    stored one: parsed from its canonical `text` (tuples become lists, int keys str keys, ...),
+    or the value itself when it would come back equal anyway (almost every entry, and no
+    parse). Not a copy then: an Entry's data is read-only, like the Committed it becomes."""
+    return value if _comes_back_equal(value) else _DECODE(text)[0]
+
+
+_DECODE = json.JSONDecoder().raw_decode  # the text is canonical JSON: no whitespace around
+
+
 def _prepare_one(entry: Entry) -> Prepared:
     if not isinstance(entry.at, int) or isinstance(entry.at, bool):
         raise TypeError(f"at must be int, got {type(entry.at).__name__}")
-    raw = canonical_json(entry.data)
-    # Round-trip through the canonical text so the Committed we return now is equal to the
-    # one `read` returns later (tuples become lists, int keys become str keys, ...).
-    data = json.loads(raw)
+    data_json = canonical_json(entry.data).decode("utf-8")
+    data = _as_read(entry.data, data_json)
     if not isinstance(data, dict):
         raise TypeError(f"data must be a mapping, got {type(entry.data).__name__}")
     private = private_json = None
     if entry.private is not None:
-        raw_private = canonical_json(entry.private)
-        private, private_json = json.loads(raw_private), raw_private.decode("utf-8")
+        private_json = canonical_json(entry.private).decode("utf-8")
+        private = _as_read(entry.private, private_json)
+        if not isinstance(private, dict):
+            raise TypeError(f"private must be a mapping, got {type(entry.private).__name__}")
         _text("participant", str(private.get("actor", "")))
         _text("op_id", str(private.get("op_id", "")))
     erases = _text("erases", entry.erases) if entry.erases is not None else None
@@ -89,7 +124,7 @@ def _prepare_one(entry: Entry) -> Prepared:
         op_id=_text("op_id", entry.op_id),
         type=_text("type", entry.type),
         data=data,
-        data_json=raw.decode("utf-8"),
+        data_json=data_json,
         private=private,
         private_json=private_json,
         erases=erases,

@@ -1,6 +1,13 @@
 from __future__ import annotations
 
-from rooms.chain import GENESIS, canonical_json, entry_hash
+import enum
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rooms.chain import GENESIS, canonical_json, entry_hash, entry_hash_raw
 
 
 def test_chain_links_and_is_stable() -> None:
@@ -10,11 +17,6 @@ def test_chain_links_and_is_stable() -> None:
     assert first != entry_hash(first, data={}, **args)  # type: ignore[arg-type]
     assert canonical_json({"b": 1, "a": "é"}) == '{"a":"é","b":1}'.encode()
 
-
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from rooms.chain import entry_hash_raw  # noqa: E402
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**62), 2**62) | st.text(max_size=20),
@@ -43,3 +45,116 @@ def test_hashing_spliced_canonical_data_equals_hashing_the_whole_entry(
         data=data,
         **common,  # type: ignore[arg-type]
     )
+
+
+def _reference(value: object) -> bytes:
+    """The definition canonical_json's short cuts must keep: json.dumps with its options."""
+    text = json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    return text.encode("utf-8")
+
+
+def _same_bytes_or_same_refusal(value: object) -> None:
+    try:
+        expected = _reference(value)
+    except (ValueError, TypeError) as exc:  # UnicodeEncodeError is a ValueError
+        with pytest.raises(type(exc)):
+            canonical_json(value)
+    else:
+        assert canonical_json(value) == expected
+
+
+# Every kind of code point: controls, quotes, backslashes, U+2028, non-BMP, lone surrogates.
+_any_text = st.text(st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF), max_size=12)
+_scalar = (
+    _any_text
+    | st.integers()
+    | st.integers(-(2**70), 2**70)
+    | st.booleans()
+    | st.none()
+    | st.floats()
+    | st.sampled_from(["\x00", '"', "\\", "\u2028", "\u2029", "\x7f", "\ud800", "\U0001f600"])
+)
+
+
+@given(_scalar)
+def test_a_scalar_writes_as_the_encoder_writes_it(value: object) -> None:
+    _same_bytes_or_same_refusal(value)
+
+
+@given(st.lists(_scalar, max_size=5), st.booleans())
+def test_a_flat_list_or_tuple_writes_as_the_encoder_writes_it(
+    items: list[object], tup: bool
+) -> None:
+    _same_bytes_or_same_refusal(tuple(items) if tup else items)
+
+
+@given(
+    st.recursive(
+        _scalar,
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.lists(inner, max_size=3).map(tuple)
+            | st.dictionaries(_any_text, inner, max_size=3)
+        ),
+        max_leaves=8,
+    )
+)
+def test_a_nested_value_writes_as_the_encoder_writes_it(value: object) -> None:
+    _same_bytes_or_same_refusal(value)
+
+
+def test_subclasses_write_as_their_base_types() -> None:
+    class Code(enum.IntEnum):
+        FIVE = 5
+
+    class Name(str):
+        __slots__ = ()
+
+    for value in (Code.FIVE, [Code.FIVE, 1], Name("é\n"), (Name("x"), True), [True, False, None]):
+        assert canonical_json(value) == _reference(value)
+
+
+def test_huge_integers_are_refused_as_the_encoder_refuses_them() -> None:
+    _same_bytes_or_same_refusal(10**5000)
+    _same_bytes_or_same_refusal([10**5000])
+
+
+# What msgspec writes for canonical_json (objects of strings, integers, booleans, null, arrays
+# and objects): no float, so that no example leaves for json's way.
+_plain = _any_text | st.integers() | st.integers(-(2**70), 2**70) | st.booleans() | st.none()
+
+
+@settings(max_examples=500)
+@given(
+    st.dictionaries(
+        _any_text,
+        st.recursive(
+            _plain,
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.lists(inner, max_size=3).map(tuple)
+                | st.dictionaries(_any_text, inner, max_size=3)
+            ),
+            max_leaves=10,
+        ),
+        max_size=5,
+    )
+)
+def test_an_object_without_floats_writes_as_the_encoder_writes_it(value: dict[str, object]) -> None:
+    _same_bytes_or_same_refusal(value)
+
+
+def test_what_only_the_fast_writer_could_write_is_refused_as_before() -> None:
+    refused: list[dict[str, object]] = [{"s": {1, 2}}, {"b": b"x"}, {"n": [float("nan")]}]
+    for value in refused:
+        with pytest.raises((TypeError, ValueError)):
+            canonical_json(value)
+        _same_bytes_or_same_refusal(value)
+
+
+def test_keys_that_are_no_strings_sort_and_write_as_the_encoder_does() -> None:
+    keyed: list[dict[object, object]] = [{10: "a", 9: "b"}, {True: 1, None: 2}, {1.5: 0}]
+    for value in [*keyed, {"x": {2: [], 10: ()}}]:
+        _same_bytes_or_same_refusal(value)

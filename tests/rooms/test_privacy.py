@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rooms import CommandError, event_to_dict
+from rooms.keyed_hash import KeyedHash
 from rooms.poll_kinds import KINDS
 from rooms.privacy import aliased, erased, seal, unseal
 from rooms.recount import FULL, recount
@@ -23,6 +24,7 @@ from rooms.render import poll_results
 from tests.rooms.harness import ORG, Room
 
 KEY = b"\x07" * 32
+KEYED = KeyedHash(KEY)
 PEOPLE = ("ann", "bob", "cyd", "dee")
 KINDS_USED = ("single", "multiple", "rating", "ranking", "budget", "open")
 
@@ -50,6 +52,8 @@ def _public(room: Room) -> list[dict[str, Any]]:
         assert seal(state, rec.actor, rec.op_id, wire, KEY, f"{rec.seq:032x}", ballot_keys) == (
             sealed
         )
+        # Nor does a room key whose HMAC set-up the caller keeps, as a room host does.
+        assert seal(state, rec.actor, rec.op_id, wire, KEYED, f"{rec.seq:032x}") == sealed
         assert unseal(sealed.actor, sealed.op_id, sealed.data, sealed.private) == (
             rec.actor,
             rec.op_id,
