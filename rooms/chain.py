@@ -50,12 +50,19 @@ def canonical_json(value: Any) -> bytes:
         items = _flat_items(value)
         if items is not None:
             return ("[" + ",".join(items) + "]").encode("utf-8")
-    if type(value) is dict and _written_alike(value):
+    if type(value) is dict and _alike_or_refused(value):
         try:
             return _FAST(value)
         except ValueError:  # a lone surrogate: json's way says why, as it always has
             pass
     return _CANONICAL(value).encode("utf-8")
+
+
+def _alike_or_refused(value: dict[Any, Any]) -> bool:
+    try:
+        return _written_alike(value)
+    except RecursionError:  # a value that holds itself: json's way refuses it (ValueError)
+        return False
 
 
 def _written_alike(value: object) -> bool:

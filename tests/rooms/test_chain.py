@@ -158,3 +158,14 @@ def test_keys_that_are_no_strings_sort_and_write_as_the_encoder_does() -> None:
     keyed: list[dict[object, object]] = [{10: "a", 9: "b"}, {True: 1, None: 2}, {1.5: 0}]
     for value in [*keyed, {"x": {2: [], 10: ()}}]:
         _same_bytes_or_same_refusal(value)
+
+
+def test_a_value_that_holds_itself_is_refused_as_the_encoder_refuses_it() -> None:
+    looped: dict[str, object] = {"a": 1}
+    looped["self"] = looped
+    with pytest.raises(ValueError, match="Circular"):
+        canonical_json(looped)
+    listed: list[object] = []
+    listed.append(listed)
+    with pytest.raises(ValueError, match="Circular"):
+        canonical_json({"items": listed})
