@@ -36,8 +36,9 @@ LONG_QUESTION = (
 )[:280]
 
 
-# One client for every op: `httpx.post` builds a client, and loads the CA bundle, per call.
-_HTTP = httpx.Client(timeout=10)
+# One client for every op (`httpx.post` builds one, and loads the CA bundle, per call), and a
+# fresh connection for each: a kept-alive one may be closed by the server just as it is reused.
+_HTTP = httpx.Client(timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
 
 
 def op(server: LiveServer, code: str, token: str, name: str, **fields: Any) -> dict[str, Any]:
