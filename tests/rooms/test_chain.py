@@ -67,15 +67,27 @@ def _same_bytes_or_same_refusal(value: object) -> None:
 
 # Every kind of code point: controls, quotes, backslashes, U+2028, non-BMP, lone surrogates.
 _any_text = st.text(st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF), max_size=12)
+# What msgspec writes for canonical_json (objects of strings, integers, booleans, null, arrays
+# and objects): no float, so that no example leaves for json's way.
+_plain = _any_text | st.integers() | st.integers(-(2**70), 2**70) | st.booleans() | st.none()
 _scalar = (
-    _any_text
-    | st.integers()
-    | st.integers(-(2**70), 2**70)
-    | st.booleans()
-    | st.none()
+    _plain
     | st.floats()
     | st.sampled_from(["\x00", '"', "\\", "\u2028", "\u2029", "\x7f", "\ud800", "\U0001f600"])
 )
+
+
+def _nested(leaf: st.SearchStrategy[object], max_leaves: int) -> st.SearchStrategy[object]:
+    """Lists, tuples and objects of `leaf`, nested."""
+    return st.recursive(
+        leaf,
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.lists(inner, max_size=3).map(tuple)
+            | st.dictionaries(_any_text, inner, max_size=3)
+        ),
+        max_leaves=max_leaves,
+    )
 
 
 @given(_scalar)
@@ -90,17 +102,7 @@ def test_a_flat_list_or_tuple_writes_as_the_encoder_writes_it(
     _same_bytes_or_same_refusal(tuple(items) if tup else items)
 
 
-@given(
-    st.recursive(
-        _scalar,
-        lambda inner: (
-            st.lists(inner, max_size=3)
-            | st.lists(inner, max_size=3).map(tuple)
-            | st.dictionaries(_any_text, inner, max_size=3)
-        ),
-        max_leaves=8,
-    )
-)
+@given(_nested(_scalar, max_leaves=8))
 def test_a_nested_value_writes_as_the_encoder_writes_it(value: object) -> None:
     _same_bytes_or_same_refusal(value)
 
@@ -121,27 +123,8 @@ def test_huge_integers_are_refused_as_the_encoder_refuses_them() -> None:
     _same_bytes_or_same_refusal([10**5000])
 
 
-# What msgspec writes for canonical_json (objects of strings, integers, booleans, null, arrays
-# and objects): no float, so that no example leaves for json's way.
-_plain = _any_text | st.integers() | st.integers(-(2**70), 2**70) | st.booleans() | st.none()
-
-
 @settings(max_examples=500)
-@given(
-    st.dictionaries(
-        _any_text,
-        st.recursive(
-            _plain,
-            lambda inner: (
-                st.lists(inner, max_size=3)
-                | st.lists(inner, max_size=3).map(tuple)
-                | st.dictionaries(_any_text, inner, max_size=3)
-            ),
-            max_leaves=10,
-        ),
-        max_size=5,
-    )
-)
+@given(st.dictionaries(_any_text, _nested(_plain, max_leaves=10), max_size=5))
 def test_an_object_without_floats_writes_as_the_encoder_writes_it(value: dict[str, object]) -> None:
     _same_bytes_or_same_refusal(value)
 
