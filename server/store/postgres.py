@@ -61,12 +61,22 @@ CONNECT_DEFAULTS: dict[str, Any] = {
 
 
 class _Link:
-    """One connection, opened on first use and reopened after the server went away."""
+    """One connection, opened on first use and reopened after the server went away.
+
+    A connection is never closed under a task still using it. psycopg waits for the server
+    through the event loop, watching the connection's socket; closing a socket the loop
+    still watches makes uvloop's next epoll_ctl on it fail, and libuv aborts the whole
+    process (seen in `make bench`'s redis_multiprocess: one side read timed out while
+    another waited on the same connection). A connection given up on is closed once the
+    last task using it is done; new callers get a new one at once.
+    """
 
     def __init__(self, params: dict[str, Any]) -> None:
         self._params = params
         self._conn: Conn | None = None
         self._lock = asyncio.Lock()
+        self._users: dict[int, tuple[Conn, set[asyncio.Future[Any]]]] = {}  # by id(conn)
+        self._given_up: set[int] = set()  # ids of connections to close when their users end
 
     async def get(self) -> Conn:
         async with self._lock:
@@ -80,19 +90,51 @@ class _Link:
                 raise StoreUnavailable(f"postgresql: cannot connect: {exc}") from exc
             return self._conn
 
-    async def drop(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            await conn.close()
+    def using(self, conn: Conn, task: asyncio.Future[Any]) -> None:
+        """`task` works on `conn` until it is done: `conn` stays open at least that long."""
+        self._users.setdefault(id(conn), (conn, set()))[1].add(task)
+        task.add_done_callback(lambda done: self._done(conn, done))
+
+    def _done(self, conn: Conn, task: asyncio.Future[Any]) -> None:
+        users = self._users.get(id(conn))
+        if users is None:
+            return
+        users[1].discard(task)
+        if not users[1]:
+            del self._users[id(conn)]
+            if id(conn) in self._given_up:
+                self._given_up.discard(id(conn))
+                _finish(conn)
+
+    def in_use(self, conn: Conn) -> bool:
+        return id(conn) in self._users
 
     def forget(self, conn: Conn) -> None:
-        """Stop handing out `conn` (its server stopped answering); the next get() reconnects."""
+        """Give up on `conn` (its server stopped answering, or it broke): the next get()
+        reconnects, and `conn` is closed once no task uses it any more."""
         if self._conn is conn:
             self._conn = None
+        if self.in_use(conn):
+            self._given_up.add(id(conn))
+        else:
+            _finish(conn)
+
+    async def drop(self, conn: Conn | None = None) -> None:
+        """Give up on the current connection, or on `conn` only if it still is the current
+        one: a task that found an old connection broken must not close the new one that
+        others are using meanwhile."""
+        current = self._conn
+        if current is None or (conn is not None and conn is not current):
+            return
+        if self.in_use(current):
+            self.forget(current)
+            return
+        self._conn = None
+        await current.close()
 
 
-def _discard(conn: Conn) -> None:
-    """Close a forgotten connection once nothing is waiting on its socket any more."""
+def _finish(conn: Conn) -> None:
+    """Close a connection nothing is waiting on any more."""
     if not conn.closed:
         conn.pgconn.finish()
 
@@ -267,7 +309,7 @@ class PostgresStore:
             except psycopg.Error as exc:
                 lost = conn.closed or conn.broken
                 if lost:
-                    await self._writer.drop()
+                    await self._writer.drop(conn)
                 # A connection that died before COMMIT (say, idle-killed since the last batch)
                 # or a deadlock/serialisation abort committed nothing: one retry is safe.
                 transient = lost or isinstance(exc, errors.TransactionRollback)
@@ -389,6 +431,7 @@ class PostgresStore:
         background (psycopg's own cancellation can take seconds more), never reused.
         """
         task = asyncio.ensure_future(work)
+        link.using(conn, task)
         try:
             done, _ = await asyncio.wait({task}, timeout=self._answer_timeout)
         except asyncio.CancelledError:
@@ -396,9 +439,8 @@ class PostgresStore:
             raise
         if task in done:
             return task.result()
-        link.forget(conn)
+        link.forget(conn)  # closed once every task on it is done, never under one
         task.cancel()
-        task.add_done_callback(lambda _: _discard(conn))
         raise StoreUnavailable(f"postgresql: no answer within {self._answer_timeout:g} s")
 
     async def _on_side(self, fn: Callable[[Conn], Coroutine[Any, Any, T]]) -> T:
@@ -411,7 +453,7 @@ class PostgresStore:
             except psycopg.Error as exc:
                 lost = conn.closed or conn.broken
                 if lost:
-                    await self._side.drop()
+                    await self._side.drop(conn)
                 # Everything on this connection is idempotent (reads, newest-wins snapshots):
                 # a connection found dead since its last use is simply replaced.
                 if attempt == 1 and lost:

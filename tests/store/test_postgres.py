@@ -168,3 +168,80 @@ def test_a_server_that_stops_answering_fails_the_append_in_time_and_retries_coun
                 await store.close()
 
     asyncio.run(body())
+
+
+def test_a_connection_given_up_on_is_not_closed_under_another_task_still_waiting_on_it(
+    pg_url: str,
+) -> None:
+    """Two side reads share a connection; the server stops answering. The first read's
+    answer timeout gives the connection up, and the second read (queued behind the first)
+    times out too. The connection must stay open until the first read is really done:
+    psycopg is still waiting on its socket through the event loop, and closing a socket
+    uvloop watches aborts the process (libuv's epoll_ctl check). Once both are done it is
+    closed, and the store answers again on a new connection. Run on uvloop, as served."""
+    import uvloop
+
+    async def body() -> None:
+        params = conninfo_to_dict(pg_url)
+        async with TcpProxy(
+            str(params.get("host", "127.0.0.1")), int(params.get("port", 5432))
+        ) as proxy:
+            url = make_conninfo(pg_url, host=proxy.host, port=proxy.port)
+            store = PostgresStore(url, answer_timeout=0.5)
+            await store.open()
+            try:
+                await store.append("ROOM", [entry(1)])
+                await store.read("ROOM")  # the side connection is open
+                conn = store._side._conn
+                assert conn is not None and not conn.closed
+                proxy.freeze()
+                first = asyncio.ensure_future(store.read("ROOM"))
+                await asyncio.sleep(0.2)
+                second = asyncio.ensure_future(store.read("ROOM"))
+                await asyncio.sleep(0.05)
+                with pytest.raises(StoreUnavailable, match="no answer"):
+                    await second
+                await asyncio.sleep(0.2)  # the second read's work has wound down by now
+                # The first read timed out as well, but psycopg is still inside it: cancelling
+                # a query waits for the server's word, and the server is not talking.
+                assert first.done()
+                assert store._side.in_use(conn), "the first read's work is still on it"
+                assert not conn.closed, "closed under a task still waiting on its socket"
+                proxy.thaw()
+                with pytest.raises(StoreUnavailable):
+                    await first
+                for _ in range(100):
+                    if conn.closed:
+                        break
+                    await asyncio.sleep(0.05)
+                assert conn.closed, "a connection given up on is closed once nobody uses it"
+                assert [c.op_id for c in await store.read("ROOM")] == ["op-1"]
+                assert store._side._conn is not conn
+            finally:
+                await store.close()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(body())
+
+
+def test_a_task_that_finds_an_old_connection_broken_leaves_the_new_one_alone(pg_url: str) -> None:
+    """`drop(conn)` of a connection that is no longer the current one closes nothing: the
+    current one is in use by others."""
+
+    async def body() -> None:
+        store = PostgresStore(pg_url)
+        await store.open()
+        try:
+            link = store._side
+            old = await link.get()
+            link.forget(old)
+            assert old.closed, "nobody was using it: closed at once"
+            new = await link.get()
+            assert new is not old
+            await link.drop(old)
+            assert not new.closed and await link.get() is new
+            await store.read("ROOM")
+        finally:
+            await store.close()
+
+    asyncio.run(body())
