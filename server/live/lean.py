@@ -26,6 +26,7 @@ from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from server.live.asgi import RAW_SEND
+from server.live.intake_turns import IntakeTurns, turns_of
 
 __all__ = ["LeanWebSocketProtocol", "Receiver", "lean_socket"]
 
@@ -113,6 +114,11 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     _scheduled = False
     _close_sent = False
 
+    @property
+    def _turns(self) -> IntakeTurns:
+        """The frames this loop's turn has left, shared by every lean socket on it."""
+        return turns_of(self.loop)
+
     # uvicorn sets `close_sent` wherever it sends a close frame (keepalive timeout, a parser
     # error, ASGI's close, ours in `close_now`); as a property, each of those also tells the
     # receiver, whose Connection then stops taking frames. That is what lets the fan-out write
@@ -184,14 +190,20 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
             self._handle()
 
     def _handle(self) -> None:
-        """Up to MESSAGES_PER_TURN waiting messages to the receiver; the rest next turn."""
+        """Up to MESSAGES_PER_TURN waiting messages to the receiver, while the loop's turn
+        has frames left (server/live/intake_turns.py); the rest in a later turn."""
         self._scheduled = False
         waiting = self._waiting
+        turns = self._turns
+        spent = False
         if waiting is not None:
             for _ in range(min(len(waiting), MESSAGES_PER_TURN)):
                 receiver = self.receiver
                 if receiver is None or self.close_sent:
                     waiting.clear()
+                    break
+                if not turns.take():
+                    spent = True
                     break
                 text, data = waiting.popleft()
                 receiver.frame(text, data)
@@ -203,7 +215,10 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
                 self.read_paused = True
                 self.transport.pause_reading()
             self._scheduled = True
-            self.loop.call_soon(self._handle)
+            if spent:
+                turns.wait(self._handle)  # in line, behind the sockets that waited first
+            else:
+                self.loop.call_soon(self._handle)
         elif self.read_paused and not closing:
             self.read_paused = False
             self.transport.resume_reading()
