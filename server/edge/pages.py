@@ -60,6 +60,7 @@ from server.edge.page_forms import ATTENDEE_OPS, STAFF_OPS, op_fields
 from server.edge.page_security import CSRF_FIELD, csrf_ok, csrf_token, remember_csrf, secure_headers
 from server.edge.runtime import client_bucket, client_ip, runtime_of
 from server.edge.static_min import MinifiedStatic
+from server.edge.undo import bans_in_force, undo_from_query, undo_of, undo_query
 from server.live.hub import now_ms
 
 __all__ = [
@@ -443,25 +444,6 @@ async def leave(request: Request) -> Response:
     return secure_headers(response)
 
 
-# What the feedback line beside a done action offers to take it back: the engine's undo op
-# and the field naming the item (rooms/lifecycles.py DELETED and QUESTION say what may be
-# restored; a restore that comes too late or twice is refused there, not here).
-UNDO: dict[str, tuple[str, str]] = {
-    "poll.delete": ("poll.restore", "poll_id"),
-    "question.reject": ("question.restore", "question_id"),
-    "answer.reject": ("answer.restore", "answer_id"),
-    "template.delete": ("template.restore", "template_id"),
-}
-
-
-def undo_of(op: str, item: object) -> dict[str, str] | None:
-    """The undo form's fields for a done `op` on `item` (an id as typed), or None."""
-    undo = UNDO.get(op)
-    if undo is None or not isinstance(item, str) or not (item.isascii() and item.isdigit()):
-        return None
-    return {"op": undo[0], "field": undo[1], "id": item[:16]}
-
-
 def _flash(request: Request) -> dict[str, Any] | None:
     error = request.query_params.get("error")
     if error:
@@ -471,7 +453,7 @@ def _flash(request: Request) -> dict[str, Any] | None:
         flash = {
             "kind": "done",
             "code": done[:64],
-            "undo": undo_of(done, request.query_params.get("undo")),
+            "undo": undo_from_query(done, request.query_params),
         }
         n = request.query_params.get("n", "")
         if n.isascii() and n.isdigit() and len(n) < 6:  # how many, for a bulk action
@@ -505,6 +487,8 @@ async def _act(
     op_id = (given_id if isinstance(given_id, str) and given_id else membership.new_id("f-"))[
         : ops.MAX_OP_ID
     ]
+    # A ban that repeats one in force gets no Undo: that would lift the earlier one too.
+    bans = bans_in_force(host.state) if op == "participant.ban" else frozenset()
     frame = await ops.run(caller, op, op_id, op_fields(op, form, host.state))
     failed: str | None = frame["code"] if frame["type"] == "error" else None
     hx = request.headers.get("hx-request") == "true"
@@ -527,7 +511,9 @@ async def _act(
         return response
     section = form.get("at")
     at = section if isinstance(section, str) and section.isalpha() and len(section) < 20 else ""
-    undo = undo_of(op, form.get(UNDO[op][1])) if op in UNDO and failed is None else None
+    undo = undo_of(op, form) if failed is None else None
+    if bans and (frame.get("participant_id") in bans or frame.get("ban_id") in bans):
+        undo = None
     if hx:
         return render(
             request, "status.html", error=failed, op=op, undo=undo, at=at, code=host.code
@@ -536,7 +522,7 @@ async def _act(
         # The panel's forms name their section: the answer shows beside the action.
         query = {"error": failed} if failed is not None else {"done": op}
         if undo is not None:
-            query["undo"] = undo["id"]
+            query.update(undo_query(undo))
         return _redirect(f"{back}?" + urlencode({**query, "at": at}) + f"#{at}")
     if failed is not None:
         return _back_with(back, "error", failed)
