@@ -48,6 +48,7 @@ from server.edge.gate import (
     ROOM_CODE,
     Caller,
     admit,
+    admit_claims,
     form_fields,
     identify,
     read_capped,
@@ -330,7 +331,7 @@ async def _attendee_or_banned(request: Request) -> tuple[Caller | None, str | No
     if claims is None or claims.role is not Role.ATTENDEE:  # a staff token: not this page
         return None, None
     try:
-        return await admit(request, roles=_ATTENDEES, where="attendee page"), None
+        return await admit_claims(request, claims, roles=_ATTENDEES, where="attendee page"), None
     except CommandError as error:
         return None, claims.participant_id if error.code == "auth.banned" else None
 
@@ -365,18 +366,20 @@ def _attendee_page(
 _PUBLIC_PARTS = FragmentCache()
 
 
-def _fragment_budget(request: Request, fragment: str) -> None:
-    """`rate.limited` (429, Retry-After) past the fragment's budgets, checked on the verified
-    cookie before the room is loaded or anything rendered (server/edge/fragment_budgets.py)."""
-    runtime = runtime_of(request)
-    why = runtime.fragments.refusal(
-        fragment, identify(request), client_bucket(request), time.monotonic()
+async def _fragment_caller(request: Request, fragment: str) -> Caller:
+    """The attendee asking for a fragment, admitted; first `rate.limited` (429, Retry-After)
+    past the fragment's budgets, checked on the verified cookie before the room is loaded or
+    anything rendered (server/edge/fragment_budgets.py). The cookie is verified once."""
+    claims = identify(request)
+    why = runtime_of(request).fragments.refusal(
+        fragment, claims, client_bucket(request), time.monotonic()
     )
     if why is not None:
         raise Throttled(
             "too many refreshes from you" if why == "person" else "too many from your address",
             1,
         )
+    return await admit_claims(request, claims, roles=_ATTENDEES, where="attendee fragment")
 
 
 def fragment(handler: Page) -> Page:
@@ -407,8 +410,7 @@ def fragment(handler: Page) -> Page:
 async def attendee_live(request: Request) -> Response:
     """The public part of the attendee page, the same bytes for every attendee of the room
     in one language: rendered once per room version, then answered from memory or with 304."""
-    _fragment_budget(request, "live")
-    caller = await admit(request, roles=_ATTENDEES, where="attendee fragment")
+    caller = await _fragment_caller(request, "live")
     host = caller.host
     lang = choose(request, room_language(snapshot_view(host.state, Role.SCREEN, None)["room"]))
     tag = f'"{host.state.seq}-{lang}"'
@@ -427,8 +429,7 @@ async def attendee_live(request: Request) -> Response:
 async def attendee_mine(request: Request) -> Response:
     """The person's own blocks (their questions, their place to speak, who they joined as),
     fetched by the page script only after that person's own actions and personal frames."""
-    _fragment_budget(request, "mine")
-    caller = await admit(request, roles=_ATTENDEES, where="attendee fragment")
+    caller = await _fragment_caller(request, "mine")
     response = _attendee_page(request, caller, "attendee_mine.html", personal=True)
     response.headers["Cache-Control"] = "no-store"
     return response
