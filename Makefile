@@ -29,9 +29,17 @@ $(VENDOR_STAMP): package.json package-lock.json
 	@for file in $(VENDOR_FILES); do cp -v node_modules/$$file static/vendor/; done
 	@rm -f static/vendor/.installed-*; touch $@
 
-# The browser tests drive Debian's Chromium; never a downloaded browser.
+# The browser tests drive Debian's Chromium; never a downloaded browser. With it, fonts for
+# Chinese, Japanese, Korean and emoji, so that screenshots of such text show it, not boxes.
+# Only what is missing is installed: a machine that has them all installs nothing.
+BROWSER_FONTS := fonts-noto-cjk fonts-noto-color-emoji
 chromium:
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@missing="$$(command -v chromium >/dev/null || echo chromium; \
+		for p in $(BROWSER_FONTS); do \
+			test "$$(dpkg-query -W -f='$${Status}' $$p 2>/dev/null)" = "install ok installed" || echo $$p; \
+		done)"; \
+	test -z "$$missing" || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; }
 
 # tests/deploy checks DEPLOY.md's systemd unit and nginx configuration with their own tools:
 # installed here only when missing (nginx-light: nginx -t; systemd: systemd-analyze).

@@ -1,6 +1,8 @@
 """The one way into a room, for every entry point: HTTP API, pages, WebSocket, exports.
 
     caller = await admit(conn, roles=..., where=...)   # token -> claims -> room -> standing
+    claims = identify(conn)                            # or in two steps, when the entry point
+    caller = await admit_claims(conn, claims, ...)     # looks at the claims first (once)
     check_origin(conn)                                 # browsers: our own pages only
     fields = await read_body(request)                  # size, JSON or form, an object
 
@@ -37,6 +39,7 @@ __all__ = [
     "ROOM_CODE",
     "Caller",
     "admit",
+    "admit_claims",
     "check_origin",
     "find_room",
     "form_fields",
@@ -116,7 +119,19 @@ async def admit(
     token: str | None = None,
 ) -> Caller:
     """Authenticate, find the room, check the holder's standing; or raise."""
-    claims = identify(conn, token)
+    return await admit_claims(conn, identify(conn, token), where=where, roles=roles)
+
+
+async def admit_claims(
+    conn: HTTPConnection,
+    claims: Claims | None,
+    *,
+    where: str,
+    roles: frozenset[Role] | None = None,
+) -> Caller:
+    """`admit` after `identify(conn)`, for an entry point that looks at the verified claims
+    before the room (a fragment's budget, the attendee page's banned notice): the token is
+    verified once per request, and the rest of the way in is the same."""
     if claims is None:
         raise refused(conn, CommandError("auth.token"), where)
     if roles is not None and claims.role not in roles:

@@ -48,6 +48,7 @@ from server.edge.gate import (
     ROOM_CODE,
     Caller,
     admit,
+    admit_claims,
     form_fields,
     identify,
     read_capped,
@@ -60,6 +61,7 @@ from server.edge.page_forms import ATTENDEE_OPS, STAFF_OPS, op_fields
 from server.edge.page_security import CSRF_FIELD, csrf_ok, csrf_token, remember_csrf, secure_headers
 from server.edge.runtime import client_bucket, client_ip, runtime_of
 from server.edge.static_min import MinifiedStatic
+from server.edge.undo import bans_in_force, undo_from_query, undo_of, undo_query
 from server.live.hub import now_ms
 
 __all__ = [
@@ -329,7 +331,7 @@ async def _attendee_or_banned(request: Request) -> tuple[Caller | None, str | No
     if claims is None or claims.role is not Role.ATTENDEE:  # a staff token: not this page
         return None, None
     try:
-        return await admit(request, roles=_ATTENDEES, where="attendee page"), None
+        return await admit_claims(request, claims, roles=_ATTENDEES, where="attendee page"), None
     except CommandError as error:
         return None, claims.participant_id if error.code == "auth.banned" else None
 
@@ -364,18 +366,20 @@ def _attendee_page(
 _PUBLIC_PARTS = FragmentCache()
 
 
-def _fragment_budget(request: Request, fragment: str) -> None:
-    """`rate.limited` (429, Retry-After) past the fragment's budgets, checked on the verified
-    cookie before the room is loaded or anything rendered (server/edge/fragment_budgets.py)."""
-    runtime = runtime_of(request)
-    why = runtime.fragments.refusal(
-        fragment, identify(request), client_bucket(request), time.monotonic()
+async def _fragment_caller(request: Request, fragment: str) -> Caller:
+    """The attendee asking for a fragment, admitted; first `rate.limited` (429, Retry-After)
+    past the fragment's budgets, checked on the verified cookie before the room is loaded or
+    anything rendered (server/edge/fragment_budgets.py). The cookie is verified once."""
+    claims = identify(request)
+    why = runtime_of(request).fragments.refusal(
+        fragment, claims, client_bucket(request), time.monotonic()
     )
     if why is not None:
         raise Throttled(
             "too many refreshes from you" if why == "person" else "too many from your address",
             1,
         )
+    return await admit_claims(request, claims, roles=_ATTENDEES, where="attendee fragment")
 
 
 def fragment(handler: Page) -> Page:
@@ -406,8 +410,7 @@ def fragment(handler: Page) -> Page:
 async def attendee_live(request: Request) -> Response:
     """The public part of the attendee page, the same bytes for every attendee of the room
     in one language: rendered once per room version, then answered from memory or with 304."""
-    _fragment_budget(request, "live")
-    caller = await admit(request, roles=_ATTENDEES, where="attendee fragment")
+    caller = await _fragment_caller(request, "live")
     host = caller.host
     lang = choose(request, room_language(snapshot_view(host.state, Role.SCREEN, None)["room"]))
     tag = f'"{host.state.seq}-{lang}"'
@@ -426,8 +429,7 @@ async def attendee_live(request: Request) -> Response:
 async def attendee_mine(request: Request) -> Response:
     """The person's own blocks (their questions, their place to speak, who they joined as),
     fetched by the page script only after that person's own actions and personal frames."""
-    _fragment_budget(request, "mine")
-    caller = await admit(request, roles=_ATTENDEES, where="attendee fragment")
+    caller = await _fragment_caller(request, "mine")
     response = _attendee_page(request, caller, "attendee_mine.html", personal=True)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -443,25 +445,6 @@ async def leave(request: Request) -> Response:
     return secure_headers(response)
 
 
-# What the feedback line beside a done action offers to take it back: the engine's undo op
-# and the field naming the item (rooms/lifecycles.py DELETED and QUESTION say what may be
-# restored; a restore that comes too late or twice is refused there, not here).
-UNDO: dict[str, tuple[str, str]] = {
-    "poll.delete": ("poll.restore", "poll_id"),
-    "question.reject": ("question.restore", "question_id"),
-    "answer.reject": ("answer.restore", "answer_id"),
-    "template.delete": ("template.restore", "template_id"),
-}
-
-
-def undo_of(op: str, item: object) -> dict[str, str] | None:
-    """The undo form's fields for a done `op` on `item` (an id as typed), or None."""
-    undo = UNDO.get(op)
-    if undo is None or not isinstance(item, str) or not (item.isascii() and item.isdigit()):
-        return None
-    return {"op": undo[0], "field": undo[1], "id": item[:16]}
-
-
 def _flash(request: Request) -> dict[str, Any] | None:
     error = request.query_params.get("error")
     if error:
@@ -471,7 +454,7 @@ def _flash(request: Request) -> dict[str, Any] | None:
         flash = {
             "kind": "done",
             "code": done[:64],
-            "undo": undo_of(done, request.query_params.get("undo")),
+            "undo": undo_from_query(done, request.query_params),
         }
         n = request.query_params.get("n", "")
         if n.isascii() and n.isdigit() and len(n) < 6:  # how many, for a bulk action
@@ -505,6 +488,8 @@ async def _act(
     op_id = (given_id if isinstance(given_id, str) and given_id else membership.new_id("f-"))[
         : ops.MAX_OP_ID
     ]
+    # A ban that repeats one in force gets no Undo: that would lift the earlier one too.
+    bans = bans_in_force(host.state) if op == "participant.ban" else frozenset()
     frame = await ops.run(caller, op, op_id, op_fields(op, form, host.state))
     failed: str | None = frame["code"] if frame["type"] == "error" else None
     hx = request.headers.get("hx-request") == "true"
@@ -527,7 +512,9 @@ async def _act(
         return response
     section = form.get("at")
     at = section if isinstance(section, str) and section.isalpha() and len(section) < 20 else ""
-    undo = undo_of(op, form.get(UNDO[op][1])) if op in UNDO and failed is None else None
+    undo = undo_of(op, form) if failed is None else None
+    if bans and (frame.get("participant_id") in bans or frame.get("ban_id") in bans):
+        undo = None
     if hx:
         return render(
             request, "status.html", error=failed, op=op, undo=undo, at=at, code=host.code
@@ -536,7 +523,7 @@ async def _act(
         # The panel's forms name their section: the answer shows beside the action.
         query = {"error": failed} if failed is not None else {"done": op}
         if undo is not None:
-            query["undo"] = undo["id"]
+            query.update(undo_query(undo))
         return _redirect(f"{back}?" + urlencode({**query, "at": at}) + f"#{at}")
     if failed is not None:
         return _back_with(back, "error", failed)

@@ -41,9 +41,13 @@ function applyYou() {
   for (const card of root.querySelectorAll("[data-poll]")) {
     const id = card.dataset.poll;
     const ballot = ballots[id];
-    card.toggleAttribute("data-voted", ballot !== undefined && ballot !== null);
+    const voted = ballot !== undefined && ballot !== null;
+    card.toggleAttribute("data-voted", voted);
+    for (const el of card.querySelectorAll(".if-voted")) el.hidden = !voted;
+    for (const el of card.querySelectorAll(".if-not-voted")) el.hidden = voted;
     const form = card.querySelector("form.vote");
-    if (form && !form.dataset.dirty && ballot !== undefined && ballot !== null) fillChoice(form, ballot);
+    if (form) form.hidden = voted && card.hasAttribute("data-locked");
+    if (form && !form.dataset.dirty && voted) fillChoice(form, ballot);
     else if (form) refresh(form, t);
     const box = card.querySelector(".receipt");
     if (box && kept[id] && box.hidden) showReceipt(box, kept[id]);

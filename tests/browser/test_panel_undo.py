@@ -129,3 +129,65 @@ def test_undo_a_rejected_open_answer(
     waiting = [a["answer_id"] for a in snap["room"].get("answers", []) if a["state"] == "pending"]
     assert waiting == [answer]
     ctx.close()
+
+
+@pytest.mark.parametrize(
+    ("javascript", "viewport"),
+    [(True, LAPTOP["viewport"]), (False, LAPTOP["viewport"]),
+     (True, {"width": 360, "height": 780}), (False, {"width": 360, "height": 780})],
+    ids=["js-laptop", "nojs-laptop", "js-360", "nojs-360"],
+)
+def test_undo_a_ban_from_the_people_list_by_keyboard(
+    server: LiveServer, browser: Any, shots: Path, javascript: bool, viewport: dict[str, int]
+) -> None:
+    room = create_room(server.http, "Ban night", moderation="post")
+    name = f"{'js' if javascript else 'nojs'}-{viewport['width']}"
+    # the person, on a phone page of their own
+    person_ctx = browser.new_context(java_script_enabled=javascript,
+                                     viewport={"width": 360, "height": 740})
+    phone = person_ctx.new_page()
+    phone.goto(f"{server.http}/r/{room['code']}")
+    phone.get_by_label("Your name").fill("Zed")
+    phone.get_by_role("button", name="Join").click()
+    phone.get_by_label("Ask a question").wait_for()
+
+    ctx = browser.new_context(java_script_enabled=javascript, viewport=viewport)
+    page = ctx.new_page()
+    page.goto(room["urls"]["moderate"])
+    if javascript:
+        page.wait_for_selector("body[data-conn=online]")
+    page.goto(page.url.split("#")[0] + "#people")
+    row = page.locator("#people tr", has_text="Zed")
+    assert "Taking part" in row.inner_text()
+    row.get_by_role("link", name="Ban", exact=True).focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/moderate/confirm?**")
+    page.get_by_label("Reason").select_option("spam")
+    page.get_by_role("button", name="Ban", exact=True).focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/moderate?**")
+    feedback = page.locator("#fb-people")
+    feedback.get_by_text("Participant banned.").wait_for()
+    assert "Banned" in row.inner_text()
+    phone.reload()
+    phone.get_by_text("You were removed from this room by a moderator.").wait_for()
+    phone.screenshot(path=str(shots / f"undo-ban-banned-{name}.png"))
+    page.screenshot(path=str(shots / f"undo-ban-{name}.png"))
+
+    # Undo, by keyboard: the ban is lifted and the person is back in the room
+    feedback.get_by_role("button", name="Undo").focus()
+    page.keyboard.press("Enter")
+    feedback.get_by_text("Ban lifted.").wait_for()
+    row.get_by_text("Taking part").wait_for()
+    assert feedback.get_by_role("button", name="Undo").count() == 0  # an undo is not undone
+    page.screenshot(path=str(shots / f"undo-ban-lifted-{name}.png"))
+    phone.reload()
+    phone.get_by_label("Ask a question").wait_for()
+    assert phone.get_by_text("You were removed from this room").count() == 0
+
+    snap = httpx.get(f"{server.http}/api/rooms/{room['code']}", timeout=10,
+                     headers={"authorization": f"Bearer {room['moderator_token']}"}).json()
+    actions = [entry["action"] for entry in snap["room"].get("audit", [])]
+    assert actions[-2:] == ["participant.banned", "participant.unbanned"], actions
+    ctx.close()
+    person_ctx.close()

@@ -215,6 +215,56 @@ def test_a_ban_asks_first_and_works_without_javascript(server: LiveServer) -> No
     client.close()
 
 
+def _undo_form(page: str) -> dict[str, str]:
+    undo = re.search(r'<form [^>]*data-undo>(.*?)</form>', page, re.S)
+    assert undo is not None, "no Undo offered"
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', undo[1]))
+
+
+def _ban_through(client: httpx.Client, code: str, confirm_href: str) -> httpx.Response:
+    """The confirmation step's form for a ban, posted as the browser would."""
+    step = client.get(html_lib.unescape(confirm_href))
+    assert step.status_code == 200, step.text
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', step.text))
+    banned = client.post(f"/r/{code}/moderate/act", data={**fields, "reason": "spam"})
+    assert banned.status_code == 303 and "error" not in banned.headers["location"]
+    return banned
+
+
+def test_a_ban_is_undone_from_its_answer_line_without_javascript(server: LiveServer) -> None:
+    client, code, _ = _organiser(server)
+    person = _join(server, code, "Troll")
+    _ask(person, code, "Is this on?")
+    confirm = re.search(r'href="(/r/[^"]+/moderate/confirm\?[^"]*op=participant.ban[^"]*)"',
+                        _panel(client, code))
+    assert confirm is not None
+    banned = _ban_through(client, code, confirm.group(1))
+    after = client.get(banned.headers["location"]).text
+    assert "Participant banned." in after
+    assert "You were removed from this room" in person.get(f"/r/{code}").text
+    # Undo lifts the ban through what it went through: the question, as the ban named it
+    undo = _undo_form(after)
+    assert undo["op"] == "participant.unban" and "question_id" in undo
+    lifted = client.post(f"/r/{code}/moderate/act", data=undo)
+    assert "done=participant.unban" in lifted.headers["location"]
+    back = client.get(lifted.headers["location"]).text
+    assert "Ban lifted." in back and "data-undo" not in back  # an undo is not undone
+    assert "You were removed from this room" not in person.get(f"/r/{code}").text
+
+    # From the People list: the person by id; banning them again (a new reason) offers no
+    # Undo, which would lift the first ban too.
+    people = re.search(r'href="(/r/[^"]+/moderate/confirm\?[^"]*participant_id=[^"]*)"',
+                       _panel(client, code))
+    assert people is not None and "op=participant.ban" in people.group(1)
+    first = client.get(_ban_through(client, code, people.group(1)).headers["location"]).text
+    assert "participant_id" in _undo_form(first)
+    again = client.get(_ban_through(client, code, people.group(1)).headers["location"]).text
+    assert "Participant banned." in again and "data-undo" not in again
+    assert "You were removed from this room" in person.get(f"/r/{code}").text
+    person.close()
+    client.close()
+
+
 def test_bulk_approval_approves_the_page_shown(server: LiveServer) -> None:
     client, code, _ = _organiser(server)
     for n in range(3):
@@ -359,7 +409,8 @@ def test_a_saved_template_is_deleted_and_undone_without_javascript(server: LiveS
 
     gone = client.post(f"/r/{code}/moderate/act", data=fields)
     assert gone.status_code == 303
-    assert f"done=template.delete&undo={template_id}&at=polls" in gone.headers["location"]
+    assert (f"done=template.delete&undo={template_id}&undo_by=template_id&at=polls"
+            in gone.headers["location"])
     after = client.get(gone.headers["location"]).text
     assert '<tr class="saved">' not in after and "Template deleted." in after
     undo = re.search(r'<form [^>]*data-undo>(.*?)</form>', after, re.S)
