@@ -35,3 +35,8 @@ class Broker(Protocol):
         broker outage: the store has the data, subscribers will backfill."""
 
     async def healthy(self) -> bool: ...
+
+    def others_listen(self, room: str) -> bool:
+        """Might a process other than this one hear what is published on `room`? A broker
+        that cannot tell says True. When nobody else can, the hub publishes nothing: it has
+        applied every entry it would hear back (one process, the embedded default)."""

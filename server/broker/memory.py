@@ -74,6 +74,9 @@ class MemoryBus:
         for broker in self._rooms.get(room, ()):
             broker._enqueue((room, payload))
 
+    def _others(self, room: str, broker: MemoryBroker) -> bool:
+        return any(member is not broker for member in self._rooms.get(room, ()))
+
 
 _default_bus = MemoryBus()
 
@@ -124,6 +127,9 @@ class MemoryBroker:
 
     async def healthy(self) -> bool:
         return self._task is not None and not self._bus.down
+
+    def others_listen(self, room: str) -> bool:
+        return self._bus._others(room, self)
 
     def _enqueue(self, item: _Item) -> None:
         if self._task is None:

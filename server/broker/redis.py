@@ -272,6 +272,9 @@ class RedisBroker:
             self._dropping = False
             log.info("redis broker: publishing again")
 
+    def others_listen(self, room: str) -> bool:
+        return True  # other processes subscribe on the Redis server: this one cannot know
+
     async def healthy(self) -> bool:
         return self._up
 

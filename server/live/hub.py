@@ -289,6 +289,10 @@ class Hub:
         """Queue for the broker. Everything queued while the previous round trip was in
         flight goes in the next one, as one message per room: under load the batches grow
         with the rate, the round trips per second do not."""
+        if not self.broker.others_listen(code):
+            # Nobody else hosts the room: packing the entries only for this process to unpack
+            # them and find them applied cost ~4 % of the loop at 2,000 votes/s (issue 18).
+            return
         queued = self._outgoing.get(code)
         if queued is None:
             self._outgoing[code] = list(committed)

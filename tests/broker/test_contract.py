@@ -79,6 +79,34 @@ def test_both_subscribers_get_what_either_publishes(make_broker: MakeBroker) -> 
     asyncio.run(scenario())
 
 
+def test_a_broker_never_says_nobody_else_listens_while_another_subscriber_would_hear(
+    make_broker: MakeBroker,
+) -> None:
+    """The hub skips publishing when `others_listen` is False: a wrong False would leave
+    another process's copy of the room stale until its next position check."""
+    room = room_name()
+
+    async def scenario() -> None:
+        async with started(make_broker, room) as (a, _), started(make_broker, room) as (b, _):
+            assert a.others_listen(room) and b.others_listen(room)
+
+    asyncio.run(scenario())
+
+
+def test_a_memory_broker_alone_on_its_bus_knows_nobody_else_listens() -> None:
+    room = room_name()
+    bus = MemoryBus()
+
+    async def scenario() -> None:
+        async with started(lambda: MemoryBroker(bus), room) as (alone, _):
+            assert not alone.others_listen(room)
+            async with started(lambda: MemoryBroker(bus), room):
+                assert alone.others_listen(room)
+            assert not alone.others_listen(room), "the other one stopped"
+
+    asyncio.run(scenario())
+
+
 def test_order_is_kept_for_a_thousand_messages(make_broker: MakeBroker) -> None:
     room = room_name()
     sent = [f"m{i:04d}".encode() for i in range(1000)]
