@@ -58,8 +58,9 @@ class Audience:
         view = VIEW_OF[conn.role]
         ring = self.rings[view]
         if since is not None and since <= self.state.seq and ring.can_serve(since):
-            for tick in ring.since(since):
-                conn.outbox.write(tick.blob(conn.encoding), conn.encoding is Encoding.JSON)
+            missed = ring.replay(since, conn.encoding)
+            if missed:
+                conn.outbox.write(missed, conn.encoding is Encoding.JSON)
             # What it has now. Not state.seq: entries applied since the last tick reach it in
             # the next one, and a resume from state.seq would skip that tick.
             conn.sent_seq = max(since, ring.head)
@@ -146,8 +147,9 @@ class Audience:
                 conn.lag_started = None
                 ring = self.rings[VIEW_OF[conn.role]]
                 if ring.can_serve(conn.sent_seq):
-                    for tick in ring.since(conn.sent_seq):
-                        conn.outbox.write(tick.blob(conn.encoding), conn.encoding is Encoding.JSON)
+                    missed = ring.replay(conn.sent_seq, conn.encoding)
+                    if missed:
+                        conn.outbox.write(missed, conn.encoding is Encoding.JSON)
                 else:
                     conn.send(self.snapshot_frame(conn.role, conn.participant_id))
                 conn.sent_seq = self.state.seq

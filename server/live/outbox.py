@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-__all__ = ["AsgiOutbox", "Outbox", "RawOutbox", "make_outbox"]
+__all__ = ["AsgiOutbox", "Outbox", "RawOutbox", "make_outbox", "unframe"]
 
 log = logging.getLogger("townhall.outbox")
 
@@ -111,23 +111,34 @@ class AsgiOutbox:
 
     async def _drain(self) -> None:
         while (item := await self._queue.get()) is not None:
-            frame, text = item
-            self._bytes -= len(frame)
-            payload = _unframe(frame)
-            message: dict[str, Any] = {"type": "websocket.send"}
-            message["text" if text else "bytes"] = payload.decode("utf-8") if text else payload
-            try:
-                await self._send(message)
-            except Exception:  # the peer went away: the receive loop will notice and clean up
-                log.debug("send failed; dropping the rest of the queue", exc_info=True)
-                return
+            frames, text = item
+            self._bytes -= len(frames)
+            for payload in unframe(frames):
+                message: dict[str, Any] = {"type": "websocket.send"}
+                message["text" if text else "bytes"] = payload.decode() if text else payload
+                try:
+                    await self._send(message)
+                except Exception:  # the peer went away: the receive loop will clean up
+                    log.debug("send failed; dropping the rest of the queue", exc_info=True)
+                    return
 
 
-def _unframe(frame: bytes) -> bytes:
-    """Strip the header `server.live.wsframe` put on (the ASGI path frames messages itself)."""
-    length = frame[1] & 0x7F
-    offset = 2 if length < 126 else 4 if length == 126 else 10
-    return frame[offset:]
+def unframe(frames: bytes) -> list[bytes]:
+    """The payloads of the unmasked frames `server.live.wsframe` built, back to back (a
+    tick's frames, a resume's missed ticks): the ASGI path frames each message itself."""
+    payloads: list[bytes] = []
+    at = 0
+    while at < len(frames):
+        length = frames[at + 1] & 0x7F
+        if length < 126:
+            start = at + 2
+        elif length == 126:
+            length, start = int.from_bytes(frames[at + 2 : at + 4], "big"), at + 4
+        else:
+            length, start = int.from_bytes(frames[at + 2 : at + 10], "big"), at + 10
+        payloads.append(frames[start : start + length])
+        at = start + length
+    return payloads
 
 
 def make_outbox(raw_send: Send | None, asgi_send: Send, closes_reported: bool = False) -> Outbox:

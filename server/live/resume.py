@@ -36,15 +36,19 @@ class ResumeRing:
     every change after it is in the ring. Older positions get a fresh snapshot instead.
     """
 
-    __slots__ = ("_ticks", "base", "size")
+    __slots__ = ("_replays", "_ticks", "base", "size")
 
     def __init__(self, base: int, size: int) -> None:
         self.base = base
         self.size = size
         self._ticks: deque[TickFrames] = deque()
+        # What `replay` built since the last append, by (since, encoding): phones that lost
+        # the network together come back with the same `since` (a reconnect storm).
+        self._replays: dict[tuple[int, Encoding], bytes] = {}
 
     def append(self, tick: TickFrames) -> None:
         self._ticks.append(tick)
+        self._replays.clear()
         if len(self._ticks) > self.size:
             self.base = self._ticks.popleft().seq
 
@@ -57,4 +61,22 @@ class ResumeRing:
         return since >= self.base
 
     def since(self, since: int) -> list[TickFrames]:
-        return [tick for tick in self._ticks if tick.seq > since]
+        """The ticks after `since`, oldest first (read from the newest end: a resume
+        usually misses a few ticks of a ring that holds hundreds)."""
+        missed: list[TickFrames] = []
+        for tick in reversed(self._ticks):
+            if tick.seq <= since:
+                break
+            missed.append(tick)
+        missed.reverse()
+        return missed
+
+    def replay(self, since: int, encoding: Encoding) -> bytes:
+        """Every tick after `since`, framed, as one write: one system call per resuming
+        socket rather than one per missed tick (a storm of 10,000 resumes missing 78 ticks
+        each made 757,000 writes). Built once per position until the next tick."""
+        key = (since, encoding)
+        blob = self._replays.get(key)
+        if blob is None:
+            blob = self._replays[key] = b"".join(t.blob(encoding) for t in self.since(since))
+        return blob
