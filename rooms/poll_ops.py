@@ -317,6 +317,7 @@ def _review_item(state: RoomState, rec: Record, ev: BallotCast, poll: Poll, fx: 
     if old is not None:
         del state.answers[old]
         del poll.answer_ids[old]
+        state.answer_index.drop(old)
         fx.touch("answer", old, ev.TYPE)
     wordcloud = not KINDS[poll.defn.kind].answers  # its held words are the item
     if wordcloud and not ev.held:
@@ -335,6 +336,7 @@ def _review_item(state: RoomState, rec: Record, ev: BallotCast, poll: Poll, fx: 
         wordcloud=wordcloud,
     )
     state.answers[answer.id] = answer
+    state.answer_index.file(answer)
     poll.answer_of[rec.actor] = answer.id
     poll.answer_ids[answer.id] = None
     fx.result.update(answer_id=answer.id, state=answer.state)
@@ -358,7 +360,7 @@ def apply_answer_approved(state: RoomState, rec: Record, ev: AnswerApproved, fx:
     found.state = ANSWER.next(found.state, AnswerApproved)
     if found.wordcloud:
         _count_words(state, found, +1)
-    _answer_done(fx, found, ev)
+    _answer_done(state, fx, found, ev)
 
 
 def apply_answer_rejected(state: RoomState, rec: Record, ev: AnswerRejected, fx: Effects) -> None:
@@ -367,7 +369,7 @@ def apply_answer_rejected(state: RoomState, rec: Record, ev: AnswerRejected, fx:
         _count_words(state, found, -1)
     found.state = ANSWER.next(found.state, AnswerRejected)
     found.reason = fx.reason = ev.reason
-    _answer_done(fx, found, ev)
+    _answer_done(state, fx, found, ev)
 
 
 def apply_answer_restored(state: RoomState, rec: Record, ev: AnswerRestored, fx: Effects) -> None:
@@ -375,7 +377,7 @@ def apply_answer_restored(state: RoomState, rec: Record, ev: AnswerRestored, fx:
     # Pending again: a word cloud's words stay out of the ballot until approved again.
     found.state = ANSWER.next(found.state, AnswerRestored)
     fx.before, found.reason = found.reason, None  # the audit keeps why it had been rejected
-    _answer_done(fx, found, ev)
+    _answer_done(state, fx, found, ev)
 
 
 def _count_words(state: RoomState, found: Answer, sign: int) -> None:
@@ -392,7 +394,8 @@ def _count_words(state: RoomState, found: Answer, sign: int) -> None:
     apply_ballot(poll, found.author, tuple(merged))
 
 
-def _answer_done(fx: Effects, found: Answer, ev: Event) -> None:
+def _answer_done(state: RoomState, fx: Effects, found: Answer, ev: Event) -> None:
+    state.answer_index.file(found)  # where its move took it (rooms/item_index.py)
     fx.result = {"answer_id": found.id, "state": found.state}
     fx.target = f"answer:{found.id}"
     fx.touch("answer", found.id, ev.TYPE)

@@ -246,7 +246,10 @@ DECIDERS: dict[str, Decider] = {
 # -- appliers --------------------------------------------------------------------------------
 
 
-def _done(fx: Effects, q: Question, ev: Event) -> None:
+def _done(state: RoomState, fx: Effects, q: Question, ev: Event) -> None:
+    """Every applier that touches a question (votes aside) ends here, so the question index
+    follows each move of its state or reason."""
+    state.question_index.file(q)
     fx.result = {"question_id": q.id, "state": q.state}
     fx.target = f"question:{q.id}"
     fx.touch("question", q.id, ev.TYPE)
@@ -282,7 +285,7 @@ def apply_asked(state: RoomState, rec: Record, ev: QuestionAsked, fx: Effects) -
     person = state.participants[rec.actor]
     person.questions.append(q.id)
     person.asked.add(repeat_key(ev.text))
-    _done(fx, q, ev)
+    _done(state, fx, q, ev)
 
 
 def apply_upvoted(state: RoomState, rec: Record, ev: QuestionUpvoted, fx: Effects) -> None:
@@ -318,7 +321,7 @@ def apply_withdrawn(state: RoomState, rec: Record, ev: QuestionWithdrawn, fx: Ef
     q = lookup.question(state, ev.question_id)
     _check_withdraw(q, rec.actor)
     _move_and_unpin(state, q, ev, fx)
-    _done(fx, q, ev)
+    _done(state, fx, q, ev)
 
 
 def apply_approved(state: RoomState, rec: Record, ev: QuestionApproved, fx: Effects) -> None:
@@ -331,28 +334,28 @@ def apply_approved(state: RoomState, rec: Record, ev: QuestionApproved, fx: Effe
     q.state = QUESTION.next(q.state, QuestionApproved)
     q.reason = None
     q.was_public = True
-    _done(fx, q, ev)
+    _done(state, fx, q, ev)
 
 
 def apply_rejected(state: RoomState, rec: Record, ev: QuestionRejected, fx: Effects) -> None:
     q = _moving(state, ev.question_id, QuestionRejected)
     q.state = QUESTION.next(q.state, QuestionRejected)
     q.reason = fx.reason = ev.reason
-    _done(fx, q, ev)
+    _done(state, fx, q, ev)
 
 
 def apply_restored(state: RoomState, rec: Record, ev: QuestionRestored, fx: Effects) -> None:
     q = _moving(state, ev.question_id, QuestionRestored)
     q.state = QUESTION.next(q.state, QuestionRestored)
     fx.before, q.reason = q.reason, None  # the audit keeps why it had been rejected
-    _done(fx, q, ev)
+    _done(state, fx, q, ev)
 
 
 def apply_hidden(state: RoomState, rec: Record, ev: QuestionHidden, fx: Effects) -> None:
     q = _moving(state, ev.question_id, QuestionHidden)
     _move_and_unpin(state, q, ev, fx)
     q.reason = fx.reason = ev.reason
-    _done(fx, q, ev)
+    _done(state, fx, q, ev)
 
 
 def apply_answered(state: RoomState, rec: Record, ev: QuestionAnswered, fx: Effects) -> None:
@@ -363,7 +366,7 @@ def apply_answered(state: RoomState, rec: Record, ev: QuestionAnswered, fx: Effe
     q.answer = ev.text
     q.answered_at = rec.at
     q.answered_by = rec.actor
-    _done(fx, q, ev)
+    _done(state, fx, q, ev)
 
 
 def apply_pinned(state: RoomState, rec: Record, ev: QuestionPinned, fx: Effects) -> None:
@@ -372,27 +375,27 @@ def apply_pinned(state: RoomState, rec: Record, ev: QuestionPinned, fx: Effects)
     if previous is not None and previous != q.id:
         fx.touch("question", previous, QuestionUnpinned.TYPE)
     state.pinned = q.id
-    _done(fx, q, ev)
+    _done(state, fx, q, ev)
 
 
 def apply_unpinned(state: RoomState, rec: Record, ev: QuestionUnpinned, fx: Effects) -> None:
     q = lookup.question(state, ev.question_id)
     PIN.check(state.pinned == q.id, QuestionUnpinned)
     state.pinned = None
-    _done(fx, q, ev)
+    _done(state, fx, q, ev)
 
 
 def apply_archived(state: RoomState, rec: Record, ev: QuestionArchived, fx: Effects) -> None:
     q = _moving(state, ev.question_id, QuestionArchived)
     _move_and_unpin(state, q, ev, fx)
-    _done(fx, q, ev)
+    _done(state, fx, q, ev)
 
 
 def apply_labelled(state: RoomState, rec: Record, ev: QuestionLabelled, fx: Effects) -> None:
     q = lookup.question(state, ev.question_id)
     fx.before, fx.after = list(q.labels), list(ev.labels)
     q.labels = ev.labels
-    _done(fx, q, ev)
+    _done(state, fx, q, ev)
 
 
 APPLIERS: dict[type[Event], Applier] = {

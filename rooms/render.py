@@ -19,12 +19,13 @@ from rooms.lifecycles import PUBLISHED
 from rooms.poll_kinds import KINDS
 from rooms.polls import results
 from rooms.presenting import presenting_view
-from rooms.state import Answer, Participant, Poll, Question, RoomState
+from rooms.state import Answer, ContentBan, Participant, Poll, Question, RoomState
 from rooms.translations import poll_translations
 
 __all__ = [
     "MODERATORS",
     "answer_view",
+    "content_ban",
     "content_bans",
     "is_moderator",
     "ledger",
@@ -211,12 +212,25 @@ def participant_view(p: Participant) -> dict[str, Any]:
     }
 
 
+def _ban_view(b: ContentBan) -> dict[str, Any]:
+    return {"ban_id": b.ban_id, "via": b.via, "reason": b.reason, "at": b.at}
+
+
 def content_bans(state: RoomState) -> list[dict[str, Any]]:
     """Content bans as staff hold them, in ban order: by ban id and content, never a person
     (the order of people would hint at who; rooms/room_ops.py)."""
     bans = [b for p in state.participants.values() for b in p.content_bans.values()]
     bans.sort(key=lambda b: int(b.ban_id[1:]))
-    return [{"ban_id": b.ban_id, "via": b.via, "reason": b.reason, "at": b.at} for b in bans]
+    return [_ban_view(b) for b in bans]
+
+
+def content_ban(state: RoomState, ban_id: str) -> dict[str, Any] | None:
+    """One content ban as `content_bans` lists it, None once lifted."""
+    for p in state.participants.values():
+        ban = p.content_bans.get(ban_id)
+        if ban is not None:
+            return _ban_view(ban)
+    return None
 
 
 def speaker_view(state: RoomState, role: Role) -> dict[str, Any]:
@@ -253,23 +267,9 @@ def reactions_view(state: RoomState) -> dict[str, Any]:
 
 
 def ledger(state: RoomState) -> dict[str, Any]:
-    """Public moderation counts, derived each time from the items themselves."""
-
-    def count(states: list[tuple[str, str | None]]) -> dict[str, Any]:
-        out: dict[str, Any] = {"pending": 0, "approved": 0, "rejected": {}, "hidden": 0}
-        for st, reason in states:
-            if st == "pending":
-                out["pending"] += 1
-            elif st in ("approved", "answered", "archived"):
-                out["approved"] += 1
-            elif st == "rejected":
-                key = reason or "other"
-                out["rejected"][key] = out["rejected"].get(key, 0) + 1
-            elif st == "hidden":
-                out["hidden"] += 1
-        return out
-
+    """Public moderation counts, from the items as filed by state (rooms/item_index.py):
+    what a count of every item would give, without reading every item."""
     return {
-        "questions": count([(q.state, q.reason) for q in state.questions.values()]),
-        "answers": count([(a.state, a.reason) for a in state.answers.values()]),
+        "questions": state.question_index.ledger(),
+        "answers": state.answer_index.ledger(),
     }

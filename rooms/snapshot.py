@@ -1,8 +1,9 @@
 """State to a plain dict and back, exactly: str keys, lists, no tuples or sets (JSON, msgpack).
 
-Derived data (tallies) is not stored: `from_snapshot` recounts it from the ballots, so a
-snapshot can never carry a tally that disagrees with its ballots. Sets are stored sorted and
-insertion-ordered dicts as lists, so equal states give equal snapshots.
+Derived data (tallies, the question and answer indexes) is not stored: `from_snapshot`
+recounts the tallies from the ballots and files the items again, so a snapshot can never
+carry a tally that disagrees with its ballots. Sets are stored sorted and insertion-ordered
+dicts as lists, so equal states give equal snapshots.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from moderation.audit import AuditEntry
 from rooms.events import Choice
+from rooms.item_index import ItemIndex
 from rooms.op_memory import OpMemory
 from rooms.poll_ops import definition_dict
 from rooms.polls import recount
@@ -265,4 +267,7 @@ def from_snapshot(d: dict[str, Any]) -> RoomState:
     for t in d.get("templates", ()):  # absent from snapshots taken before template.save
         state.templates[t["id"]] = PollTemplate(**{**t, "options": tuple(t["options"])})
     state.ops = OpMemory.from_dict(d["ops"])
+    # Derived, so filed afresh (rooms/item_index.py), as the tallies are recounted.
+    state.question_index = ItemIndex.of(state.questions.values())
+    state.answer_index = ItemIndex.of(state.answers.values())
     return state

@@ -13,6 +13,7 @@ from typing import Any
 
 from moderation.audit import AuditEntry
 from rooms.events import Choice
+from rooms.item_index import ItemIndex
 from rooms.lifecycles import AnswerState, PollState, QuestionState, RoomPhase, SpeakerState
 from rooms.op_memory import OpMemory
 from rooms.settings import RoomSettings
@@ -268,6 +269,10 @@ class RoomState:
     attendee_codes: dict[str, str | None] = field(default_factory=dict)
     # Answers to recent op_ids and every refusal at apply (see rooms/op_memory.py).
     ops: OpMemory = field(default_factory=OpMemory)
+    # Questions and open answers filed by state (rooms/item_index.py): the moderation queue,
+    # its counts and the ledger, read without a scan of every item. Derived; never snapshotted.
+    question_index: ItemIndex = field(default_factory=ItemIndex, repr=False)
+    answer_index: ItemIndex = field(default_factory=ItemIndex, repr=False)
     # Values derived from the state, kept with the key of what they were derived from (the
     # quiz ranking: every snapshot carries the leaderboard, which grows with every quiz
     # ballot). Never snapshotted, never compared.

@@ -17,6 +17,7 @@ from rooms.changes import Change
 from rooms.presenting import shown
 from rooms.render import (
     answer_view,
+    content_ban,
     content_bans,
     is_moderator,
     ledger,
@@ -129,8 +130,11 @@ def you_frame(state: RoomState, role: Role, participant_id: str | None) -> dict[
     return {"type": "you", "you": _you(state, role, participant_id)}
 
 
-def _pending(state: RoomState) -> Iterator[Question]:
-    return (q for q in state.questions.values() if q.state == "pending")
+def _pending(state: RoomState, lang: str | None = None) -> Iterator[Question]:
+    """The pending questions in asking order (only those in `lang` if given), from the
+    question index: a page of them costs the page, not the room (rooms/item_index.py)."""
+    questions = state.questions
+    return (questions[i] for i in state.question_index.pending(lang))
 
 
 def _queue_head(state: RoomState) -> list[Question]:
@@ -144,17 +148,18 @@ def moderation_queue(
     """One page of the pending questions (asking order; only those in `lang` if given), for
     moderators: `{questions, pending_total, page, pages, first, langs}`. Only the page is
     rendered; the rest is counted, so the cost of a view stays that of one page."""
-    pending = [q for q in _pending(state) if lang is None or q.lang == lang]
-    pages = max(1, -(-len(pending) // size))
+    index = state.question_index
+    total = index.pending_count(lang)
+    pages = max(1, -(-total // size))
     page = min(max(page, 0), pages - 1)
-    shown = pending[page * size : (page + 1) * size]
+    shown = list(islice(_pending(state, lang), page * size, (page + 1) * size))
     return {
         "questions": [question_view(state, q, Role.MODERATOR) for q in shown],
-        "pending_total": len(pending),
+        "pending_total": total,
         "page": page,
         "pages": pages,
         "first": page * size + 1 if shown else 0,
-        "langs": sorted({q.lang for q in _pending(state) if q.lang}),
+        "langs": index.pending_langs(),
     }
 
 
@@ -200,7 +205,7 @@ def snapshot_view(state: RoomState, role: Role, participant_id: str | None) -> d
         room["banned"] = [participant_view(p) for p in state.participants.values() if p.banned]
         room["bans"] = content_bans(state)
         room["audit"] = [e.to_dict() for e in state.audit]
-        room["pending_total"] = sum(1 for _ in _pending(state))
+        room["pending_total"] = state.question_index.pending_count()
     return {"room": room, "you": _you(state, role, participant_id)}
 
 
@@ -310,8 +315,7 @@ def view_frames(state: RoomState, role: Role, changes: Sequence[Change]) -> list
                 frames.append({"type": t.last, "participant": participant_view(person)})
         elif kind == "ban" and mod:  # a content ban: its id and content, never its person
             ban_id = f"b{key}"
-            ban = next((b for b in content_bans(state) if b["ban_id"] == ban_id), None)
-            frames.append({"type": t.last, "ban_id": ban_id, "ban": ban})
+            frames.append({"type": t.last, "ban_id": ban_id, "ban": content_ban(state, ban_id)})
         elif kind == "room":
             frames.append({"type": t.last, "room": room_header(state, role)})
         elif kind == "moderation":
@@ -354,7 +358,7 @@ def _queue_frame(state: RoomState) -> dict[str, Any]:
     return {
         "type": "moderation.queue",
         "questions": [question_view(state, q, Role.MODERATOR) for q in head],
-        "pending_total": sum(1 for _ in _pending(state)),
+        "pending_total": state.question_index.pending_count(),
     }
 
 

@@ -32,6 +32,7 @@ from rooms import (
 )
 from rooms.events import event_to_dict
 from rooms.floor_ops import REACTIONS
+from rooms.item_index import ItemIndex
 from rooms.poll_kinds import KINDS
 from rooms.polls import recount
 from rooms.recount import FULL
@@ -243,6 +244,9 @@ def check_invariants(state: RoomState) -> None:
             assert list(poll.answer_ids) == [
                 a for a in state.answers if state.answers[a].poll_id == poll.id
             ]
+    # The indexes the views read are what filing every item afresh gives (rooms/item_index.py).
+    assert state.question_index == ItemIndex.of(state.questions.values())
+    assert state.answer_index == ItemIndex.of(state.answers.values())
     for q in state.questions.values():
         assert not q.upvoters & q.downvoters
         assert q.author not in q.upvoters | q.downvoters
