@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -30,6 +31,7 @@ from server.filters import load_filters
 from server.live.asgi import capture_raw_send
 from server.live.gc_tuning import GcTender
 from server.live.hub import Hub
+from server.live.switch_interval import tune_switch_interval
 from server.store import open_store
 
 __all__ = ["build_app", "create_app"]
@@ -51,12 +53,14 @@ def build_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await hub.start()
+        switch_before = tune_switch_interval()  # acks never queue behind the fan-out's GIL
         gc_tender = GcTender()
         gc_tender.start()  # after loading the rooms: what they hold is frozen at once
         try:
             yield
         finally:
             await gc_tender.stop()
+            sys.setswitchinterval(switch_before)
             await hub.stop()  # before uvicorn closes connections (tools/draining.py)
             await runtime.limiter.close()
 
