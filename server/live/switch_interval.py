@@ -3,11 +3,13 @@
 The event loop thread rarely blocks while it writes a tick to thousands of sockets; the
 store's writer thread needs the GIL back after every SQLite step (each row of an
 `executemany`, each statement). At CPython's default of 5 ms, every step of a group commit
-could wait that long behind the fan-out, so an ack waited for a convoy of them. At 0.5 ms,
-the issue-18 scenario (5,000 sockets, 1,000 votes/s, 100 ms tick), interleaved with the
-default, two pairs: ack p99 305/280 -> 179/191 ms, vote-to-screen p99 416/417 -> 305/286 ms,
-frames delivered 46.6k -> 49.6-49.8k of 50k a second, CPU per frame 18.5 -> 17.8 us.
-0.2 ms and 1 ms measured no better (docs/PERFORMANCE.md).
+could wait that long behind the fan-out, so an ack waited for a convoy of them.
+
+Measured at 0.5 ms against the default, interleaved pairs (docs/PERFORMANCE.md, fourth
+round): the issue-18 scenario with other work sharing the two cores, ack p99 305/280 ->
+179/191 ms; a 10,000-phone reconnect storm, resynced in 14.0/12.3 s instead of 17.1/16.6,
+ack p99 155/143 instead of 509/495 ms. The issue-18 scenario on a quiet machine: inside the
+run-to-run noise. 0.2 ms and 1 ms were no better.
 """
 
 from __future__ import annotations
