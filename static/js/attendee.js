@@ -59,6 +59,7 @@ function applyYou() {
     li.toggleAttribute("data-own", own.has(id));
     const form = li.querySelector(".upvote-form");
     if (!form) continue;
+    form.hidden = own.has(id);  // nobody upvotes their own question
     const op = upvoted.has(id) ? "question.unvote" : "question.upvote";
     form.dataset.op = op;
     form.querySelector("[name=op]").value = op;
@@ -174,6 +175,9 @@ function watchSections() { for (const id of ["polls", "questions", "speaker"]) {
 function afterSwap() {
   // The public part is the same for everyone, so it carries no CSRF token: this page's own.
   for (const input of root.querySelectorAll("input[name=csrf]")) if (!input.value) input.value = document.body.dataset.csrf;
+  // What only this script can work (Copy, the ranking's arrows, the budget's steppers) comes
+  // hidden in the markup, so that without it nothing shows that does nothing.
+  for (const el of root.querySelectorAll(".js-only[hidden]")) el.hidden = false;
   applyYou();
   applyQuestionTools();
   tick();
