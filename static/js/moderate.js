@@ -229,11 +229,25 @@ const UNDO_MS = 30000;
 function expireUndo() {
   for (const form of document.querySelectorAll("form[data-undo]:not([data-expires])")) {
     form.dataset.expires = "1";
-    setTimeout(() => form.remove(), UNDO_MS);
+    setTimeout(() => {
+      const line = form.contains(document.activeElement) && form.closest(".feedback");
+      form.remove();
+      if (line) line.focus();
+    }, UNDO_MS);
   }
 }
 document.body.addEventListener("htmx:afterSettle", expireUndo);
 expireUndo();
+
+// A control pressed inside an answer line ("Undo") goes with the answer that replaces it:
+// focus stays on that line, which says what happened ("Ban lifted."), not on whatever the
+// section's first control is (its search box).
+document.body.addEventListener("htmx:afterSwap", (event) => {
+  const line = event.detail.target;
+  if (!line.matches || !line.matches(".feedback")) return;
+  const active = document.activeElement;
+  if (!active || active === document.body || !document.contains(active)) line.focus();
+});
 
 // -- outages: an action that could not reach the server is kept and sent again ------------------
 const KEPT = `th-outbox-${cfg.code}`;

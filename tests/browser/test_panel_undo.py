@@ -28,6 +28,15 @@ def _op(server: LiveServer, code: str, token: str, op: str, **fields: Any) -> di
     return r.json()  # type: ignore[no-any-return]
 
 
+def _focused(page: Any) -> str:
+    """Where keyboard focus is: the focused element's id, or its tag and text."""
+    where: str = page.evaluate("""() => {
+        const el = document.activeElement;
+        return el.id || `${el.tagName.toLowerCase()}: ${el.textContent.trim().slice(0, 40)}`;
+    }""")
+    return where
+
+
 def _room(server: LiveServer) -> tuple[dict[str, Any], int, int]:
     room = create_room(server.http, "Undo night", moderation="pre")
     code, mod = room["code"], room["moderator_token"]
@@ -65,6 +74,8 @@ def test_undo_a_deleted_poll_and_a_rejected_question(
     page.screenshot(path=str(shots / f"undo-poll-{'js' if javascript else 'nojs'}.png"))
     feedback.get_by_role("button", name="Undo").click()
     feedback.get_by_text("Poll restored.").wait_for()
+    if javascript:  # the line that says what happened, where Undo was
+        assert _focused(page) == "fb-polls"
     article.wait_for()  # back, as it was: open, with its Close button
     assert article.get_by_role("button", name="Close").count() == 1
     assert feedback.get_by_role("button", name="Undo").count() == 0  # an undo is not undone
@@ -119,6 +130,8 @@ def test_undo_a_rejected_open_answer(
     page.keyboard.press("Enter")
     feedback.get_by_text("Antwort wieder zur Prüfung vorgelegt.").wait_for()
     item.wait_for()
+    if javascript:
+        assert _focused(page) == "fb-answers"
     assert feedback.get_by_role("button", name="Rückgängig").count() == 0
     page.set_viewport_size({"width": 1280, "height": 800})
     page.locator("#answers").screenshot(
@@ -179,6 +192,13 @@ def test_undo_a_ban_from_the_people_list_by_keyboard(
     page.keyboard.press("Enter")
     feedback.get_by_text("Ban lifted.").wait_for()
     row.get_by_text("Taking part").wait_for()
+    if javascript:
+        # focus is on the line that says so (it was in the "Name" search box), and stays there
+        # once the room's change is morphed in; the next Tab goes on from there
+        assert _focused(page) == "fb-people"
+        page.wait_for_timeout(500)
+        assert _focused(page) == "fb-people"
+        assert feedback.is_visible()
     assert feedback.get_by_role("button", name="Undo").count() == 0  # an undo is not undone
     page.screenshot(path=str(shots / f"undo-ban-lifted-{name}.png"))
     phone.reload()
