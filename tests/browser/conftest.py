@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,3 +46,27 @@ def browser() -> Iterator[object]:
 def shots() -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     return SHOTS
+
+
+FAILED = SHOTS / "failed"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A browser test that fails keeps a picture of every page it had open, so a failure
+    seen once in CI can be looked at rather than guessed at."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when != "call" or not report.failed:
+        return
+    chromium = getattr(item, "funcargs", {}).get("browser")
+    if chromium is None:
+        return
+    FAILED.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", item.nodeid)[-120:]
+    for c, context in enumerate(chromium.contexts):
+        for p, page in enumerate(context.pages):
+            try:
+                page.screenshot(path=str(FAILED / f"{name}-{c}-{p}.png"), timeout=5000)
+            except Exception as error:  # a closed page must not hide the failure
+                report.sections.append(("failure screenshot", f"{c}-{p}: {error}"))
