@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
@@ -49,4 +49,13 @@ class BuildWithAssets(build_py):
                 shutil.copy2(path, destination / path.name)
 
 
-setup(cmdclass={"build_py": BuildWithAssets})
+# The tick's fan-out with the GIL released (server/live/_fanout.c). Optional: without a C
+# compiler the server writes from the event loop as before (server/live/thread_fanout.py).
+FANOUT = Extension(
+    "server.live._fanout",
+    sources=["server/live/_fanout.c"],
+    extra_compile_args=["-O2", "-Wall", "-Wextra"],
+    optional=True,
+)
+
+setup(cmdclass={"build_py": BuildWithAssets}, ext_modules=[FANOUT])

@@ -118,6 +118,9 @@ class Settings:
     data_dir: Path = Path("data")
     public_url: str = ""  # how attendees reach us (for links and QR codes); empty: from Host
     tick_min_ms: int = 50
+    # Who writes the tick's shared frames: a worker thread with the GIL released ("thread",
+    # server/live/thread_fanout.py, where the C module was built) or the event loop ("loop").
+    fanout_writer: str = "thread"
     tick_max_ms: int = 200
     # Entries between persisted snapshots. Snapshotting runs on the event loop and replay runs at
     # about 50k entries/s, so 20k keeps a restart under half a second per room and the cost small.
@@ -321,6 +324,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("TOWNHALL_PUBLIC_URL", "public_url", _public_url),
     Knob("TOWNHALL_TICK_MIN_MS", "tick_min_ms", Number(int, 1, 60_000)),
     Knob("TOWNHALL_TICK_MAX_MS", "tick_max_ms", Number(int, 1, 60_000)),
+    Knob("TOWNHALL_FANOUT_WRITER", "fanout_writer", _choice("thread", "loop")),
     Knob("TOWNHALL_SNAPSHOT_EVERY", "snapshot_every", COUNT),
     Knob("TOWNHALL_ACTIVE_DAYS", "active_days", ZERO_OK),
     Knob("TOWNHALL_ROOM_CREATION_KEY", "room_creation_key", _optional_key, secret=True),

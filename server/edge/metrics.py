@@ -75,6 +75,15 @@ class _HubCollector(Collector):
         yield CounterMetricFamily(
             "townhall_frames_sent", "Shared view frames handed to sockets", value=hub.frames_sent
         )
+        by_writer = CounterMetricFamily(
+            "townhall_frames_by_writer",
+            "Shared view frames written by the tick's worker thread (GIL released) or the loop",
+            labels=["writer"],
+        )
+        worker = hub.fanout.sends if hub.fanout is not None else 0
+        by_writer.add_metric(["worker"], worker)
+        by_writer.add_metric(["loop"], max(0, hub.frames_sent - worker))
+        yield by_writer
         acked = CounterMetricFamily("townhall_ops_acked", "Ops acknowledged", labels=["duplicate"])
         acked.add_metric(["false"], stats.acked - stats.acked_duplicate)
         acked.add_metric(["true"], stats.acked_duplicate)

@@ -25,11 +25,15 @@ _ids = itertools.count(1)
 class Connection:
     __slots__ = (
         "_close",
+        "_closing",
+        "_put",
         "bucket",
         "buffered",
         "closed",
         "encoding",
+        "fd",
         "hard_limit",
+        "held",
         "id",
         "ip",
         "lag_started",
@@ -67,6 +71,13 @@ class Connection:
         # The fan-out's two calls per socket per tick, looked up once (server/live/audience.py
         # `Delivery.write`): how far behind the peer is, and the write of a shared frame.
         self.put, self.buffered = outbox.fan_out(self.text)
+        self._put = self.put
+        # The socket's descriptor where the tick's worker thread may write to it (a lean
+        # socket, server/live/thread_fanout.py), else -1.
+        fileno = getattr(outbox, "fileno", None)
+        self.fd: int = fileno() if fileno is not None else -1
+        self.held: list[bytes] | None = None  # what waits while the worker writes to it
+        self._closing: tuple[int, str] | None = None
         self.ip = ip
         self.bucket = bucket
         self._close = close
@@ -101,6 +112,30 @@ class Connection:
     def close(self, code: int, reason: str) -> None:
         if not self.closed:
             self.closed = True
+            if self.held is not None:
+                self._closing = (code, reason)  # after the worker's send, and what waited
+                return
+            self._close(code, reason)
+
+    def hold(self) -> None:
+        """The worker thread is writing to this socket: what the loop writes waits."""
+        held: list[bytes] = []
+        self.held = held
+        self.put = held.append
+
+    def release(self, first: bytes | None = None) -> None:
+        """The worker's send is back: `first` (what of its frame the kernel did not take),
+        then what waited, then a close asked for meanwhile."""
+        held = self.held or ()
+        self.held = None
+        put = self.put = self._put
+        if first:
+            put(first)
+        for frame in held:
+            put(frame)
+        if self._closing is not None:
+            code, reason = self._closing
+            self._closing = None
             self._close(code, reason)
 
 

@@ -76,6 +76,12 @@ class RawOutbox:
     def close(self) -> None:
         pass
 
+    def fileno(self) -> int:
+        """The socket's descriptor, for the tick's worker thread (server/live/thread_fanout.py):
+        only where the protocol reports its closes, so a closing socket is never picked."""
+        sock = self._transport.get_extra_info("socket") if self._closes_reported else None
+        return sock.fileno() if sock is not None else -1
+
     def limit_kernel_buffer(self, size: int) -> None:
         sock = self._transport.get_extra_info("socket")
         if sock is not None:

@@ -9,6 +9,7 @@ import asyncio
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from server.live.thread_fanout import native
 from tests.support.live_server import LiveServer
 from tests.support.wsclient import Client, create_room, join
 
@@ -81,3 +82,40 @@ def test_every_socket_of_the_real_server_reads_through_the_lean_intake(
         assert intakes == {"lean": 0, "asgi": 0}
 
     asyncio.run(scenario())
+
+
+def test_the_real_server_writes_the_ticks_from_its_worker_thread(server: LiveServer) -> None:
+    """The tick's shared frames leave through the C module with the GIL released
+    (server/live/thread_fanout.py). `make setup` builds it; without a compiler the loop
+    writes them, several times slower under load: this test is what notices."""
+    assert native() is not None, "server/live/_fanout.c is not built (make setup; needs gcc)"
+    room = create_room(server.http)
+    person = join(server.http, room["code"])
+
+    async def scenario() -> None:
+        staff = await Client.open(server.ws, room["code"], room["moderator_token"])
+        phone = await Client.open(server.ws, room["code"], person["participant_token"])
+        try:
+            await phone.wait_for(lambda f: f["type"] == "snapshot")
+            before = _frames_by_writer(server)
+            ack = await staff.op("poll.create", kind="single", question="Q?", options=["a", "b"])
+            await staff.wait_for(
+                lambda f: f["type"] not in _ANSWERS and f.get("seq", 0) >= ack["seq"])
+            for _ in range(50):  # counted once the worker's send is back
+                after = _frames_by_writer(server)
+                if after["worker"] > before["worker"]:
+                    break
+                await asyncio.sleep(0.05)
+            assert after["worker"] > before["worker"], (before, after)
+        finally:
+            await staff.close()
+            await phone.close()
+
+    asyncio.run(scenario())
+
+
+_ANSWERS = frozenset({"ack", "error", "pong", "snapshot"})
+
+
+def _frames_by_writer(server: LiveServer) -> dict[str, float]:
+    return _gauge(server, "townhall_frames_by_writer_total", "writer")

@@ -1,0 +1,125 @@
+"""The tick's shared frames written by a worker thread, with the GIL released.
+
+At 5,000 sockets a tick's writes hold the event loop for about 45 ms, nearly all of it in
+the kernel (a loopback send costs ~9 us). Votes, commits and acks waited for those writes,
+slice by slice, while the second core sat partly idle. Here the event loop only picks the
+sockets and the worker thread makes the sends in C (`server/live/_fanout.c`), so the loop
+runs on meanwhile:
+
+    fanout = ThreadFanout.start()         # None without the C module: the loop writes
+    written = await fanout.send(frame, conns)
+
+Ordering is kept per socket. A socket goes to the worker only with nothing waiting in its
+transport; while its send is out, whatever the loop writes to it (an ack, a personal frame,
+a close) waits on the Connection (`Connection.hold`) and follows once the send is back: a
+part the kernel did not take first, then what waited. Each socket is written through a dup
+of its descriptor, closed by the worker, so a socket the loop closes meanwhile cannot pass
+its number to a new connection before the send is done.
+
+Only the protocol's own frames (the answer to a client's ping) go straight to a socket; a
+client that pings while its kernel buffer is full can garble its own stream, nobody else's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import os
+from array import array
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from types import ModuleType
+
+from server.live.connection import Connection
+
+__all__ = ["BATCH", "ThreadFanout", "native"]
+
+log = logging.getLogger("townhall.fanout")
+
+# Sockets per send handed to the worker: what the loop writes to them waits this long at
+# most (~5 ms), and a tick's dups add at most this many open descriptors.
+BATCH = 500
+
+Missed = list[tuple[int, int]]  # (index, bytes written or minus errno) of each not sent whole
+
+# Nothing was written and the socket is alive: the loop writes the frame itself (the
+# transport keeps what the kernel does not take). EBADF, EPIPE, ECONNRESET: it is going.
+_WRITE_AGAIN = frozenset({errno.EAGAIN, errno.EWOULDBLOCK, errno.EMFILE, errno.ENFILE})
+
+
+def native() -> ModuleType | None:
+    """The C module, or None where it was not built (no compiler at install)."""
+    try:
+        from server.live import _fanout
+    except ImportError:
+        return None
+    return _fanout
+
+
+class ThreadFanout:
+    __slots__ = ("_native", "_pool", "sends", "written_by_loop")
+
+    def __init__(self, module: ModuleType) -> None:
+        self._native = module
+        # One worker: sends to one socket must never overlap, and one core is all the
+        # loop leaves free.
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="townhall-fanout")
+        self.sends = 0  # frames the worker wrote whole (the path in use: tests, /metrics)
+        self.written_by_loop = 0  # frames it gave back to the loop (a full kernel buffer)
+
+    @classmethod
+    def start(cls) -> ThreadFanout | None:
+        module = native()
+        if module is None:
+            log.warning("server.live._fanout is not built: the event loop writes every tick")
+            return None
+        return cls(module)
+
+    def stop(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    async def send(self, frame: bytes, conns: Sequence[Connection]) -> int:
+        """`frame` to each of `conns` (each with a descriptor and nothing buffered); returns
+        how many were given it. The loop runs meanwhile; each socket's own writes wait."""
+        if not conns:
+            return 0
+        fds = array("i", [conn.fd for conn in conns])
+        dups = array("i", bytes(4 * len(fds)))
+        self._native.hold(fds, dups)
+        try:
+            job = self._pool.submit(self._native.send_all, dups, frame)
+        except RuntimeError:  # the pool is shut down (stopping): the loop writes them
+            for dup in dups:
+                if dup >= 0:
+                    os.close(dup)
+            for conn in conns:
+                conn.put(frame)
+            return len(conns)
+        for conn in conns:
+            conn.hold()
+        try:
+            missed: list[tuple[int, int]] = await asyncio.wrap_future(job)
+        except asyncio.CancelledError:
+            # Stopping: the sends finish in milliseconds, and nothing may be written to
+            # these sockets before they have.
+            self._after(frame, conns, job.result())
+            raise
+        return self._after(frame, conns, missed)
+
+    def _after(self, frame: bytes, conns: Sequence[Connection], missed: Missed) -> int:
+        """Each socket released, what the kernel did not take first; how many got it."""
+        rest: dict[int, bytes] = {}
+        gone = 0
+        for index, result in missed:
+            if result >= 0:
+                rest[index] = frame[result:]  # the kernel took a part
+            elif -result in _WRITE_AGAIN:
+                rest[index] = frame
+            else:
+                gone += 1
+        self.sends += len(conns) - len(missed)
+        self.written_by_loop += len(rest)
+        for index, conn in enumerate(conns):
+            conn.release(rest.get(index))
+        return len(conns) - gone
