@@ -24,7 +24,6 @@ from server.live.outbox import RawOutbox
 from server.live.room_host import HostDeps, Outcome, RoomHost
 from server.live.snapshots import Loaded, SnapshotDamaged, pack_fields, unpack_snapshot
 from server.live.stats import Stats
-from server.live.thread_fanout import BATCH as FANOUT_BATCH
 from server.live.thread_fanout import ThreadFanout
 from server.store.base import Committed, Store, StoreUnavailable
 
@@ -41,6 +40,10 @@ T = TypeVar("T")
 
 # Sockets written in one go before the tick lets the loop's other work run (about 5 ms).
 WRITE_SLICE = 500
+# The worker thread takes a frame's sockets all at once (server/live/thread_fanout.py
+# splits them): each round trip through the loop costs a turn, and a flooded loop's turn
+# lasts tens of milliseconds.
+_EVERY_SOCKET = 2**62
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
@@ -438,13 +441,13 @@ class Hub:
     async def _deliver_by_worker(
         self, fanout: ThreadFanout, deliveries: list[tuple[RoomHost, Delivery]]
     ) -> float:
-        """The same writes, the shared frames sent by the worker thread BATCH sockets at a
-        time: the loop only picks them, and runs on while the sends are out."""
+        """The same writes, the shared frames sent by the worker thread, a frame's sockets
+        at a time: the loop only picks them, and runs on while the sends are out."""
         spent = 0.0
         for host, delivery in deliveries:
             while True:
                 began = time.perf_counter()
-                step = self._guarded(host, "render", delivery.batch, FANOUT_BATCH)
+                step = self._guarded(host, "render", delivery.batch, _EVERY_SOCKET)
                 spent += time.perf_counter() - began
                 if step is None:
                     break

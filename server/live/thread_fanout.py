@@ -37,9 +37,11 @@ __all__ = ["BATCH", "ThreadFanout", "native"]
 
 log = logging.getLogger("townhall.fanout")
 
-# Sockets per send handed to the worker: what the loop writes to them waits this long at
-# most (~5 ms), and a tick's dups add at most this many open descriptors.
+# Sockets per send handed to the worker (~5 ms of sends), and batches queued at once: what
+# the loop writes to a socket waits for two batches at most, and the dups add at most
+# BATCH * AHEAD open descriptors.
 BATCH = 500
+AHEAD = 2
 
 Missed = list[tuple[int, int]]  # (index, bytes written or minus errno) of each not sent whole
 
@@ -81,31 +83,59 @@ class ThreadFanout:
 
     async def send(self, frame: bytes, conns: Sequence[Connection]) -> int:
         """`frame` to each of `conns` (each with a descriptor and nothing buffered); returns
-        how many were given it. The loop runs meanwhile; each socket's own writes wait."""
+        how many were given it. The loop runs meanwhile.
+
+        The worker sends BATCH sockets at a time, with the next batch already queued
+        (`AHEAD`), so it never waits for the loop; each batch comes back in one loop turn,
+        which releases its sockets and queues the batch after the next. A socket is held,
+        its own writes waiting, from its batch's queueing to its return: a few ms."""
         if not conns:
             return 0
-        fds = array("i", [conn.fd for conn in conns])
-        dups = array("i", bytes(4 * len(fds)))
-        self._native.hold(fds, dups)
-        try:
-            job = self._pool.submit(self._native.send_all, dups, frame)
-        except RuntimeError:  # the pool is shut down (stopping): the loop writes them
-            for dup in dups:
-                if dup >= 0:
-                    os.close(dup)
-            for conn in conns:
-                conn.put(frame)
-            return len(conns)
-        for conn in conns:
-            conn.hold()
-        try:
-            missed: list[tuple[int, int]] = await asyncio.wrap_future(job)
-        except asyncio.CancelledError:
-            # Stopping: the sends finish in milliseconds, and nothing may be written to
-            # these sockets before they have.
-            self._after(frame, conns, job.result())
-            raise
-        return self._after(frame, conns, missed)
+        loop = asyncio.get_running_loop()
+        parts = [conns[at : at + BATCH] for at in range(0, len(conns), BATCH)]
+        done: asyncio.Future[int] = loop.create_future()
+        given = 0
+        left = len(parts)
+
+        def settle(count: int) -> None:
+            nonlocal given, left
+            given += count
+            left -= 1
+            if left == 0 and not done.done():
+                done.set_result(given)
+
+        def work(index: int, dups: array[int]) -> None:  # in the worker
+            missed = self._native.send_all(dups, frame)
+            loop.call_soon_threadsafe(back, index, missed)
+
+        def back(index: int, missed: Missed) -> None:  # on the loop
+            settle(self._after(frame, parts[index], missed))
+            if index + AHEAD < len(parts):
+                queue(index + AHEAD)
+
+        def queue(index: int) -> None:
+            part = parts[index]
+            fds = array("i", [conn.fd for conn in part])
+            dups = array("i", bytes(4 * len(fds)))
+            self._native.hold(fds, dups)
+            for conn in part:
+                conn.hold()
+            try:
+                self._pool.submit(work, index, dups)
+            except RuntimeError:  # the pool is shut down (stopping): the loop writes them
+                for dup in dups:
+                    if dup >= 0:
+                        os.close(dup)
+                for conn in part:
+                    conn.release(frame)
+                settle(len(part))
+                if index + AHEAD < len(parts):
+                    queue(index + AHEAD)
+
+        for index in range(min(AHEAD, len(parts))):
+            queue(index)
+        # Cancelled (stopping), the batches still come back and release their sockets.
+        return await done
 
     def _after(self, frame: bytes, conns: Sequence[Connection], missed: Missed) -> int:
         """Each socket released, what the kernel did not take first; how many got it."""

@@ -20,7 +20,7 @@ from moderation.roles import Role
 from server.live.codec import Encoding
 from server.live.connection import Connection
 from server.live.ratelimit import Bucket
-from server.live.thread_fanout import ThreadFanout, native
+from server.live.thread_fanout import BATCH, ThreadFanout, native
 
 FANOUT = native()
 pytestmark = pytest.mark.skipif(
@@ -126,6 +126,36 @@ def test_every_socket_gets_the_frame_once() -> None:
                 _nothing_more(peer)
                 assert conn.held is None and conn.put == conn.outbox.fan_out(True)[0]
         fanout.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_frame_for_more_sockets_than_a_batch_reaches_each_once() -> None:
+    async def scenario() -> None:
+        fanout = ThreadFanout.start()
+        assert fanout is not None
+        n = BATCH * 2 + 7
+        async with _pairs(n) as pairs:
+            assert await fanout.send(FRAME, [conn for conn, _, _ in pairs]) == n
+            for conn, peer, _ in pairs:
+                assert _read(peer, len(FRAME)) == FRAME
+                assert conn.held is None
+            _nothing_more(pairs[-1][1])
+        fanout.stop()
+
+    asyncio.run(scenario())
+
+
+def test_after_stopping_the_loop_writes_the_frame_itself() -> None:
+    async def scenario() -> None:
+        fanout = ThreadFanout.start()
+        assert fanout is not None
+        fanout.stop()
+        async with _pairs(2) as pairs:
+            assert await fanout.send(FRAME, [conn for conn, _, _ in pairs]) == 2
+            for conn, peer, _ in pairs:
+                assert _read(peer, len(FRAME)) == FRAME
+                assert conn.held is None
 
     asyncio.run(scenario())
 
