@@ -92,7 +92,7 @@ class ThreadFanout:
         if not conns:
             return 0
         loop = asyncio.get_running_loop()
-        parts = [conns[at : at + BATCH] for at in range(0, len(conns), BATCH)]
+        parts = [list(conns[at : at + BATCH]) for at in range(0, len(conns), BATCH)]
         done: asyncio.Future[int] = loop.create_future()
         given = 0
         left = len(parts)
@@ -114,7 +114,25 @@ class ThreadFanout:
                 queue(index + AHEAD)
 
         def queue(index: int) -> None:
-            part = parts[index]
+            nonlocal given
+            # Checked again now, not when the tick picked them: an ack written since may
+            # wait in the transport (the kernel was full), and the frame must follow it;
+            # a socket closed since gets no frame after its close.
+            part: list[Connection] = []
+            for conn in parts[index]:
+                if conn.closed:
+                    continue
+                if conn.buffered():
+                    conn.put(frame)
+                    given += 1
+                else:
+                    part.append(conn)
+            parts[index] = part
+            if not part:
+                settle(0)
+                if index + AHEAD < len(parts):
+                    queue(index + AHEAD)
+                return
             fds = array("i", [conn.fd for conn in part])
             dups = array("i", bytes(4 * len(fds)))
             self._native.hold(fds, dups)

@@ -223,17 +223,7 @@ def test_a_socket_with_unsent_bytes_is_given_back_to_the_loop_in_order() -> None
         assert fanout is not None
         async with _pairs(2) as pairs:
             (stuck, peer, _), (fine, fine_peer, _) = pairs
-            raw = socket.socket(fileno=os.dup(stuck.fd))
-            raw.setblocking(False)
-            filler = b""
-            chunk = b"x" * 65536
-            try:
-                while len(filler) < 64 * 1024 * 1024:
-                    filler += chunk[: raw.send(chunk)]
-            except BlockingIOError:
-                pass
-            finally:
-                raw.close()
+            filler = _fill(stuck.fd)
             assert stuck.buffered() == 0  # the transport holds nothing: the kernel does
             loop = asyncio.get_running_loop()
             loop.call_soon(lambda: stuck.put(b"ACK"))
@@ -246,6 +236,45 @@ def test_a_socket_with_unsent_bytes_is_given_back_to_the_loop_in_order() -> None
         fanout.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_frame_follows_what_waits_in_the_transport_though_the_kernel_drained() -> None:
+    """An ack the transport still holds (the kernel was full when it was written) must go
+    out before the frame, even once the kernel's queue has drained and the worker could
+    send straight to it."""
+
+    async def scenario() -> None:
+        fanout = ThreadFanout.start()
+        assert fanout is not None
+        async with _pairs(1) as pairs:
+            stuck, peer, _ = pairs[0]
+            filler = _fill(stuck.fd)
+            stuck.put(b"ACK")  # the kernel is full: the transport keeps it
+            assert stuck.buffered() == 3
+            assert _read(peer, len(filler)) == filler  # drained; the loop has not run since
+            await fanout.send(FRAME, [stuck])
+            got = await asyncio.get_running_loop().run_in_executor(
+                None, _read, peer, 3 + len(FRAME))
+            assert got == b"ACK" + FRAME
+        fanout.stop()
+
+    asyncio.run(scenario())
+
+
+def _fill(fd: int) -> bytes:
+    """Write to the socket behind `fd` until its kernel buffers are full; what was taken."""
+    raw = socket.socket(fileno=os.dup(fd))
+    raw.setblocking(False)
+    filler = b""
+    chunk = b"x" * 65536
+    try:
+        while len(filler) < 64 * 1024 * 1024:
+            filler += chunk[: raw.send(chunk)]
+    except BlockingIOError:
+        pass
+    finally:
+        raw.close()
+    return filler
 
 
 def test_a_descriptor_closed_during_the_send_does_not_pass_its_number_on() -> None:
