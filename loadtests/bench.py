@@ -605,6 +605,29 @@ def scenario_socketio_ref(opts: Opts) -> dict[str, Any]:
     """The issue's socket.io 4 comparison in the same run: 5k sockets in one room, 1k votes/s
     counted in memory, the tally emitted every 100 ms (what `headline --scale 0.5` offers
     the town hall with TOWNHALL_TICK_MIN_MS=TOWNHALL_TICK_MAX_MS=100)."""
+    clients, rate, duration = opts.n(5000, 500), opts.n(1000, 150), opts.t(30, 8)
+    return _socketio(opts, "socketio_ref", clients, rate, duration, tick_ms=100)
+
+
+def scenario_socketio_burst(opts: Opts) -> dict[str, Any]:
+    """`burst`'s load offered to the socket.io reference: 4k sockets, 20k votes/s for 30 s,
+    counted in memory. What a plain broadcaster acks on this machine with this generator:
+    the ceiling `burst`'s target is measured against."""
+    clients, rate, duration = opts.n(4000, 500), opts.n(20_000, 2000), opts.t(30, 6)
+    return _socketio(opts, "socketio_burst", clients, rate, duration, tick_ms=100)
+
+
+def scenario_socketio_headline(opts: Opts) -> dict[str, Any]:
+    """`headline`'s load offered to the socket.io reference: 10k sockets, 2k votes/s, 60 s,
+    the tally every 200 ms (the town hall's slowest adaptive tick, which it runs at under
+    this load: a 100 ms emit to 10k sockets would be 100k frames a second)."""
+    clients, rate, duration = opts.n(10_000, 1000), opts.n(2000, 300), opts.t(60, 8)
+    return _socketio(opts, "socketio_headline", clients, rate, duration, tick_ms=200)
+
+
+def _socketio(
+    opts: Opts, name: str, clients: int, rate: int, duration: float, tick_ms: int
+) -> dict[str, Any]:
     node = shutil.which("node")
     missing = (
         "node is not installed" if node is None
@@ -613,25 +636,25 @@ def scenario_socketio_ref(opts: Opts) -> dict[str, Any]:
     )  # fmt: skip
     if missing is not None:
         if os.environ.get("CI"):
-            raise RuntimeError(f"socketio_ref: {missing}")
-        return {"scenario": "socketio_ref", "skipped": missing}
+            raise RuntimeError(f"{name}: {missing}")
+        return {"scenario": name, "skipped": missing}
     assert node is not None
-    clients, rate, duration = opts.n(5000, 500), opts.n(1000, 150), opts.t(30, 8)
     # It stops by itself a little after the window, should this harness die meanwhile.
     lifetime = str(int(duration) + 600)
-    argv = [node, str(SOCKETIO_SERVER), "--tick-ms", "100", "--max-seconds", lifetime]
-    server = Server(opts.tmp / "socketio", {}, argv).start(health="/healthz")
+    argv = [node, str(SOCKETIO_SERVER), "--tick-ms", str(tick_ms), "--max-seconds", lifetime]
+    server = Server(opts.tmp / name, {}, argv).start(health="/healthz")
     try:
         room = RoomPlan("SIO", 0, clients, join=False)
-        load = Load([room], rate, duration, opts.workers, name="socketio_ref", dialect="socketio")
+        load = Load([room], rate, duration, opts.workers, name=name, dialect="socketio")
         m = run_load([server], load)
     finally:
         server.stop()
-    result = summarise("socketio_ref", m, load, 1)
+    result = summarise(name, m, load, 1)
     for key in ("loop_stall_ms", "server_ticks_per_s", "server_frames_written_per_s"):
         result.pop(key, None)  # the town hall's own probe and /metrics: not there
     result.pop("server_render_ms_mean", None)
     result["server"] = f"socket.io {_socketio_version()} on node {_node_version(node)}"
+    result["tick_ms"] = tick_ms
     return result
 
 
@@ -1038,6 +1061,8 @@ SCENARIOS: dict[str, Callable[[Opts], dict[str, Any]]] = {
     "redis_multiprocess": scenario_redis,
     "abuse": scenario_abuse,
     "socketio_ref": scenario_socketio_ref,
+    "socketio_burst": scenario_socketio_burst,
+    "socketio_headline": scenario_socketio_headline,
 }
 
 
