@@ -8,9 +8,12 @@ turns through:
 
 - `delivery`: the town hall's own path (`server.live.audience.Delivery.write` over lean
   Connections, 500 sockets a slice, as the hub writes a tick);
+- `worker`: the same ticks through the worker thread (`server.live.thread_fanout`, as the hub
+  does with `TOWNHALL_FANOUT_WRITER=thread`), when the C module is built;
 - `transport`: a bare loop of `transport.write(frame)`, the least any asyncio server can do.
 
-The process's user and system CPU per frame (getrusage) for each, median of `repeats`, as
+The process's user and system CPU per frame (getrusage) for each, and the event loop
+thread's alone (`loop_us_per_frame`: what the worker takes off it), median of `repeats`, as
 one JSON line. System time is the kernel's loopback TCP work and is the same for both; the
 difference in user time is what our Python costs per socket per tick. Loopback only; stops
 by itself.
@@ -24,6 +27,7 @@ import json
 import multiprocessing
 import resource
 import statistics
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -35,6 +39,7 @@ from server.live.codec import Encoding
 from server.live.connection import Connection
 from server.live.outbox import RawOutbox
 from server.live.ratelimit import Bucket
+from server.live.thread_fanout import ThreadFanout
 
 from .write_floor import _reader
 
@@ -60,9 +65,9 @@ class _Sink(asyncio.Protocol):
             self._all_in.set()
 
 
-def _cpu() -> tuple[float, float]:
+def _cpu() -> tuple[float, float, float]:
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime, usage.ru_stime
+    return usage.ru_utime, usage.ru_stime, time.thread_time()
 
 
 def _connection(sink: _Sink, n: int) -> Connection:
@@ -99,7 +104,8 @@ async def _run(sockets: int, rounds: int, repeats: int) -> dict[str, Any]:
     transports = [sink.transport for sink in accepted if sink.transport is not None]
     audience = Audience(new_room(), Limits())  # the Delivery reads its limits and laggers
 
-    written = {"delivery": 0, "transport": 0}
+    written = {"delivery": 0, "worker": 0, "transport": 0}
+    fanout = ThreadFanout.start()
 
     async def delivery() -> None:
         tick = Delivery(audience, 1, 0.0)
@@ -118,29 +124,44 @@ async def _run(sockets: int, rounds: int, repeats: int) -> dict[str, Any]:
             written["transport"] += len(transports[start : start + SLICE])
             await asyncio.sleep(0)
 
+    async def worker() -> None:
+        assert fanout is not None
+        tick = Delivery(audience, 1, 0.0)
+        tick.shared.append((frame, conns))
+        while (step := tick.next_shared()) is not None:
+            written["worker"] += await fanout.send(*step, tick.pick)
+
     ways: dict[str, Callable[[], Any]] = {"delivery": delivery, "transport": transport}
-    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in ways}
+    if fanout is not None:
+        ways["worker"] = worker
+    samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in ways}
     for _ in range(repeats):
         for name, write_all in ways.items():
-            user0, sys0 = _cpu()
+            user0, sys0, loop0 = _cpu()
             for _ in range(rounds):
                 await write_all()
                 await asyncio.sleep(0.1)
-            user1, sys1 = _cpu()
+            user1, sys1, loop1 = _cpu()
             frames = rounds * sockets
-            samples[name].append(((user1 - user0) / frames, (sys1 - sys0) / frames))
+            samples[name].append(
+                ((user1 - user0) / frames, (sys1 - sys0) / frames, (loop1 - loop0) / frames)
+            )
+    if fanout is not None:
+        fanout.stop()
     server.close()
     for each in transports:
         each.close()
     reader.join(10)
     result: dict[str, Any] = {"scenario": "fanout_bench", "sockets": sockets, "rounds": rounds}
-    for name, pairs in samples.items():
-        user = statistics.median(u for u, _ in pairs) * 1e6
-        system = statistics.median(s for _, s in pairs) * 1e6
+    for name, triples in samples.items():
+        user = statistics.median(u for u, _, _ in triples) * 1e6
+        system = statistics.median(s for _, s, _ in triples) * 1e6
+        on_loop = statistics.median(t for _, _, t in triples) * 1e6
         result[name] = {
             "frames": written[name],
             "user_us_per_frame": round(user, 2),
             "sys_us_per_frame": round(system, 2),
+            "loop_us_per_frame": round(on_loop, 2),
         }
     result["python_us_per_frame"] = round(
         result["delivery"]["user_us_per_frame"] - result["transport"]["user_us_per_frame"], 2

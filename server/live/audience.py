@@ -202,40 +202,40 @@ class Delivery:
         self._finish()
         return True, written
 
-    def batch(self, size: int) -> tuple[bytes, list[Connection], int] | None:
-        """The next shared frame and up to `size` of its sockets for the tick's worker thread
-        (server/live/thread_fanout.py): (frame, sockets, written here). A socket the worker
-        may not take (bytes waiting in its transport, no descriptor of its own) is written
-        here, as `write` does; one that lags is skipped. None once the shared frames are out
-        and the rest of the tick is done."""
-        soft = self.audience.limits.socket_soft_buffer
-        seq, now, laggers = self.seq, self.now, self.audience.laggers
-        while self._stage < len(self.shared):
-            blob, conns = self.shared[self._stage]
-            end = min(len(conns), self._at + size)
-            picked: list[Connection] = []
-            written = 0
-            for conn in _slice(conns, self._at, end):
-                if conn.lag_started is None and not conn.closed:
-                    buffered = conn.buffered()
-                    if buffered > soft:
-                        conn.lag_started = now
-                        laggers.add(conn)
-                        continue
-                    conn.sent_seq = seq
-                    if buffered == 0 and conn.fd >= 0 and conn.held is None:
-                        picked.append(conn)
-                    else:
-                        conn.put(blob)
-                        written += 1
-            if end < len(conns):
-                self._at = end
-            else:
-                self._stage += 1
-                self._at = 0
-            return blob, picked, written
+    def next_shared(self) -> tuple[bytes, list[Connection]] | None:
+        """The next shared frame and its sockets, for the tick's worker thread
+        (server/live/thread_fanout.py), which hands each batch of them to `pick` as it
+        queues it. None once the shared frames are out and the rest of the tick is done."""
+        if self._stage < len(self.shared):
+            self._stage += 1
+            return self.shared[self._stage - 1]
         self._finish()
         return None
+
+    def pick(self, blob: bytes, conns: list[Connection]) -> tuple[list[Connection], int]:
+        """Of `conns`, the sockets the worker may write `blob` to now: (those, how many were
+        written here). Asked when their batch is queued, not when the tick began: an ack
+        written since may wait in a transport, and the frame must follow it, so such a
+        socket (or one with no descriptor of its own) is written here, as `write` does; one
+        that lags, or closed since, is skipped."""
+        soft = self.audience.limits.socket_soft_buffer
+        seq, now, laggers = self.seq, self.now, self.audience.laggers
+        picked: list[Connection] = []
+        written = 0
+        for conn in conns:
+            if conn.lag_started is None and not conn.closed:
+                buffered = conn.buffered()
+                if buffered > soft:
+                    conn.lag_started = now
+                    laggers.add(conn)
+                    continue
+                conn.sent_seq = seq
+                if buffered == 0 and conn.fd >= 0 and conn.held is None:
+                    picked.append(conn)
+                else:
+                    conn.put(blob)
+                    written += 1
+        return picked, written
 
     def _finish(self) -> None:
         audience = self.audience

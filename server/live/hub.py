@@ -40,10 +40,7 @@ T = TypeVar("T")
 
 # Sockets written in one go before the tick lets the loop's other work run (about 5 ms).
 WRITE_SLICE = 500
-# The worker thread takes a frame's sockets all at once (server/live/thread_fanout.py
-# splits them): each round trip through the loop costs a turn, and a flooded loop's turn
-# lasts tens of milliseconds.
-_EVERY_SOCKET = 2**62
+
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
@@ -447,12 +444,12 @@ class Hub:
         for host, delivery in deliveries:
             while True:
                 began = time.perf_counter()
-                step = self._guarded(host, "render", delivery.batch, _EVERY_SOCKET)
+                step = self._guarded(host, "render", delivery.next_shared)
                 spent += time.perf_counter() - began
                 if step is None:
                     break
-                frame, conns, written = step
-                self.frames_sent += written + await fanout.send(frame, conns)
+                frame, conns = step
+                self.frames_sent += await fanout.send(frame, conns, delivery.pick)
         return spent
 
     def _deliver_now(self, host: RoomHost) -> None:

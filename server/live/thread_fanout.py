@@ -7,7 +7,11 @@ sockets and the worker thread makes the sends in C (`server/live/_fanout.c`), so
 runs on meanwhile:
 
     fanout = ThreadFanout.start()         # None without the C module: the loop writes
-    written = await fanout.send(frame, conns)
+    written = await fanout.send(frame, conns, pick)
+
+`pick` chooses, batch by batch as each is queued, which sockets the worker writes (one
+with nothing waiting in its transport, and a descriptor) and writes the others on the loop:
+`ready` below, or the tick's own (`Delivery.pick`, which also sets laggers aside).
 
 Ordering is kept per socket. A socket goes to the worker only with nothing waiting in its
 transport; while its send is out, whatever the loop writes to it (an ack, a personal frame,
@@ -27,13 +31,13 @@ import errno
 import logging
 import os
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 
 from server.live.connection import Connection
 
-__all__ = ["BATCH", "ThreadFanout", "native"]
+__all__ = ["BATCH", "Pick", "ThreadFanout", "native", "ready"]
 
 log = logging.getLogger("townhall.fanout")
 
@@ -44,10 +48,29 @@ BATCH = 500
 AHEAD = 2
 
 Missed = list[tuple[int, int]]  # (index, bytes written or minus errno) of each not sent whole
+# (frame, a batch's sockets) -> (the ones the worker may write it to, how many were written
+# here instead): called on the loop as the batch is queued.
+Pick = Callable[[bytes, list[Connection]], tuple[list[Connection], int]]
 
 # Nothing was written and the socket is alive: the loop writes the frame itself (the
 # transport keeps what the kernel does not take). EBADF, EPIPE, ECONNRESET: it is going.
 _WRITE_AGAIN = frozenset({errno.EAGAIN, errno.EWOULDBLOCK, errno.EMFILE, errno.ENFILE})
+
+
+def ready(frame: bytes, conns: list[Connection]) -> tuple[list[Connection], int]:
+    """The worker's share of `conns` now: each open socket with a descriptor and nothing
+    waiting in its transport. Any other open one is written here, after what waits."""
+    picked: list[Connection] = []
+    written = 0
+    for conn in conns:
+        if conn.closed:
+            continue
+        if conn.buffered() or conn.fd < 0 or conn.held is not None:
+            conn.put(frame)
+            written += 1
+        else:
+            picked.append(conn)
+    return picked, written
 
 
 def native() -> ModuleType | None:
@@ -81,14 +104,16 @@ class ThreadFanout:
     def stop(self) -> None:
         self._pool.shutdown(wait=True)
 
-    async def send(self, frame: bytes, conns: Sequence[Connection]) -> int:
-        """`frame` to each of `conns` (each with a descriptor and nothing buffered); returns
-        how many were given it. The loop runs meanwhile.
+    async def send(self, frame: bytes, conns: Sequence[Connection], pick: Pick = ready) -> int:
+        """`frame` to each of `conns`; returns how many were given it. The loop runs
+        meanwhile.
 
         The worker sends BATCH sockets at a time, with the next batch already queued
         (`AHEAD`), so it never waits for the loop; each batch comes back in one loop turn,
-        which releases its sockets and queues the batch after the next. A socket is held,
-        its own writes waiting, from its batch's queueing to its return: a few ms."""
+        which releases its sockets and queues the batch after the next. `pick` chooses a
+        batch's sockets as it is queued, not before: what the loop wrote to one meanwhile
+        may still wait in its transport, and the frame must follow it. A socket is held, its
+        own writes waiting, from its batch's queueing to its return: a few ms."""
         if not conns:
             return 0
         loop = asyncio.get_running_loop()
@@ -115,18 +140,12 @@ class ThreadFanout:
 
         def queue(index: int) -> None:
             nonlocal given
-            # Checked again now, not when the tick picked them: an ack written since may
-            # wait in the transport (the kernel was full), and the frame must follow it;
-            # a socket closed since gets no frame after its close.
-            part: list[Connection] = []
-            for conn in parts[index]:
-                if conn.closed:
-                    continue
-                if conn.buffered():
-                    conn.put(frame)
-                    given += 1
-                else:
-                    part.append(conn)
+            try:
+                part, here = pick(frame, parts[index])
+            except Exception:  # a bug, but the tick must not wait for a batch never sent
+                log.exception("picking a batch's sockets failed; the batch is skipped")
+                part, here = [], 0
+            given += here
             parts[index] = part
             if not part:
                 settle(0)

@@ -43,8 +43,10 @@ class Peer:
         pass
 
 
-def _socket(participant: str, role: Role = Role.ATTENDEE) -> tuple[Connection, Peer]:
-    peer = Peer()
+def _socket(
+    participant: str, role: Role = Role.ATTENDEE, peer: Peer | None = None
+) -> tuple[Connection, Peer]:
+    peer = peer or Peer()
     conn = Connection(
         room="TOWN",
         role=role,
@@ -127,3 +129,45 @@ def test_personal_frames_follow_the_shared_ones_and_nothing_is_built_twice() -> 
     personal = [i for i, f in enumerate(peer.frames) if f["type"] != "poll.tally"]
     assert personal, kinds  # a voter is told of their own ballot
     assert all(i > kinds.index("poll.tally") for i in personal)
+
+
+class _Descriptor(Peer):
+    """A peer with a descriptor of its own, as a lean socket's outbox has, and a backlog."""
+
+    def __init__(self, fd: int, waiting: int = 0) -> None:
+        super().__init__()
+        self.fd, self.waiting = fd, waiting
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def backlog(self) -> int:
+        return self.waiting
+
+
+def test_the_worker_is_offered_only_sockets_it_may_write_to_now() -> None:
+    room, poll, audience = _voting_room(5)
+    changes = _votes(room, poll, 2)
+    soft = audience.limits.socket_soft_buffer
+    outboxes = [_Descriptor(40), _Descriptor(41, waiting=10), Peer(), _Descriptor(43, soft + 1)]
+    outboxes.append(_Descriptor(44))
+    conns = [_socket(f"p{n}", peer=outbox)[0] for n, outbox in enumerate(outboxes)]
+    for conn in conns:
+        audience.attach(conn, None)
+    free, waiting, no_descriptor, lagging, gone = conns
+    gone.close(1001, "going")
+    delivery = audience.render(changes, now=5.0)
+    step = delivery.next_shared()
+    assert step is not None
+    blob, stage = step
+    for outbox in outboxes:
+        outbox.frames.clear()
+    picked, written_here = delivery.pick(blob, stage)
+    assert picked == [free] and written_here == 2
+    assert free.held is None and outboxes[0].frames == []  # the worker's to write
+    for outbox in outboxes[1:3]:  # what waits in its transport goes first; no descriptor
+        assert [f["type"] for f in outbox.frames] == ["poll.tally"]
+    assert lagging in audience.laggers and lagging.lag_started == 5.0
+    assert outboxes[3].frames == [] and outboxes[4].frames == []
+    assert {c.sent_seq for c in (free, waiting, no_descriptor)} == {room.state.seq}
+    assert delivery.next_shared() is None  # the shared frames are out: the rest is done

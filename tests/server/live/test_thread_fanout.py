@@ -10,8 +10,8 @@ import asyncio
 import os
 import socket
 from array import array
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import pytest
@@ -20,7 +20,7 @@ from moderation.roles import Role
 from server.live.codec import Encoding
 from server.live.connection import Connection
 from server.live.ratelimit import Bucket
-from server.live.thread_fanout import BATCH, ThreadFanout, native
+from server.live.thread_fanout import BATCH, ThreadFanout, native, ready
 
 FANOUT = native()
 pytestmark = pytest.mark.skipif(
@@ -51,6 +51,16 @@ class _Outbox:
 
     def fileno(self) -> int:
         return int(self.transport.get_extra_info("socket").fileno())
+
+
+@contextmanager
+def _worker() -> Iterator[ThreadFanout]:
+    fanout = ThreadFanout.start()
+    assert fanout is not None
+    try:
+        yield fanout
+    finally:
+        fanout.stop()
 
 
 class _Quiet(asyncio.Protocol):
@@ -115,42 +125,62 @@ def _nothing_more(peer: socket.socket) -> None:
 
 def test_every_socket_gets_the_frame_once() -> None:
     async def scenario() -> None:
-        fanout = ThreadFanout.start()
-        assert fanout is not None
-        async with _pairs(40) as pairs:
-            given = await fanout.send(FRAME, [conn for conn, _, _ in pairs])
-            assert given == 40
-            assert fanout.sends == 40 and fanout.written_by_loop == 0
-            for conn, peer, _ in pairs:
-                assert _read(peer, len(FRAME)) == FRAME
-                _nothing_more(peer)
-                assert conn.held is None and conn.put == conn.outbox.fan_out(True)[0]
-        fanout.stop()
+        with _worker() as fanout:
+            async with _pairs(40) as pairs:
+                given = await fanout.send(FRAME, [conn for conn, _, _ in pairs])
+                assert given == 40
+                assert fanout.sends == 40 and fanout.written_by_loop == 0
+                for conn, peer, _ in pairs:
+                    assert _read(peer, len(FRAME)) == FRAME
+                    _nothing_more(peer)
+                    assert conn.held is None and conn.put == conn.outbox.fan_out(True)[0]
 
     asyncio.run(scenario())
 
 
 def test_a_frame_for_more_sockets_than_a_batch_reaches_each_once() -> None:
     async def scenario() -> None:
-        fanout = ThreadFanout.start()
-        assert fanout is not None
-        n = BATCH * 2 + 7
-        async with _pairs(n) as pairs:
-            assert await fanout.send(FRAME, [conn for conn, _, _ in pairs]) == n
-            for conn, peer, _ in pairs:
-                assert _read(peer, len(FRAME)) == FRAME
-                assert conn.held is None
-            _nothing_more(pairs[-1][1])
-        fanout.stop()
+        with _worker() as fanout:
+            n = BATCH * 2 + 7
+            async with _pairs(n) as pairs:
+                assert await fanout.send(FRAME, [conn for conn, _, _ in pairs]) == n
+                for conn, peer, _ in pairs:
+                    assert _read(peer, len(FRAME)) == FRAME
+                    assert conn.held is None
+                _nothing_more(pairs[-1][1])
+
+    asyncio.run(scenario())
+
+
+def test_a_batch_whose_pick_fails_is_skipped_and_the_rest_still_sent() -> None:
+    picked: list[int] = []
+
+    def pick(frame: bytes, conns: list[Connection]) -> tuple[list[Connection], int]:
+        picked.append(len(conns))
+        if len(picked) == 1:
+            raise RuntimeError("a bug in the tick's pick")
+        return ready(frame, conns)
+
+    async def scenario() -> None:
+        with _worker() as fanout:
+            async with _pairs(BATCH + 3) as pairs:
+                given = await asyncio.wait_for(
+                    fanout.send(FRAME, [conn for conn, _, _ in pairs], pick), 10
+                )
+                assert given == 3 and picked == [BATCH, 3]
+                for conn, peer, _ in pairs[:BATCH]:
+                    _nothing_more(peer)
+                    assert conn.held is None
+                for _, peer, _ in pairs[BATCH:]:
+                    assert _read(peer, len(FRAME)) == FRAME
 
     asyncio.run(scenario())
 
 
 def test_after_stopping_the_loop_writes_the_frame_itself() -> None:
     async def scenario() -> None:
-        fanout = ThreadFanout.start()
-        assert fanout is not None
-        fanout.stop()
+        with _worker() as fanout:
+            pass  # stopped at once
         async with _pairs(2) as pairs:
             assert await fanout.send(FRAME, [conn for conn, _, _ in pairs]) == 2
             for conn, peer, _ in pairs:
@@ -164,42 +194,38 @@ def test_what_the_loop_writes_during_the_send_follows_it() -> None:
     """An ack written while the worker has the socket waits, then goes after the frame."""
 
     async def scenario() -> None:
-        fanout = ThreadFanout.start()
-        assert fanout is not None
-        async with _pairs(3) as pairs:
-            conns = [conn for conn, _, _ in pairs]
-            loop = asyncio.get_running_loop()
-            seen_held: list[bool] = []
+        with _worker() as fanout:
+            async with _pairs(3) as pairs:
+                conns = [conn for conn, _, _ in pairs]
+                loop = asyncio.get_running_loop()
+                seen_held: list[bool] = []
 
-            def ack() -> None:
-                seen_held.append(conns[1].held is not None)
-                conns[1].put(b"ACK")
+                def ack() -> None:
+                    seen_held.append(conns[1].held is not None)
+                    conns[1].put(b"ACK")
 
-            loop.call_soon(ack)  # runs while the send is out
-            await fanout.send(FRAME, conns)
-            assert seen_held == [True]
-            assert _read(pairs[1][1], len(FRAME) + 3) == FRAME + b"ACK"
-            for _, peer, _ in (pairs[0], pairs[2]):
-                assert _read(peer, len(FRAME)) == FRAME
-                _nothing_more(peer)
-        fanout.stop()
+                loop.call_soon(ack)  # runs while the send is out
+                await fanout.send(FRAME, conns)
+                assert seen_held == [True]
+                assert _read(pairs[1][1], len(FRAME) + 3) == FRAME + b"ACK"
+                for _, peer, _ in (pairs[0], pairs[2]):
+                    assert _read(peer, len(FRAME)) == FRAME
+                    _nothing_more(peer)
 
     asyncio.run(scenario())
 
 
 def test_a_close_asked_for_during_the_send_comes_after_it() -> None:
     async def scenario() -> None:
-        fanout = ThreadFanout.start()
-        assert fanout is not None
-        async with _pairs(2) as pairs:
-            (conn, peer, closes), _ = pairs
-            loop = asyncio.get_running_loop()
-            loop.call_soon(lambda: conn.close(4003, "banned"))
-            await fanout.send(FRAME, [conn, pairs[1][0]])
-            assert closes == [(4003, "banned")]  # once the send was back, not before
-            assert conn.closed
-            assert _read(peer, len(FRAME)) == FRAME
-        fanout.stop()
+        with _worker() as fanout:
+            async with _pairs(2) as pairs:
+                (conn, peer, closes), _ = pairs
+                loop = asyncio.get_running_loop()
+                loop.call_soon(lambda: conn.close(4003, "banned"))
+                await fanout.send(FRAME, [conn, pairs[1][0]])
+                assert closes == [(4003, "banned")]  # once the send was back, not before
+                assert conn.closed
+                assert _read(peer, len(FRAME)) == FRAME
 
     asyncio.run(scenario())
 
@@ -219,21 +245,19 @@ def test_a_socket_with_unsent_bytes_is_given_back_to_the_loop_in_order() -> None
     (it could take a part), the loop's transport writes the frame after what is there."""
 
     async def scenario() -> None:
-        fanout = ThreadFanout.start()
-        assert fanout is not None
-        async with _pairs(2) as pairs:
-            (stuck, peer, _), (fine, fine_peer, _) = pairs
-            filler = _fill(stuck.fd)
-            assert stuck.buffered() == 0  # the transport holds nothing: the kernel does
-            loop = asyncio.get_running_loop()
-            loop.call_soon(lambda: stuck.put(b"ACK"))
-            await fanout.send(FRAME, [stuck, fine])
-            assert fanout.written_by_loop == 1 and fanout.sends == 1
-            assert _read(fine_peer, len(FRAME)) == FRAME
-            reader = loop.run_in_executor(None, _read, peer, len(filler) + len(FRAME) + 3)
-            got = await reader  # the loop must run meanwhile: its transport writes the rest
-            assert got == filler + FRAME + b"ACK"
-        fanout.stop()
+        with _worker() as fanout:
+            async with _pairs(2) as pairs:
+                (stuck, peer, _), (fine, fine_peer, _) = pairs
+                filler = _fill(stuck.fd)
+                assert stuck.buffered() == 0  # the transport holds nothing: the kernel does
+                loop = asyncio.get_running_loop()
+                loop.call_soon(lambda: stuck.put(b"ACK"))
+                await fanout.send(FRAME, [stuck, fine])
+                assert fanout.written_by_loop == 1 and fanout.sends == 1
+                assert _read(fine_peer, len(FRAME)) == FRAME
+                reader = loop.run_in_executor(None, _read, peer, len(filler) + len(FRAME) + 3)
+                got = await reader  # the loop must run meanwhile: its transport writes the rest
+                assert got == filler + FRAME + b"ACK"
 
     asyncio.run(scenario())
 
@@ -244,19 +268,18 @@ def test_a_frame_follows_what_waits_in_the_transport_though_the_kernel_drained()
     send straight to it."""
 
     async def scenario() -> None:
-        fanout = ThreadFanout.start()
-        assert fanout is not None
-        async with _pairs(1) as pairs:
-            stuck, peer, _ = pairs[0]
-            filler = _fill(stuck.fd)
-            stuck.put(b"ACK")  # the kernel is full: the transport keeps it
-            assert stuck.buffered() == 3
-            assert _read(peer, len(filler)) == filler  # drained; the loop has not run since
-            await fanout.send(FRAME, [stuck])
-            got = await asyncio.get_running_loop().run_in_executor(
-                None, _read, peer, 3 + len(FRAME))
-            assert got == b"ACK" + FRAME
-        fanout.stop()
+        with _worker() as fanout:
+            async with _pairs(1) as pairs:
+                stuck, peer, _ = pairs[0]
+                filler = _fill(stuck.fd)
+                stuck.put(b"ACK")  # the kernel is full: the transport keeps it
+                assert stuck.buffered() == 3
+                assert _read(peer, len(filler)) == filler  # drained; the loop has not run since
+                await fanout.send(FRAME, [stuck])
+                got = await asyncio.get_running_loop().run_in_executor(
+                    None, _read, peer, 3 + len(FRAME)
+                )
+                assert got == b"ACK" + FRAME
 
     asyncio.run(scenario())
 
