@@ -407,7 +407,8 @@ class Hub:
             spent += await self._deliver([(h, d) for h, d in rendered if d is not None])
             self.stats.tick.observe(spent)
             spent_ms = spent * 1000
-            # Keep rendering under about a quarter of one core, within the 50-200 ms band.
+            # Keep a tick's cost (render, writes, and the worker's sends where it writes)
+            # under about a quarter of one core, within the 50-200 ms band.
             self.tick_ms = min(high, max(low, spent_ms * 4))
 
     async def _deliver(self, deliveries: list[tuple[RoomHost, Delivery]]) -> float:
@@ -439,8 +440,10 @@ class Hub:
         self, fanout: ThreadFanout, deliveries: list[tuple[RoomHost, Delivery]]
     ) -> float:
         """The same writes, the shared frames sent by the worker thread, a frame's sockets
-        at a time: the loop only picks them, and runs on while the sends are out."""
-        spent = 0.0
+        at a time: the loop only picks them, and runs on while the sends are out. Returns
+        the seconds the loop spent and the worker's sending took: the tick's cost, either
+        core's."""
+        spent = -fanout.busy_s
         for host, delivery in deliveries:
             while True:
                 began = time.perf_counter()
@@ -450,7 +453,7 @@ class Hub:
                     break
                 frame, conns = step
                 self.frames_sent += await fanout.send(frame, conns, delivery.pick)
-        return spent
+        return spent + fanout.busy_s
 
     def _deliver_now(self, host: RoomHost) -> None:
         """The last tick of a stopping room, all at once."""

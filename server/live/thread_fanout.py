@@ -30,6 +30,7 @@ import asyncio
 import errno
 import logging
 import os
+import time
 from array import array
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -83,7 +84,7 @@ def native() -> ModuleType | None:
 
 
 class ThreadFanout:
-    __slots__ = ("_native", "_pool", "sends", "written_by_loop")
+    __slots__ = ("_native", "_pool", "loop_s", "sends", "worker_s", "written_by_loop")
 
     def __init__(self, module: ModuleType) -> None:
         self._native = module
@@ -92,6 +93,10 @@ class ThreadFanout:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="townhall-fanout")
         self.sends = 0  # frames the worker wrote whole (the path in use: tests, /metrics)
         self.written_by_loop = 0  # frames it gave back to the loop (a full kernel buffer)
+        # Seconds spent sending (the worker's) and picking and releasing sockets as batches
+        # are queued and come back (the loop's), each written by its own thread alone.
+        self.worker_s = 0.0
+        self.loop_s = 0.0
 
     @classmethod
     def start(cls) -> ThreadFanout | None:
@@ -103,6 +108,14 @@ class ThreadFanout:
 
     def stop(self) -> None:
         self._pool.shutdown(wait=True)
+
+    @property
+    def busy_s(self) -> float:
+        """Seconds the sends have taken, both threads together: the tick's cost that the hub
+        does not see while it awaits `send`. Its adaptive period counts it, or ticks come as
+        fast as the minimum allows and their writes take the core that handshakes and the
+        phones' own votes need (`reconnect_storm`, docs/PERFORMANCE.md)."""
+        return self.worker_s + self.loop_s
 
     async def send(self, frame: bytes, conns: Sequence[Connection], pick: Pick = ready) -> int:
         """`frame` to each of `conns`; returns how many were given it. The loop runs
@@ -130,13 +143,17 @@ class ThreadFanout:
                 done.set_result(given)
 
         def work(index: int, dups: array[int]) -> None:  # in the worker
+            began = time.perf_counter()
             missed = self._native.send_all(dups, frame)
+            self.worker_s += time.perf_counter() - began
             loop.call_soon_threadsafe(back, index, missed)
 
         def back(index: int, missed: Missed) -> None:  # on the loop
+            began = time.perf_counter()
             settle(self._after(frame, parts[index], missed))
             if index + AHEAD < len(parts):
                 queue(index + AHEAD)
+            self.loop_s += time.perf_counter() - began
 
         def queue(index: int) -> None:
             nonlocal given
@@ -169,8 +186,10 @@ class ThreadFanout:
                 if index + AHEAD < len(parts):
                     queue(index + AHEAD)
 
+        began = time.perf_counter()
         for index in range(min(AHEAD, len(parts))):
             queue(index)
+        self.loop_s += time.perf_counter() - began
         # Cancelled (stopping), the batches still come back and release their sockets.
         return await done
 

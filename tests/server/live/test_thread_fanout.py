@@ -12,15 +12,22 @@ import socket
 from array import array
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from moderation.filters import DEFAULT_FILTERS
 from moderation.roles import Role
+from server.broker import open_broker
+from server.config import load_settings
+from server.live.audience import Delivery
 from server.live.codec import Encoding
 from server.live.connection import Connection
+from server.live.hub import Hub
 from server.live.ratelimit import Bucket
 from server.live.thread_fanout import BATCH, ThreadFanout, native, ready
+from server.store import open_store
 
 FANOUT = native()
 pytestmark = pytest.mark.skipif(
@@ -173,6 +180,38 @@ def test_a_batch_whose_pick_fails_is_skipped_and_the_rest_still_sent() -> None:
                     assert conn.held is None
                 for _, peer, _ in pairs[BATCH:]:
                     assert _read(peer, len(FRAME)) == FRAME
+
+    asyncio.run(scenario())
+
+
+def test_a_ticks_sends_count_in_its_cost_on_either_thread(tmp_path: Path) -> None:
+    """The hub's adaptive period reads a tick's cost from what `_deliver` returns: with the
+    worker writing, the sends must be in it, or ticks come as fast as the minimum allows
+    and their writes crowd out handshakes (docs/PERFORMANCE.md, `reconnect_storm`)."""
+
+    async def scenario() -> None:
+        settings = load_settings(
+            {"TOWNHALL_DATA_DIR": str(tmp_path), "TOWNHALL_SECRET": "fanout-test-secret-0123456"}
+        )
+        hub = Hub(settings, open_store(f"sqlite:///{tmp_path}/t.db"), open_broker("memory://"),
+                  DEFAULT_FILTERS)  # fmt: skip
+        await hub.start()
+        try:
+            assert hub.fanout is not None
+            assert (await hub.create_room("COST", {"title": "Cost"}, "o1")).error is None
+            host = hub.rooms["COST"]
+            async with _pairs(BATCH + 3) as pairs:
+                delivery = Delivery(host.audience, host.state.seq, 0.0)
+                delivery.shared.append((FRAME, [conn for conn, _, _ in pairs]))
+                worker, on_loop = hub.fanout.worker_s, hub.fanout.loop_s
+                spent = await hub._deliver([(host, delivery)])
+                assert hub.fanout.worker_s > worker and hub.fanout.loop_s > on_loop
+                counted = hub.fanout.worker_s - worker + hub.fanout.loop_s - on_loop
+                assert spent >= counted
+                for _, peer, _ in pairs:
+                    assert _read(peer, len(FRAME)) == FRAME
+        finally:
+            await hub.stop()
 
     asyncio.run(scenario())
 
