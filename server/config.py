@@ -121,6 +121,10 @@ class Settings:
     # Who writes the tick's shared frames: a worker thread with the GIL released ("thread",
     # server/live/thread_fanout.py, where the C module was built) or the event loop ("loop").
     fanout_writer: str = "thread"
+    # A frame for fewer sockets than this is written by the loop even so: one round trip
+    # through the worker costs a turn of a busy loop (several ms), more than the loop's own
+    # writes to a small room (~2 ms for 250), and a tick sends each room's frames in turn.
+    fanout_worker_from: int = 250
     tick_max_ms: int = 200
     # Entries between persisted snapshots. Snapshotting runs on the event loop and replay runs at
     # about 50k entries/s, so 20k keeps a restart under half a second per room and the cost small.
@@ -325,6 +329,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("TOWNHALL_TICK_MIN_MS", "tick_min_ms", Number(int, 1, 60_000)),
     Knob("TOWNHALL_TICK_MAX_MS", "tick_max_ms", Number(int, 1, 60_000)),
     Knob("TOWNHALL_FANOUT_WRITER", "fanout_writer", _choice("thread", "loop")),
+    Knob("TOWNHALL_FANOUT_WORKER_FROM", "fanout_worker_from", ZERO_OK),
     Knob("TOWNHALL_SNAPSHOT_EVERY", "snapshot_every", COUNT),
     Knob("TOWNHALL_ACTIVE_DAYS", "active_days", ZERO_OK),
     Knob("TOWNHALL_ROOM_CREATION_KEY", "room_creation_key", _optional_key, secret=True),

@@ -95,7 +95,11 @@ class Hub:
         self._warned_snapshots: set[tuple[str, int | None]] = set()
         self.chain = ChainWatch(settings.chain_check_entries)
         # The tick's shared frames from a worker thread, the GIL released; None: the loop.
-        self.fanout = ThreadFanout.start() if settings.fanout_writer == "thread" else None
+        self.fanout = (
+            ThreadFanout.start(settings.fanout_worker_from)
+            if settings.fanout_writer == "thread"
+            else None
+        )
 
     # -- lifecycle ------------------------------------------------------------------------
 

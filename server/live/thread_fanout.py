@@ -38,7 +38,7 @@ from types import ModuleType
 
 from server.live.connection import Connection
 
-__all__ = ["BATCH", "Pick", "ThreadFanout", "native", "ready"]
+__all__ = ["BATCH", "WORKER_FROM", "Pick", "ThreadFanout", "native", "ready"]
 
 log = logging.getLogger("townhall.fanout")
 
@@ -47,6 +47,9 @@ log = logging.getLogger("townhall.fanout")
 # BATCH * AHEAD open descriptors.
 BATCH = 500
 AHEAD = 2
+# Below this many sockets a frame is written on the loop (server/config.py
+# `fanout_worker_from`): a round trip through the worker costs a turn of a busy loop.
+WORKER_FROM = 250
 
 Missed = list[tuple[int, int]]  # (index, bytes written or minus errno) of each not sent whole
 # (frame, a batch's sockets) -> (the ones the worker may write it to, how many were written
@@ -84,10 +87,19 @@ def native() -> ModuleType | None:
 
 
 class ThreadFanout:
-    __slots__ = ("_native", "_pool", "loop_s", "sends", "worker_s", "written_by_loop")
+    __slots__ = (
+        "_native",
+        "_pool",
+        "loop_s",
+        "sends",
+        "worker_from",
+        "worker_s",
+        "written_by_loop",
+    )
 
-    def __init__(self, module: ModuleType) -> None:
+    def __init__(self, module: ModuleType, worker_from: int = WORKER_FROM) -> None:
         self._native = module
+        self.worker_from = worker_from
         # One worker: sends to one socket must never overlap, and one core is all the
         # loop leaves free.
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="townhall-fanout")
@@ -99,12 +111,12 @@ class ThreadFanout:
         self.loop_s = 0.0
 
     @classmethod
-    def start(cls) -> ThreadFanout | None:
+    def start(cls, worker_from: int = WORKER_FROM) -> ThreadFanout | None:
         module = native()
         if module is None:
             log.warning("server.live._fanout is not built: the event loop writes every tick")
             return None
-        return cls(module)
+        return cls(module, worker_from)
 
     def stop(self) -> None:
         self._pool.shutdown(wait=True)
@@ -129,6 +141,8 @@ class ThreadFanout:
         own writes waiting, from its batch's queueing to its return: a few ms."""
         if not conns:
             return 0
+        if len(conns) < self.worker_from:
+            return self._write_here(frame, list(conns), pick)
         loop = asyncio.get_running_loop()
         parts = [list(conns[at : at + BATCH]) for at in range(0, len(conns), BATCH)]
         done: asyncio.Future[int] = loop.create_future()
@@ -192,6 +206,16 @@ class ThreadFanout:
         self.loop_s += time.perf_counter() - began
         # Cancelled (stopping), the batches still come back and release their sockets.
         return await done
+
+    def _write_here(self, frame: bytes, conns: list[Connection], pick: Pick) -> int:
+        """A frame for a few sockets, written on the loop: those `pick` would hand the
+        worker too, so laggers and what waits in a transport are treated the same."""
+        began = time.perf_counter()
+        picked, here = pick(frame, conns)
+        for conn in picked:
+            conn.put(frame)
+        self.loop_s += time.perf_counter() - began
+        return here + len(picked)
 
     def _after(self, frame: bytes, conns: Sequence[Connection], missed: Missed) -> int:
         """Each socket released, what the kernel did not take first; how many got it."""

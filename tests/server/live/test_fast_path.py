@@ -5,8 +5,11 @@ the server gets several times slower: this test is what notices."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from server.live.thread_fanout import native
@@ -84,11 +87,24 @@ def test_every_socket_of_the_real_server_reads_through_the_lean_intake(
     asyncio.run(scenario())
 
 
-def test_the_real_server_writes_the_ticks_from_its_worker_thread(server: LiveServer) -> None:
+@pytest.fixture(scope="module")
+def worker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server whose worker writes frames for any number of sockets: by default only a
+    frame for 250 or more goes to it, and this test's room has two."""
+    env = {"TOWNHALL_FANOUT_WORKER_FROM": "1"}
+    live = LiveServer(Path(tmp_path_factory.mktemp("worker")), env).start()
+    yield live
+    live.stop()
+
+
+def test_the_real_server_writes_the_ticks_from_its_worker_thread(
+    worker_server: LiveServer,
+) -> None:
     """The tick's shared frames leave through the C module with the GIL released
     (server/live/thread_fanout.py). `make setup` builds it; without a compiler the loop
     writes them, several times slower under load: this test is what notices."""
     assert native() is not None, "server/live/_fanout.c is not built (make setup; needs gcc)"
+    server = worker_server
     room = create_room(server.http)
     person = join(server.http, room["code"])
 
@@ -100,7 +116,8 @@ def test_the_real_server_writes_the_ticks_from_its_worker_thread(server: LiveSer
             before = _frames_by_writer(server)
             ack = await staff.op("poll.create", kind="single", question="Q?", options=["a", "b"])
             await staff.wait_for(
-                lambda f: f["type"] not in _ANSWERS and f.get("seq", 0) >= ack["seq"])
+                lambda f: f["type"] not in _ANSWERS and f.get("seq", 0) >= ack["seq"]
+            )
             for _ in range(50):  # counted once the worker's send is back
                 after = _frames_by_writer(server)
                 if after["worker"] > before["worker"]:

@@ -26,7 +26,7 @@ from server.live.codec import Encoding
 from server.live.connection import Connection
 from server.live.hub import Hub
 from server.live.ratelimit import Bucket
-from server.live.thread_fanout import BATCH, ThreadFanout, native, ready
+from server.live.thread_fanout import BATCH, WORKER_FROM, ThreadFanout, native, ready
 from server.store import open_store
 
 FANOUT = native()
@@ -62,7 +62,7 @@ class _Outbox:
 
 @contextmanager
 def _worker() -> Iterator[ThreadFanout]:
-    fanout = ThreadFanout.start()
+    fanout = ThreadFanout.start(worker_from=1)  # the worker writes even to a few sockets
     assert fanout is not None
     try:
         yield fanout
@@ -143,6 +143,29 @@ def test_every_socket_gets_the_frame_once() -> None:
                     assert conn.held is None and conn.put == conn.outbox.fan_out(True)[0]
 
     asyncio.run(scenario())
+
+
+def test_a_frame_for_a_few_sockets_is_written_on_the_loop() -> None:
+    async def scenario() -> None:
+        fanout = ThreadFanout.start()
+        assert fanout is not None and fanout.worker_from == WORKER_FROM
+        try:
+            async with _pairs(40) as pairs:
+                stuck, *rest = [conn for conn, _, _ in pairs]
+                stuck.lag_started = 1.0  # what a pick is given decides, here as in the worker
+                assert await fanout.send(FRAME, [stuck, *rest], _open) == 39
+                assert fanout.sends == 0 and fanout.loop_s > 0
+                _nothing_more(pairs[0][1])
+                for _, peer, _ in pairs[1:]:
+                    assert _read(peer, len(FRAME)) == FRAME
+        finally:
+            fanout.stop()
+
+    asyncio.run(scenario())
+
+
+def _open(frame: bytes, conns: list[Connection]) -> tuple[list[Connection], int]:
+    return ready(frame, [conn for conn in conns if conn.lag_started is None])
 
 
 def test_a_frame_for_more_sockets_than_a_batch_reaches_each_once() -> None:
