@@ -123,3 +123,36 @@ def test_panel_tables_fit_a_phone(
             "td => getComputedStyle(td, '::before').content") in ("none", "normal")
         table.screenshot(path=str(shots / f"panel-table-{section}-1280-{name}.png"))
     ctx.close()
+
+
+def _table_roles(ctx: Any, page: Any) -> dict[str, int]:
+    """How many nodes of each table role Chromium's own accessibility tree holds: what a
+    screen reader is given, not what the markup says."""
+    tree = ctx.new_cdp_session(page).send("Accessibility.getFullAXTree")["nodes"]
+    counts = {"table": 0, "row": 0, "columnheader": 0, "cell": 0}
+    for node in tree:
+        role = node.get("role", {}).get("value")
+        if not node.get("ignored") and role in counts:
+            counts[role] += 1
+    return counts
+
+
+def test_on_a_phone_the_cards_are_still_a_table_to_a_screen_reader(
+    server: LiveServer, browser: Any
+) -> None:
+    """The cards are still one table in what Chromium gives a screen reader: a header row,
+    a row per person, each cell announced with its column's name. (WebKit drops a table's
+    semantics once its rows are blocks; the markup's explicit roles are for it, and this
+    machine has no WebKit to check them in.)"""
+    room = _room(server)
+    ctx = browser.new_context(**NARROW)
+    page = ctx.new_page()
+    page.goto(room.info["urls"]["moderate"])
+    page.wait_for_selector("body[data-conn=online]")
+    _show(page, "people", True)
+    assert page.locator("#people table.people tr").first.evaluate(
+        "tr => getComputedStyle(tr).display") == "block"  # the cards are on
+    roles = _table_roles(ctx, page)
+    # People alone is shown: a header row and four people, five columns each
+    assert roles == {"table": 1, "row": 5, "columnheader": 5, "cell": 20}, roles
+    ctx.close()
