@@ -174,23 +174,11 @@ class Delivery:
 
     def write(self, budget: int) -> tuple[bool, int]:
         """Write to at most `budget` sockets; (finished, shared frames written)."""
-        soft = self.audience.limits.socket_soft_buffer
-        seq, now, laggers = self.seq, self.now, self.audience.laggers
         written = 0
         while self._stage < len(self.shared):
             blob, conns = self.shared[self._stage]
             end = min(len(conns), self._at + budget)
-            # `Connection.push`, inline: this loop runs once per socket per tick, and each
-            # call saved is a measurable share of the fan-out's CPU (docs/PERFORMANCE.md).
-            for conn in _slice(conns, self._at, end):
-                if conn.lag_started is None and not conn.closed:
-                    if conn.buffered() > soft:
-                        conn.lag_started = now
-                        laggers.add(conn)
-                    else:
-                        conn.put(blob)
-                        conn.sent_seq = seq
-                        written += 1
+            written += self._offer(blob, _slice(conns, self._at, end), None)
             budget -= end - self._at
             if end < len(conns):
                 self._at = end
@@ -218,9 +206,18 @@ class Delivery:
         written since may wait in a transport, and the frame must follow it, so such a
         socket (or one with no descriptor of its own) is written here, as `write` does; one
         that lags, or closed since, is skipped."""
+        picked: list[Connection] = []
+        return picked, self._offer(blob, conns, picked)
+
+    def _offer(
+        self, blob: bytes, conns: Iterable[Connection], worker: list[Connection] | None
+    ) -> int:
+        """`blob` for each of `conns` that keeps up, a lagging one set aside: appended to
+        `worker` where it may take it, else written here. Returns how many were written here.
+        `Connection.push`, inline: this loop runs once per socket per tick, and each call
+        saved is a measurable share of the fan-out's CPU (docs/PERFORMANCE.md)."""
         soft = self.audience.limits.socket_soft_buffer
         seq, now, laggers = self.seq, self.now, self.audience.laggers
-        picked: list[Connection] = []
         written = 0
         for conn in conns:
             if conn.lag_started is None and not conn.closed:
@@ -230,12 +227,12 @@ class Delivery:
                     laggers.add(conn)
                     continue
                 conn.sent_seq = seq
-                if buffered == 0 and conn.fd >= 0 and conn.held is None:
-                    picked.append(conn)
+                if worker is not None and buffered == 0 and conn.fd >= 0 and conn.held is None:
+                    worker.append(conn)
                 else:
                     conn.put(blob)
                     written += 1
-        return picked, written
+        return written
 
     def _finish(self) -> None:
         audience = self.audience
