@@ -177,3 +177,34 @@ def test_the_room_password_is_sealed_inside_its_settings() -> None:
     assert sealed.data["settings"] == {"vote_changes": True}
     assert "settings.access_code" in sealed.data["sealed"]
     assert unseal(sealed.actor, sealed.op_id, sealed.data, sealed.private)[2] == wire["data"]
+
+
+def test_a_plain_ballot_seals_nothing_and_a_screened_one_its_terms_even_when_empty() -> None:
+    """A ballot's terms and held words come from the filters. On a poll no filter reads
+    (options, ratings, budgets...) they are empty by the poll's kind, which is public: they
+    stay in the clear, with no commitment and nothing beside the chain but who cast it. On a
+    poll whose ballots are screened their emptiness would tell something: sealed as ever."""
+    room = Room(moderation="post")
+    room.join("ann")
+    plain, screened = room.poll("single"), room.poll("open")
+    room.do("ann", "vote", poll_id=plain, choice=1)
+    room.do("ann", "vote", poll_id=screened, choice="more benches")
+    sealed = {}
+    state = new_room()
+    for rec in room.records:
+        if rec.event.TYPE == "ballot.cast":
+            kind = state.polls[rec.event.poll_id].defn.kind  # type: ignore[attr-defined]
+            sealed[kind] = seal(
+                state, rec.actor, rec.op_id, event_to_dict(rec.event), KEY, "3" * 32
+            )
+        apply(state, rec)
+
+    one = sealed["single"]
+    assert "sealed" not in one.data and one.data["terms"] == [] and one.data["held"] == []
+    assert one.private == {"actor": "ann", "op_id": one.private["op_id"]}  # type: ignore[index]
+    assert one.actor.startswith("b-") and "ann" not in json.dumps(one.data)
+
+    text = sealed["open"]
+    assert set(text.data["sealed"]) == {"terms", "held", "choice"}
+    assert "terms" not in text.data and "more benches" not in json.dumps(text.data)
+    assert text.private is not None and text.private["fields"]["terms"] == []
