@@ -10,6 +10,12 @@ list splice, no walk), and the young generations collect with a higher first thr
 (fewer, still short, collections). Cycles among frozen objects are only found by the
 occasional full collection `full_every_s` apart, so memory held by frozen garbage stays
 bounded by what one interval can make.
+
+Survivors are frozen every second, not every ten: a gen1 collection (one in twenty gen0
+ones, every few seconds under load) walks every survivor since the last freeze. Ten seconds
+of them, at 3,000 votes/s, was a pause of 160-200 ms with the loop held, three to five times
+in make bench's `burst`; freezing every second, no gen1 collection ran at all in the same
+runs (docs/PERFORMANCE.md, seventh round).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ THRESHOLDS = (20_000, 20, 10)
 class GcTender:
     """Freezes the survivors every `freeze_every_s`; a full collection every `full_every_s`."""
 
-    def __init__(self, freeze_every_s: float = 10.0, full_every_s: float = 1800.0) -> None:
+    def __init__(self, freeze_every_s: float = 1.0, full_every_s: float = 1800.0) -> None:
         self.freeze_every_s = freeze_every_s
         self.full_every_s = full_every_s
         self._saved: tuple[int, int, int] | None = None

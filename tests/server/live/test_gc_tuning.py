@@ -50,3 +50,27 @@ def test_a_full_collection_finds_cycles_among_frozen_objects() -> None:
 
     assert asyncio.run(run()) >= 2
     assert not any(type(o).__name__ == "Node" for o in gc.get_objects())
+
+
+def test_by_default_survivors_wait_at_most_a_second_for_the_freeze() -> None:
+    """A gen1 collection walks every survivor since the last freeze, with the loop held: the
+    server's default tending leaves it at most about a second of them (docs/PERFORMANCE.md,
+    `burst`), not ten seconds' worth."""
+
+    async def run() -> tuple[int, int]:
+        tender = GcTender()
+        tender.start()
+        try:
+            survivors = [[i] for i in range(30_000)]  # a surge's ballots, say
+            gc.collect(0)  # they survive a gen0 collection: now in gen1, waiting
+            young = len(gc.get_objects(1))
+            await asyncio.sleep(1.3)
+            left = len(gc.get_objects(1)) + len(gc.get_objects(0))
+            del survivors
+            return young, left
+        finally:
+            await tender.stop()
+
+    young, left = asyncio.run(run())
+    assert young >= 30_000
+    assert left < 1_000, f"{left} survivors still wait for a gen1 walk after a second"
