@@ -13,10 +13,13 @@ import uvicorn
 
 from server.app import create_app
 from server.config import load_settings
+from server.edge.ws_endpoint import SocketIntake
+from server.live.connection import Connection
 from server.live.lean import LeanWebSocketProtocol
 from tests.support.live_server import free_port
+from tests.support.wsclient import Client, create_room, join
 
-__all__ = ["LeanServer", "lean_server"]
+__all__ = ["LeanServer", "lean_server", "one_phone"]
 
 
 class LeanServer:
@@ -59,3 +62,16 @@ async def lean_server(data_dir: Path) -> AsyncIterator[LeanServer]:
     finally:
         server.should_exit = True
         await serving
+
+
+async def one_phone(server: LeanServer) -> tuple[Client, LeanWebSocketProtocol, Connection]:
+    """A new room with one attendee connected and given its snapshot: the phone, the
+    server's protocol object for its socket (the only one), and that socket's Connection."""
+    room = await asyncio.to_thread(create_room, server.http)
+    person = await asyncio.to_thread(join, server.http, room["code"])
+    phone = await Client.open(server.ws, room["code"], person["participant_token"])
+    await phone.wait_for(lambda f: f["type"] == "snapshot")
+    (proto,) = server.protocols()
+    intake = proto.receiver
+    assert isinstance(intake, SocketIntake)
+    return phone, proto, intake.conn

@@ -12,8 +12,7 @@ from server.edge.ws_endpoint import SocketIntake
 from server.live.connection import Connection
 from server.live.outbox import RawOutbox
 from server.live.ratelimit import Bucket
-from tests.support.lean_server import lean_server
-from tests.support.wsclient import Client, create_room, join
+from tests.support.lean_server import lean_server, one_phone
 
 
 def test_per_socket_objects_have_no_instance_dict() -> None:
@@ -24,11 +23,7 @@ def test_per_socket_objects_have_no_instance_dict() -> None:
 def test_an_adopted_socket_lets_go_of_the_handshake_and_the_asgi_queue(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with lean_server(tmp_path) as server:
-            room = await asyncio.to_thread(create_room, server.http)
-            person = await asyncio.to_thread(join, server.http, room["code"])
-            phone = await Client.open(server.ws, room["code"], person["participant_token"])
-            await phone.wait_for(lambda f: f["type"] == "snapshot")
-            (proto,) = server.protocols()
+            phone, proto, _ = await one_phone(server)
             assert proto.adopted
             kept = vars(proto)
             for name in ("scope", "request", "response", "config", "app_state"):

@@ -12,10 +12,8 @@ import asyncio
 import json
 from pathlib import Path
 
-from server.edge.ws_endpoint import SocketIntake
 from server.live.intake_turns import FRAMES_PER_TURN, turns_of
-from tests.support.lean_server import lean_server
-from tests.support.wsclient import Client, create_room, join
+from tests.support.lean_server import lean_server, one_phone
 
 
 def test_a_socket_whose_frames_wait_is_alive_and_one_that_is_silent_is_closed(
@@ -23,13 +21,7 @@ def test_a_socket_whose_frames_wait_is_alive_and_one_that_is_silent_is_closed(
 ) -> None:
     async def scenario() -> None:
         async with lean_server(tmp_path) as server:
-            room = await asyncio.to_thread(create_room, server.http)
-            person = await asyncio.to_thread(join, server.http, room["code"])
-            phone = await Client.open(server.ws, room["code"], person["participant_token"])
-            await phone.wait_for(lambda f: f["type"] == "snapshot")
-            (proto,) = server.protocols()
-            assert isinstance(proto.receiver, SocketIntake)
-            conn = proto.receiver.conn
+            phone, proto, conn = await one_phone(server)
 
             turns = turns_of(asyncio.get_running_loop())
             turns.per_turn = turns.left = 0  # the loop's budget spent: every frame waits

@@ -11,26 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from server.edge.ws_endpoint import SocketIntake
 from server.live.connection import CLOSE_LAGGING, Connection
 from server.live.lean import LeanWebSocketProtocol
-from tests.support.lean_server import LeanServer, lean_server
-from tests.support.wsclient import Client, create_room, join
-
-
-def _connection(proto: LeanWebSocketProtocol) -> Connection:
-    intake = proto.receiver
-    assert isinstance(intake, SocketIntake)
-    return intake.conn
-
-
-async def _phone(server: LeanServer) -> tuple[Client, LeanWebSocketProtocol, Connection]:
-    room = await asyncio.to_thread(create_room, server.http)
-    person = await asyncio.to_thread(join, server.http, room["code"])
-    phone = await Client.open(server.ws, room["code"], person["participant_token"])
-    await phone.wait_for(lambda f: f["type"] == "snapshot")
-    (proto,) = server.protocols()
-    return phone, proto, _connection(proto)
+from tests.support.lean_server import lean_server, one_phone
 
 
 def test_a_lean_socket_takes_shared_frames_through_the_transports_own_write(
@@ -38,7 +21,7 @@ def test_a_lean_socket_takes_shared_frames_through_the_transports_own_write(
 ) -> None:
     async def scenario() -> None:
         async with lean_server(tmp_path) as server:
-            phone, proto, conn = await _phone(server)
+            phone, proto, conn = await one_phone(server)
             assert conn.put == proto.transport.write, "the fan-out went back to a checked write"
             assert conn.buffered == proto.transport.get_write_buffer_size
             await phone.close()
@@ -62,7 +45,7 @@ CLOSERS: dict[str, Callable[[LeanWebSocketProtocol, Connection], None]] = {
 def test_every_close_frame_stops_the_fan_out_at_once(tmp_path: Path, path: str) -> None:
     async def scenario() -> None:
         async with lean_server(tmp_path) as server:
-            phone, proto, conn = await _phone(server)
+            phone, proto, conn = await one_phone(server)
             assert not conn.closed
             CLOSERS[path](proto, conn)
             # Synchronously, before the transport is gone: no frame may follow the close.
@@ -79,7 +62,7 @@ def test_the_peers_close_stops_the_fan_out_before_the_connection_is_lost(tmp_pat
 
     async def scenario() -> None:
         async with lean_server(tmp_path) as server:
-            phone, proto, conn = await _phone(server)
+            phone, proto, conn = await one_phone(server)
             answer = proto.handle_close
 
             def handle_close(event: object) -> None:
