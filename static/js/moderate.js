@@ -40,8 +40,16 @@ function keep(node) {
   return node.hasAttribute("data-keep") || node.dataset.dirty === "1" || node.matches("input[data-select]");
 }
 
+// Callers of a refresh asked for while another was in flight: resolved once the refresh
+// after it, which reads the page's address as it is now, has been morphed in. ("Copy into
+// the builder" focuses the question once its refresh is done; resolved early, the focused
+// field was then kept from the morph with its old text.)
+let behind = [];
 async function refresh() {
-  if (fetching) { again = true; return; }
+  if (fetching) {
+    again = true;
+    return new Promise((resolve) => behind.push(resolve));
+  }
   fetching = true;
   try {
     const response = await fetch(`/r/${cfg.code}/moderate/panel${window.location.search}`,
@@ -75,7 +83,12 @@ async function refresh() {
     if (!(error instanceof TypeError && /fetch/i.test(error.message))) console.error(error);
   } finally {
     fetching = false;
-    if (again) { again = false; refresh(); }
+    if (again) {
+      again = false;
+      const waiting = behind;
+      behind = [];
+      refresh().then(() => waiting.forEach((resolve) => resolve()));
+    }
   }
 }
 
