@@ -98,6 +98,10 @@ class Limits:
     # Ops decided but not yet committed, per room. Past this the room answers `server.busy`
     # at once instead of queueing without bound: latency stays bounded under overload.
     max_pending_ops: int = 5000
+    # Past this many, an attendee's socket is not read until the room's writer takes the
+    # next batch (server/live/intake_gate.py): the crowd waits in TCP, unrefused, and staff
+    # ops still get through. One group commit's worth (server/live/room_host.py MAX_BATCH).
+    intake_hold_ops: int = 2000
     # Op results a room keeps for retries (rooms/op_memory.py); older op_ids are checked in
     # the store. About 300 bytes each.
     recent_ops: int = RECENT_OPS

@@ -109,6 +109,11 @@ class _HubCollector(Collector):
         yield CounterMetricFamily(
             "townhall_broker_messages", "Room messages published", value=stats.published
         )
+        yield CounterMetricFamily(
+            "townhall_intake_held",
+            "Times an attendee's socket waited, unread, for its saturated room's writer",
+            value=stats.intake_held,
+        )
         yield stats.tick.family("townhall_tick_seconds", "Time spent rendering one tick")
         yield GaugeMetricFamily(
             "townhall_tick_interval_seconds",

@@ -7,9 +7,12 @@ state. Exceptions stop at this edge: logged with context, the socket closed with
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
+from functools import partial
 
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -137,14 +140,25 @@ def _since(raw: str | None) -> int | None:
 
 async def _receive_loop(websocket: WebSocket, intake: SocketIntake) -> None:
     """The portable intake (any ASGI server): each message through `intake.check`."""
+    loop = asyncio.get_running_loop()
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
+        while True:  # the room is saturated: this socket waits, its next frames unread
+            resumed: asyncio.Future[None] = loop.create_future()
+            if not intake.held(partial(_resume, resumed)):
+                break
+            await resumed  # and asks again: others let go with it may have filled the room
         close = intake.check(message.get("text"), message.get("bytes"))
         if close is not None:
             await _close_now(websocket, intake.conn, *close)
             return
+
+
+def _resume(resumed: asyncio.Future[None]) -> None:
+    if not resumed.done():
+        resumed.set_result(None)
 
 
 class SocketIntake:
@@ -167,6 +181,10 @@ class SocketIntake:
             close = (1011, "internal error")
         if close is not None:
             self.conn.close(*close)
+
+    def held(self, resume: Callable[[], None]) -> bool:
+        """The room is saturated and this socket's frames wait (server/live/intake_gate.py)."""
+        return self.caller.host.holds_intake(self.conn.role, resume)
 
     def closing(self) -> None:
         self.conn.closed = True  # the protocol is closing the socket: no frame after it

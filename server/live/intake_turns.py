@@ -49,6 +49,12 @@ class IntakeTurns:
         self.line.append(handler)
         self._schedule()
 
+    def wait_all(self, handlers: list[Callable[[], None]]) -> None:
+        """Each of `handlers` runs in a later turn, in order, behind those already waiting
+        (a room's held sockets let go at once: server/live/intake_gate.py)."""
+        self.line.extend(handlers)
+        self._schedule()
+
     def _schedule(self) -> None:
         if not self._refill_due:
             self._refill_due = True

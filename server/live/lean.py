@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from starlette.types import Scope
@@ -96,6 +97,10 @@ _NEVER_WAITS = _NeverWaits()
 class Receiver(Protocol):
     def frame(self, text: str | None, data: bytes | None) -> None:
         """One complete client message: text for a text frame, else the bytes."""
+
+    def held(self, resume: Callable[[], None]) -> bool:
+        """Must the next message wait (its room is saturated: server/live/intake_gate.py)?
+        If so, `resume` is called once, when it may go on."""
 
     def closing(self) -> None:
         """A close frame went out, or the peer's close is being answered: write no more.
@@ -195,12 +200,15 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         self._scheduled = False
         waiting = self._waiting
         turns = self._turns
-        spent = False
+        spent = held = False
         if waiting is not None:
             for _ in range(min(len(waiting), MESSAGES_PER_TURN)):
                 receiver = self.receiver
                 if receiver is None or self.close_sent:
                     waiting.clear()
+                    break
+                if receiver.held(self._handle):
+                    held = True  # the room calls `_handle` again once it takes more
                     break
                 if not turns.take():
                     spent = True
@@ -215,7 +223,9 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
                 self.read_paused = True
                 self.transport.pause_reading()
             self._scheduled = True
-            if spent:
+            if held:
+                pass
+            elif spent:
                 turns.wait(self._handle)  # in line, behind the sockets that waited first
             else:
                 self.loop.call_soon(self._handle)

@@ -34,6 +34,8 @@ from rooms.reaction_windows import ReactionWindow
 from server.config import Limits
 from server.live.audience import Audience, Delivery
 from server.live.connection import Connection
+from server.live.intake_gate import IntakeGate
+from server.live.intake_turns import turns_of
 from server.live.room_log import Outcome, Pending, RoomLog
 from server.live.stats import Stats
 from server.store.base import Committed, Entry, EntryRefused, Store, StoreUnavailable
@@ -107,6 +109,8 @@ class RoomHost:
         self._reactors: list[tuple[tuple[str, str], asyncio.Future[Outcome]]] = []
         self._reacted: OrderedDict[tuple[str, str], Outcome] = OrderedDict()
         self._reaction_flush: asyncio.TimerHandle | None = None
+        # Attendees' sockets wait, unread, while this many ops wait for the writer.
+        self.gate = IntakeGate(deps.limits.intake_hold_ops)
         self._writer = asyncio.get_running_loop().create_task(self._write_forever())
 
     # -- commands -------------------------------------------------------------------------
@@ -154,6 +158,18 @@ class RoomHost:
         room_log.queue(event, ctx, future, time.perf_counter())
         self._wake.set()
         return future
+
+    def holds_intake(self, role: Role, resume: Callable[[], None]) -> bool:
+        """Must a socket of `role` wait before its next frame (server/live/intake_gate.py)?
+        If so, `resume` is called once, when the writer has taken the next batch."""
+        if not self.gate.holds(role, len(self.room_log.inbox)):
+            return False
+        self.gate.hold(resume)
+        self.deps.stats.intake_held += 1
+        return True
+
+    def _release_held(self, resumes: list[Callable[[], None]]) -> None:
+        turns_of(asyncio.get_running_loop()).wait_all(resumes)
 
     # -- reactions: counted per window, one log entry each (rooms/reaction_windows.py) ------
 
@@ -254,6 +270,7 @@ class RoomHost:
             self._wake.clear()
             while self.room_log.inbox:
                 batch = self.room_log.take(MAX_BATCH)
+                self.gate.taken(len(self.room_log.inbox), self._release_held)
                 try:
                     await self._commit(batch)
                 except Exception:  # never let one bad batch kill the room's writer
@@ -434,6 +451,7 @@ class RoomHost:
             self._reaction_flush.cancel()
         self.flush_reactions()
         self._stopping = True
+        self.gate.release(self._release_held)  # each held frame is answered: unavailable
         self._wake.set()
         await self._writer
 

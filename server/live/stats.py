@@ -52,6 +52,7 @@ class Stats:
         self.appended = 0
         self.publishes = 0
         self.published = 0
+        self.intake_held = 0  # sockets held unread by a saturated room (intake_gate.py)
         self.tick = Histogram(TICK_BUCKETS)
 
     def refuse(self, code: str) -> None:

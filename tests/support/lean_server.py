@@ -5,16 +5,18 @@ its sockets. Loopback only; stopped when the block ends."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import uvicorn
 
-from server.app import create_app
+from server.app import build_app
 from server.config import load_settings
 from server.edge.ws_endpoint import SocketIntake
+from server.live.asgi import capture_raw_send
 from server.live.connection import Connection
+from server.live.hub import Hub
 from server.live.lean import LeanWebSocketProtocol
 from tests.support.live_server import free_port
 from tests.support.wsclient import Client, create_room, join
@@ -23,8 +25,9 @@ __all__ = ["LeanServer", "lean_server", "one_phone"]
 
 
 class LeanServer:
-    def __init__(self, server: uvicorn.Server, port: int) -> None:
+    def __init__(self, server: uvicorn.Server, port: int, hub: Hub) -> None:
         self.server = server
+        self.hub = hub  # the rooms this server hosts, to look at in the test's own process
         self.http = f"http://127.0.0.1:{port}"
         self.ws = f"ws://127.0.0.1:{port}"
 
@@ -39,16 +42,26 @@ class LeanServer:
 
 
 @asynccontextmanager
-async def lean_server(data_dir: Path) -> AsyncIterator[LeanServer]:
+async def lean_server(
+    data_dir: Path, env: Mapping[str, str] | None = None, *, portable: bool = False
+) -> AsyncIterator[LeanServer]:
+    """`env`: more settings (TOWNHALL_LIMIT_...); `portable`: uvicorn's own WebSocket
+    protocol instead, so every socket reads through the ASGI receive loop, as under any
+    other server."""
     port = free_port()
     settings = load_settings(
-        {"TOWNHALL_DATA_DIR": str(data_dir), "TOWNHALL_SECRET": "test-secret-please-change"}
+        {
+            "TOWNHALL_DATA_DIR": str(data_dir),
+            "TOWNHALL_SECRET": "test-secret-please-change",
+            **(env or {}),
+        }
     )
+    app = build_app(settings.with_(host="127.0.0.1", port=port))
     config = uvicorn.Config(
-        create_app(settings.with_(host="127.0.0.1", port=port)),
+        capture_raw_send(app),  # as create_app wraps it
         host="127.0.0.1",
         port=port,
-        ws=LeanWebSocketProtocol,  # as server.tools.cli serves
+        ws="websockets-sansio" if portable else LeanWebSocketProtocol,  # as the cli serves
         ws_per_message_deflate=False,
         lifespan="on",
         log_config=None,
@@ -58,7 +71,7 @@ async def lean_server(data_dir: Path) -> AsyncIterator[LeanServer]:
     while not server.started:
         await asyncio.sleep(0.02)
     try:
-        yield LeanServer(server, port)
+        yield LeanServer(server, port, app.state.runtime.hub)
     finally:
         server.should_exit = True
         await serving
