@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # The exact versions to install: requirements.lock, compiled from pyproject.toml (`make lock`).
 LOCK := requirements.lock
 # setup.py and the C fan-out are in it too: the editable install compiles server/live/_fanout.c.
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) setup.py server/live/_fanout.c | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) setup.py $(wildcard server/live/*.c) | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
 .PHONY: run test lint typecheck unit bench bench-quick soak setup services clean vendor chromium deploy-tools messages lock

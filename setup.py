@@ -58,4 +58,13 @@ FANOUT = Extension(
     optional=True,
 )
 
-setup(cmdclass={"build_py": BuildWithAssets}, ext_modules=[FANOUT])
+# Client frames split and unmasked in one call (server/live/_wsread.c). Optional too:
+# without it websockets' own parser reads every frame (server/live/lean.py).
+WSREAD = Extension(
+    "server.live._wsread",
+    sources=["server/live/_wsread.c"],
+    extra_compile_args=["-O2", "-Wall", "-Wextra"],
+    optional=True,
+)
+
+setup(cmdclass={"build_py": BuildWithAssets}, ext_modules=[FANOUT, WSREAD])

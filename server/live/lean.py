@@ -25,6 +25,8 @@ from typing import Any, Protocol
 from starlette.types import Scope
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
+from websockets.streams import StreamReader
 
 from server.live.asgi import RAW_SEND
 from server.live.intake_turns import IntakeTurns, turns_of
@@ -39,6 +41,18 @@ log = logging.getLogger("townhall.ws")
 # acks run in between. Without this bound one turn handled every buffered message of every
 # socket: at 20,000 votes/s offered the loop stalled for a minute and nothing was acked.
 MESSAGES_PER_TURN = 1
+
+try:  # client frames split in C (server/live/_wsread.c); else websockets parses them all
+    from server.live import _wsread
+except ImportError:  # pragma: no cover - built wherever a C compiler was at install
+    _wsread = None  # type: ignore[assignment]
+
+# websockets' frame parser waits here, and only here, between two frames with nothing of
+# the next one read: the one state in which the stream may be split past it.
+_BETWEEN_FRAMES = StreamReader.at_eof.__code__
+# A frame this large or larger is never split here: websockets refuses it (1009).
+_NO_LIMIT = 1 << 62
+_STUCK = -1  # the split's `need` where a frame only websockets reads comes next
 
 
 class _Dropped:
@@ -118,6 +132,13 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     _waiting: deque[tuple[str | None, bytes | None]] | None = None
     _scheduled = False
     _close_sent = False
+    # The start of a client frame still arriving (the C split's), and how long it must grow
+    # before a split can tell more; None while websockets' parser reads the stream, and
+    # whenever nothing is pending.
+    _tail: bytearray | None = None
+    _tail_need = 0
+    # Frames this protocol class split itself (`townhall_frames_split_total`, tests).
+    frames_split = 0
 
     @property
     def _turns(self) -> IntakeTurns:
@@ -190,9 +211,64 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         self.__dict__ = dict(kept)
 
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)  # parses; each complete message joins `_waiting`
+        tail = self._tail
+        if tail is not None:
+            tail += data
+            if len(tail) >= self._tail_need:
+                self._split_frames(tail)
+        elif self._splittable():
+            self._split_frames(data)
+        else:
+            super().data_received(data)  # parses; each complete message joins `_waiting`
         if self._waiting is not None and not self._scheduled:
             self._handle()
+
+    def _splittable(self) -> bool:
+        """May this side split the stream now? Only once the handshake is done, on an open
+        connection with no extension (none is negotiated: server/live/wsframe.py), and only
+        while websockets' parser sits between two frames with nothing buffered, outside a
+        fragmented message: there, taking whole frames off the stream before it sees them
+        leaves it exactly as if it had read them itself."""
+        if _wsread is None or not self.handshake_complete or self.close_sent:
+            return False
+        conn = self.conn
+        if conn.state is not State.OPEN or conn.extensions or conn.current_size is not None:
+            return False
+        if conn.reader.buffer:
+            return False
+        # The innermost generator the parser waits in (the server's parse delegates to the
+        # frames' parse, which waits in the reader's).
+        waiting = conn.parser
+        while (inner := getattr(waiting, "gi_yieldfrom", None)) is not None:
+            waiting = inner
+        return getattr(waiting, "gi_code", None) is _BETWEEN_FRAMES
+
+    def _split_frames(self, buf: bytes | bytearray) -> None:
+        """The whole, small, masked text and binary frames at the start of `buf` go to the
+        app as websockets would have given them (`send_receive_event_to_app`); the start of
+        one still arriving is kept; from anything else on (a ping, a pong, a close, a
+        fragment, a frame too large or malformed), websockets' own parser reads the stream,
+        until it is between frames again."""
+        conn = self.conn
+        limits = [size for size in (conn.max_message_size, conn.max_fragment_size) if size]
+        frames, used, need = _wsread.split(buf, min(limits, default=_NO_LIMIT))
+        self._tail = None
+        start = 0
+        for opcode, payload, end in frames:
+            if self.close_sent:  # closing (a text frame was not UTF-8): the rest is theirs
+                used, need = start, _STUCK
+                break
+            self.curr_msg_data_type = "text" if opcode == 1 else "bytes"
+            self.frames = [payload]
+            self.send_receive_event_to_app()
+            LeanWebSocketProtocol.frames_split += 1
+            start = end
+        if need == _STUCK:
+            if used < len(buf):
+                super().data_received(bytes(buf[used:]))
+        elif need:
+            self._tail = bytearray(buf[used:])
+            self._tail_need = need
 
     def _handle(self) -> None:
         """Up to MESSAGES_PER_TURN waiting messages to the receiver, while the loop's turn

@@ -62,6 +62,7 @@ async def lean_server(
         host="127.0.0.1",
         port=port,
         ws="websockets-sansio" if portable else LeanWebSocketProtocol,  # as the cli serves
+        ws_max_size=settings.limits.max_frame_bytes,  # as the cli's: websockets refuses more
         ws_per_message_deflate=False,
         lifespan="on",
         log_config=None,
