@@ -32,6 +32,7 @@ from rooms import CommandError
 from server.edge.answers import error_body
 from server.edge.runtime import runtime_of
 from server.live.hub import Hub
+from server.live.lean import LeanWebSocketProtocol
 
 __all__ = ["CONTENT_TYPE", "metrics_endpoint", "render_metrics"]
 
@@ -113,6 +114,11 @@ class _HubCollector(Collector):
             "townhall_intake_held",
             "Times an attendee's socket waited, unread, for its saturated room's writer",
             value=stats.intake_held,
+        )
+        yield CounterMetricFamily(
+            "townhall_frames_split",
+            "Client frames the lean intake split and unmasked in C (the rest: websockets' parser)",
+            value=LeanWebSocketProtocol.frames_split,
         )
         yield stats.tick.family("townhall_tick_seconds", "Time spent rendering one tick")
         yield GaugeMetricFamily(
