@@ -32,7 +32,7 @@ from rooms import CommandError
 from server.edge.answers import error_body
 from server.edge.runtime import runtime_of
 from server.live.hub import Hub
-from server.live.lean import LeanWebSocketProtocol
+from server.live.lean import SPLIT
 
 __all__ = ["CONTENT_TYPE", "metrics_endpoint", "render_metrics"]
 
@@ -118,7 +118,7 @@ class _HubCollector(Collector):
         yield CounterMetricFamily(
             "townhall_frames_split",
             "Client frames the lean intake split and unmasked in C (the rest: websockets' parser)",
-            value=LeanWebSocketProtocol.frames_split,
+            value=SPLIT.frames,
         )
         yield stats.tick.family("townhall_tick_seconds", "Time spent rendering one tick")
         yield GaugeMetricFamily(

@@ -31,7 +31,7 @@ from websockets.streams import StreamReader
 from server.live.asgi import RAW_SEND
 from server.live.intake_turns import IntakeTurns, turns_of
 
-__all__ = ["LeanWebSocketProtocol", "Receiver", "lean_socket"]
+__all__ = ["SPLIT", "LeanWebSocketProtocol", "Receiver", "lean_socket"]
 
 log = logging.getLogger("townhall.ws")
 
@@ -53,6 +53,20 @@ _BETWEEN_FRAMES = StreamReader.at_eof.__code__
 # A frame this large or larger is never split here: websockets refuses it (1009).
 _NO_LIMIT = 1 << 62
 _STUCK = -1  # the split's `need` where a frame only websockets reads comes next
+
+
+class _SplitCount:
+    """Client frames the C split took (`townhall_frames_split_total`, tests). Not a class
+    attribute of the protocol: writing one changes the class, and every attribute lookup
+    on every socket's protocol would then miss CPython's inline caches."""
+
+    __slots__ = ("frames",)
+
+    def __init__(self) -> None:
+        self.frames = 0
+
+
+SPLIT = _SplitCount()
 
 
 class _Dropped:
@@ -137,8 +151,6 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     # whenever nothing is pending.
     _tail: bytearray | None = None
     _tail_need = 0
-    # Frames this protocol class split itself (`townhall_frames_split_total`, tests).
-    frames_split = 0
 
     @property
     def _turns(self) -> IntakeTurns:
@@ -253,7 +265,7 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         limits = [size for size in (conn.max_message_size, conn.max_fragment_size) if size]
         frames, used, need = _wsread.split(buf, min(limits, default=_NO_LIMIT))
         self._tail = None
-        start = 0
+        start = split = 0
         for opcode, payload, end in frames:
             if self.close_sent:  # closing (a text frame was not UTF-8): the rest is theirs
                 used, need = start, _STUCK
@@ -261,8 +273,9 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
             self.curr_msg_data_type = "text" if opcode == 1 else "bytes"
             self.frames = [payload]
             self.send_receive_event_to_app()
-            LeanWebSocketProtocol.frames_split += 1
             start = end
+            split += 1
+        SPLIT.frames += split
         if need == _STUCK:
             if used < len(buf):
                 super().data_received(bytes(buf[used:]))

@@ -20,7 +20,7 @@ from websockets.frames import Frame
 from websockets.streams import StreamReader
 
 from server.live import _wsread
-from server.live.lean import LeanWebSocketProtocol
+from server.live.lean import SPLIT
 from tests.support.lean_server import LeanServer, lean_server
 from tests.support.wsclient import create_room, join
 
@@ -200,7 +200,7 @@ def test_frames_trickled_a_byte_at_a_time_among_pings_and_fragments_are_answered
 async def _trickled(tmp_path: Path) -> None:
     async with lean_server(tmp_path) as server:
         reader, writer = await _upgrade(server)
-        before = LeanWebSocketProtocol.frames_split
+        before = SPLIT.frames
         k1 = client_frame(1, _op("k-1"))
         pieces = [
             k1[:5],  # a frame cut inside its header, then the rest
@@ -224,7 +224,7 @@ async def _trickled(tmp_path: Path) -> None:
         op_ids = [json.loads(p)["op_id"] for opcode, p in answers if opcode == 1]
         assert op_ids == ["k-1", "k-2", "k-3", "k-4", "k-5"]
         # k-1, k-4 and k-5 were split here; the split was in use, and gave way where it must.
-        assert LeanWebSocketProtocol.frames_split - before >= 3
+        assert SPLIT.frames - before >= 3
         writer.close()
         await writer.wait_closed()
 
