@@ -181,12 +181,14 @@ class Server:
         return answer.json()  # type: ignore[no-any-return]
 
     def tick_counts(self) -> dict[str, float]:
-        """Ticks rendered, their seconds, and frames written so far, from /metrics."""
-        found = {"ticks": 0.0, "frames_written": 0.0, "tick_s": 0.0}
+        """Ticks rendered, their seconds, frames written, and times the intake held a
+        socket (server/live/intake_gate.py) so far, from /metrics."""
+        found = {"ticks": 0.0, "frames_written": 0.0, "tick_s": 0.0, "intake_held": 0.0}
         names = {
             "townhall_tick_seconds_count": "ticks",
             "townhall_tick_seconds_sum": "tick_s",
             "townhall_frames_sent_total": "frames_written",
+            "townhall_intake_held_total": "intake_held",
         }
         for line in httpx.get(self.url + "/metrics", timeout=60).text.splitlines():
             metric, _, value = line.rpartition(" ")
@@ -493,6 +495,9 @@ def summarise(name: str, m: Measured, load: Load, server_processes: int) -> dict
         # and a tick's mean render time; below the clients' figures, the clients lag.
         "server_ticks_per_s": round(m.server_side.get("ticks", 0) / m.duration, 1),
         "server_frames_written_per_s": round(m.server_side.get("frames_written", 0) / m.duration),
+        # Attendees' sockets left unread while their room had intake_hold_ops ops waiting
+        # for the store: 0 below saturation.
+        "server_intake_held": round(m.server_side.get("intake_held", 0)),
         "server_render_ms_mean": (
             round(1000 * m.server_side["tick_s"] / m.server_side["ticks"], 1)
             if m.server_side.get("ticks")
@@ -650,7 +655,12 @@ def _socketio(
     finally:
         server.stop()
     result = summarise(name, m, load, 1)
-    for key in ("loop_stall_ms", "server_ticks_per_s", "server_frames_written_per_s"):
+    for key in (
+        "loop_stall_ms",
+        "server_ticks_per_s",
+        "server_frames_written_per_s",
+        "server_intake_held",
+    ):
         result.pop(key, None)  # the town hall's own probe and /metrics: not there
     result.pop("server_render_ms_mean", None)
     result["server"] = f"socket.io {_socketio_version()} on node {_node_version(node)}"
