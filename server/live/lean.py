@@ -11,6 +11,11 @@ admission and every check on a frame are the endpoint's, exactly as before; only
 plumbing between the parser and those checks is gone. Writes already bypass ASGI
 (`server.live.outbox.RawOutbox`); closing does too (`close_now`).
 
+Once the handshake is done, the small, whole, masked text and binary frames that make up
+nearly all of a phone's traffic are cut off the stream and unmasked in C (`_wsread.split`,
+server/live/_wsread.c) instead of going through websockets' generator-based parser; every
+other frame, and anything while that parser is partway through one, is still websockets'.
+
 `server.tools.cli` serves with this class; under any other server the endpoint keeps its
 ASGI receive loop. `townhall_connections_by_intake` in /metrics says which one is in use.
 """
