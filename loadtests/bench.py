@@ -410,7 +410,7 @@ def run_load(servers: list[Server], load: Load) -> Measured:
                 proc.kill()
     written = {
         key: round(sum(b[key] - a[key] for a, b in zip(ticks0, ticks1, strict=True)), 3)
-        for key in ("ticks", "frames_written", "tick_s", "intake_held")
+        for key in (ticks0[0] if ticks0 else {})  # every counter `tick_counts` reads
     }
     return Measured(
         total,
