@@ -107,7 +107,9 @@ function morphLib() {
     const s = document.createElement("script");
     s.src = "/static/vendor/idiomorph.min.js";
     s.onload = () => resolve(globalThis.Idiomorph);
-    s.onerror = reject;
+    // A phone that lost its network just then asks again at the next update: a failed load
+    // kept would leave the page unable to show any change until it is reloaded.
+    s.onerror = () => { s.remove(); morphing = null; reject(new Error("idiomorph did not load")); };
     document.head.append(s);
   });
   return morphing;
@@ -189,6 +191,22 @@ let refreshTimer = null;
 let busy = false;
 let lastFetch = 0;
 
+// An update that could not be fetched or shown (the network went, or came back a moment
+// late) is fetched again once the socket is back, or after a few seconds if it never went:
+// the frames that called for it have been seen and will not come again.
+const stale = { live: false, mine: false };
+let staleTimer = null;
+function missed(part) {
+  stale[part] = true;
+  if (!staleTimer && document.body.dataset.conn === "online") staleTimer = setTimeout(fetchMissed, 2000 + Math.random() * 3000);
+}
+function fetchMissed() {
+  clearTimeout(staleTimer);
+  staleTimer = null;
+  if (stale.live) { stale.live = false; roomChanged(); }
+  if (stale.mine) { stale.mine = false; refreshMine(); }
+}
+
 function roomChanged() {
   if (refreshTimer) return;
   // Spread a room of phones over a second, and at most one fetch a second per phone.
@@ -221,7 +239,7 @@ async function refreshLive() {
       countUnread(before);
       afterSwap();
     }
-  } catch { /* offline: the socket says so and the next change fetches again */ }
+  } catch { missed("live"); }  // offline, or the morph script did not load
   busy = false;
 }
 
@@ -242,7 +260,7 @@ async function refreshMine() {
       if (old) await morph(old, fresh.outerHTML, false, "outerHTML");  // its attributes too
     }
     afterSwap();
-  } catch { /* offline */ } finally {
+  } catch { missed("mine"); } finally {
     mineBusy = false;
     if (mineAgain) { mineAgain = false; refreshMine(); }
   }
@@ -290,6 +308,7 @@ const live = new LiveRoom({
     document.body.dataset.conn = s;
     status(s === "online" ? t("Connected") : s === "offline" ? t("Offline: your actions will be sent when you reconnect.") : t("Reconnecting…"), s === "offline");
     if (root) applyQueued();
+    if (s === "online") fetchMissed();
   },
   onAnswer: (frame, sent) => {
     const form = sent ? formOf(sent) : null;

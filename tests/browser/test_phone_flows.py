@@ -297,6 +297,41 @@ def test_offline_queue_ban_and_close(server: LiveServer, browser: Any, shots: Pa
     context.close()
 
 
+def test_an_update_missed_on_a_dropped_network_is_shown_once_it_is_back(
+    server: LiveServer, browser: Any
+) -> None:
+    """The morphing script loads with the first update; a phone whose network failed just
+    then (the CI run that found this: it went offline a moment after joining) must still
+    show every later change, not keep the failed load and show nothing until reloaded."""
+    room = Room(server, "Flaky network")
+    context, page, errors = _phone(browser)
+    failed: list[str] = []
+
+    def fail_once(route: Any) -> None:
+        if failed:
+            route.continue_()
+        else:
+            failed.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    page.route("**/static/vendor/idiomorph.min.js", fail_once)
+    join(page, room, "Bo")
+    page.get_by_label("Ask a question").fill("still there?")
+    page.get_by_role("button", name="Send question").click()
+    page.locator("#my-questions").get_by_text("still there?").wait_for(timeout=15_000)
+    assert failed, "the morphing script was never asked for"
+    poll = room.poll("single", "And this?", options=["Yes", "No"])
+    page.locator(f"#poll-{poll}").wait_for(timeout=15_000)
+    # The room's own fetch fails once, the socket staying up: it is asked for again.
+    failed.clear()
+    page.route(f"**/r/{room.code}/live", fail_once)
+    later = room.poll("single", "And later?", options=["Yes", "No"])
+    page.locator(f"#poll-{later}").wait_for(timeout=15_000)
+    assert failed, "the room's fragment was never asked for"
+    assert errors == []
+    context.close()
+
+
 def test_axe_320px_and_arabic(server: LiveServer, browser: Any, shots: Path) -> None:
     room = Room(server, "Accessibility", districts=["North", "South"])
     room.every_kind()
