@@ -459,9 +459,28 @@ def lost_votes(store_url: str, codes: list[str], acked: list[str]) -> int:
     return sum(1 for op_id in acked if op_id not in seen)
 
 
+TIMELINE_S = 5  # the acks' timeline: answers a second over each slice this long
+
+
+def acked_timeline(m: Measured, slice_s: int) -> list[float]:
+    """Answers a second in each slice_s of the window and of the drain after it (every
+    worker's seconds summed): a rate that sinks as the window goes on shows here."""
+    seconds: list[int] = []
+    for report in m.reports:
+        for second, n in enumerate(report["acked_by_s"]):
+            if second >= len(seconds):
+                seconds.append(0)
+            seconds[second] += n
+    return [
+        round(sum(seconds[at : at + slice_s]) / slice_s, 1)
+        for at in range(0, len(seconds), slice_s)
+    ]
+
+
 def summarise(name: str, m: Measured, load: Load, server_processes: int) -> dict[str, Any]:
     offered = m.counts("offered")
-    acked = m.counts("acked")
+    acked = m.counts("acked_in_window")
+    drained = m.counts("acked")
     errors = m.counts("errors")
     frames = m.sum("frames")
     ack_ms = m.merged("ack_ms")
@@ -477,6 +496,10 @@ def summarise(name: str, m: Measured, load: Load, server_processes: int) -> dict
         "votes_acked_per_s": round(acked.get("vote", 0) / m.duration, 1),
         "ops_offered_per_s": round(sum(offered.values()) / m.duration, 1),
         "ops_acked_per_s": round(sum(acked.values()) / m.duration, 1),
+        # Answers that came in the drain after the window (10 s at most): under an offered
+        # load above what the server takes, its backlog; in none of the rates above.
+        "ops_acked_after_window": sum(drained.values()) - sum(acked.values()),
+        f"ops_acked_per_s_by_{TIMELINE_S}s": acked_timeline(m, TIMELINE_S),
         "frames_delivered_per_s": round(frames / m.duration),
         "bytes_per_frame": round(m.sum("bytes") / frames, 1) if frames else None,
         "server_cpu_pct": round(100 * m.server_cpu_s / m.duration, 1),

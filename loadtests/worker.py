@@ -77,7 +77,10 @@ class Stats:
         self.frames = 0
         self.bytes = 0
         self.offered: dict[str, int] = {}
-        self.acked: dict[str, int] = {}
+        self.acked: dict[str, int] = {}  # every answer, the drain after the window too
+        self.acked_in_window: dict[str, int] = {}  # answers that arrived inside the window
+        self.started = 0.0  # the window's start (perf_counter)
+        self.acked_by_s: list[int] = []  # answers per second from the window's start
         self.errors: dict[str, int] = {}
         self.ack_ms: list[float] = []
         self.v2s_ms: list[float] = []
@@ -157,6 +160,13 @@ class Attendee(WsSocket):
             stats.error(f"{op}:{frame.get('code')}")
             return
         stats.acked[op] = stats.acked.get(op, 0) + 1
+        if stats.counting:
+            stats.acked_in_window[op] = stats.acked_in_window.get(op, 0) + 1
+        second = int(now - stats.started)
+        by_s = stats.acked_by_s
+        while len(by_s) <= second:
+            by_s.append(0)
+        by_s[second] += 1
         stats.ack_ms.append((now - scheduled) * 1000)
         if op == "vote":
             stats.acked_votes.append(op_id)
@@ -437,6 +447,7 @@ class Worker:
         for sock in self.sockets():
             if sock.slow:
                 sock.pause_reading()
+        self.stats.started = start
         self.stats.counting = True
         storm: asyncio.Task[None] | None = None
         end = start + plan.duration
@@ -482,6 +493,8 @@ class Worker:
             "bytes": s.bytes,
             "offered": s.offered,
             "acked": s.acked,
+            "acked_in_window": s.acked_in_window,
+            "acked_by_s": s.acked_by_s,
             "errors": s.errors,
             "ack_ms": s.ack_ms,
             "v2s_ms": s.v2s_ms,

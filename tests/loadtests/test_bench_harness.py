@@ -166,3 +166,40 @@ def test_a_failed_scenario_reports_what_its_servers_logged(tmp_path: Path) -> No
     finally:
         bench.Server.started.clear()
     assert "exit 3" in name and "the store said no" in text
+
+
+def test_the_ack_rate_counts_the_window_only_and_the_timeline_each_slice() -> None:
+    """Above what a server takes, it answers its backlog in the drain after the window: those
+    answers are counted apart, not in the rate (they once lifted `burst`'s rate by a third)."""
+    from loadtests import bench
+
+    def report(in_window: int, total: int, by_s: list[int]) -> dict[str, object]:
+        return {
+            "offered": {"vote": 100},
+            "acked": {"vote": total},
+            "acked_in_window": {"vote": in_window},
+            "acked_by_s": by_s,
+            "errors": {},
+            "frames": 1,
+            "bytes": 1,
+            "ack_ms": [],
+            "v2s_ms": [],
+            "connected": 1,
+            "skipped": 0,
+        }
+
+    measured = bench.Measured(
+        2,
+        10,
+        1.0,
+        0,
+        0,
+        0,
+        [report(50, 70, [10] * 5 + [0] * 5 + [4] * 5), report(30, 30, [6] * 5 + [0] * 5)],
+        0.0,
+    )
+    load = bench.Load([], 20, 10, 2)
+    result = bench.summarise("burst", measured, load, 1)
+    assert result["votes_acked_per_s"] == 8.0
+    assert result["ops_acked_after_window"] == 20
+    assert result["ops_acked_per_s_by_5s"] == [16.0, 0.0, 4.0]
