@@ -90,6 +90,11 @@ def guarded_http_protocol(limits: Limits, addresses: AddressPolicy) -> type[asyn
             self._disarm()
             self._release()  # from here the app counts the socket (sockets_per_ip)
             super().handle_websocket_upgrade()
+            # The WebSocket protocol has the transport now, and this one is left behind with
+            # its parser, whose callbacks are this protocol's bound methods: a cycle only the
+            # cyclic collector would free (~20 objects a socket), and the live server freezes
+            # its young objects instead of collecting them (server/live/gc_tuning.py).
+            self.parser = None  # type: ignore[assignment]
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()

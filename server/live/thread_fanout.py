@@ -143,69 +143,13 @@ class ThreadFanout:
             return 0
         if len(conns) < self.worker_from:
             return self._write_here(frame, list(conns), pick)
-        loop = asyncio.get_running_loop()
-        parts = [list(conns[at : at + BATCH]) for at in range(0, len(conns), BATCH)]
-        done: asyncio.Future[int] = loop.create_future()
-        given = 0
-        left = len(parts)
-
-        def settle(count: int) -> None:
-            nonlocal given, left
-            given += count
-            left -= 1
-            if left == 0 and not done.done():
-                done.set_result(given)
-
-        def work(index: int, dups: array[int]) -> None:  # in the worker
-            began = time.perf_counter()
-            missed = self._native.send_all(dups, frame)
-            self.worker_s += time.perf_counter() - began
-            loop.call_soon_threadsafe(back, index, missed)
-
-        def back(index: int, missed: Missed) -> None:  # on the loop
-            began = time.perf_counter()
-            settle(self._after(frame, parts[index], missed))
-            if index + AHEAD < len(parts):
-                queue(index + AHEAD)
-            self.loop_s += time.perf_counter() - began
-
-        def queue(index: int) -> None:
-            nonlocal given
-            try:
-                part, here = pick(frame, parts[index])
-            except Exception:  # a bug, but the tick must not wait for a batch never sent
-                log.exception("picking a batch's sockets failed; the batch is skipped")
-                part, here = [], 0
-            given += here
-            parts[index] = part
-            if not part:
-                settle(0)
-                if index + AHEAD < len(parts):
-                    queue(index + AHEAD)
-                return
-            fds = array("i", [conn.fd for conn in part])
-            dups = array("i", bytes(4 * len(fds)))
-            self._native.hold(fds, dups)
-            for conn in part:
-                conn.hold()
-            try:
-                self._pool.submit(work, index, dups)
-            except RuntimeError:  # the pool is shut down (stopping): the loop writes them
-                for dup in dups:
-                    if dup >= 0:
-                        os.close(dup)
-                for conn in part:
-                    conn.release(frame)
-                settle(len(part))
-                if index + AHEAD < len(parts):
-                    queue(index + AHEAD)
-
+        sending = _Sending(self, frame, conns, pick)
         began = time.perf_counter()
-        for index in range(min(AHEAD, len(parts))):
-            queue(index)
+        for index in range(min(AHEAD, len(sending.parts))):
+            sending.queue(index)
         self.loop_s += time.perf_counter() - began
         # Cancelled (stopping), the batches still come back and release their sockets.
-        return await done
+        return await sending.done
 
     def _write_here(self, frame: bytes, conns: list[Connection], pick: Pick) -> int:
         """A frame for a few sockets, written on the loop: those `pick` would hand the
@@ -233,3 +177,76 @@ class ThreadFanout:
         for index, conn in enumerate(conns):
             conn.release(rest.get(index))
         return len(conns) - gone
+
+
+class _Sending:
+    """One frame's batches on their way through the worker. An object of its own, not
+    closures that call one another: those made a cycle, holding the tick's batches and its
+    delivery, that only the cyclic collector frees, and the live server freezes its young
+    objects rather than collect them (server/live/gc_tuning.py)."""
+
+    __slots__ = ("done", "fanout", "frame", "given", "left", "loop", "parts", "pick")
+
+    def __init__(
+        self, fanout: ThreadFanout, frame: bytes, conns: Sequence[Connection], pick: Pick
+    ) -> None:
+        self.fanout = fanout
+        self.frame = frame
+        self.pick = pick
+        self.loop = asyncio.get_running_loop()
+        self.parts = [list(conns[at : at + BATCH]) for at in range(0, len(conns), BATCH)]
+        self.done: asyncio.Future[int] = self.loop.create_future()
+        self.given = 0
+        self.left = len(self.parts)
+
+    def settle(self, count: int) -> None:
+        self.given += count
+        self.left -= 1
+        if self.left == 0 and not self.done.done():
+            self.done.set_result(self.given)
+
+    def work(self, index: int, dups: array[int]) -> None:  # in the worker
+        fanout = self.fanout
+        began = time.perf_counter()
+        missed = fanout._native.send_all(dups, self.frame)
+        fanout.worker_s += time.perf_counter() - began
+        self.loop.call_soon_threadsafe(self.back, index, missed)
+
+    def back(self, index: int, missed: Missed) -> None:  # on the loop
+        fanout = self.fanout
+        began = time.perf_counter()
+        self.settle(fanout._after(self.frame, self.parts[index], missed))
+        if index + AHEAD < len(self.parts):
+            self.queue(index + AHEAD)
+        fanout.loop_s += time.perf_counter() - began
+
+    def queue(self, index: int) -> None:
+        fanout, frame, parts = self.fanout, self.frame, self.parts
+        try:
+            part, here = self.pick(frame, parts[index])
+        except Exception:  # a bug, but the tick must not wait for a batch never sent
+            log.exception("picking a batch's sockets failed; the batch is skipped")
+            part, here = [], 0
+        self.given += here
+        parts[index] = part
+        if not part:
+            self.settle(0)
+            if index + AHEAD < len(parts):
+                self.queue(index + AHEAD)
+            return
+        fds = array("i", [conn.fd for conn in part])
+        dups = array("i", bytes(4 * len(fds)))
+        fanout._native.hold(fds, dups)
+        for conn in part:
+            conn.hold()
+        try:
+            fanout._pool.submit(self.work, index, dups)
+        except RuntimeError:  # the pool is shut down (stopping): the loop writes them
+            for dup in dups:
+                if dup >= 0:
+                    os.close(dup)
+            for conn in part:
+                conn.release(frame)
+            self.settle(len(part))
+            if index + AHEAD < len(parts):
+                self.queue(index + AHEAD)

@@ -13,6 +13,8 @@ import uvicorn
 
 from server.app import build_app
 from server.config import load_settings
+from server.edge.addresses import AddressPolicy
+from server.edge.connection_guard import guarded_http_protocol
 from server.edge.ws_endpoint import SocketIntake
 from server.live.asgi import capture_raw_send
 from server.live.connection import Connection
@@ -61,6 +63,7 @@ async def lean_server(
         capture_raw_send(app),  # as create_app wraps it
         host="127.0.0.1",
         port=port,
+        http=guarded_http_protocol(settings.limits, AddressPolicy.trusting(())),  # as the cli
         ws="websockets-sansio" if portable else LeanWebSocketProtocol,  # as the cli serves
         ws_max_size=settings.limits.max_frame_bytes,  # as the cli's: websockets refuses more
         ws_per_message_deflate=False,

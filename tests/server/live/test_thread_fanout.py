@@ -7,6 +7,7 @@ number on to a new socket."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import socket
 from array import array
@@ -143,6 +144,28 @@ def test_every_socket_gets_the_frame_once() -> None:
                     assert conn.held is None and conn.put == conn.outbox.fan_out(True)[0]
 
     asyncio.run(scenario())
+
+
+def test_a_send_is_freed_without_the_cyclic_collector() -> None:
+    """The live server freezes its young objects instead of collecting them
+    (server/live/gc_tuning.py): what a tick's send made (its batches, its closures, the
+    delivery they hold) must go by reference counting alone, or it waits for the full
+    collection half an hour later."""
+
+    async def scenario() -> int:
+        with _worker() as fanout:
+            async with _pairs(BATCH + 3) as pairs:
+                conns = [conn for conn, _, _ in pairs]
+                await fanout.send(FRAME, conns)  # the pool's thread and its queue are made
+                gc.collect()
+                gc.disable()
+                try:
+                    assert await fanout.send(FRAME, conns) == len(conns)
+                    return gc.collect()
+                finally:
+                    gc.enable()
+
+    assert asyncio.run(scenario()) == 0
 
 
 def test_a_frame_for_a_few_sockets_is_written_on_the_loop() -> None:
