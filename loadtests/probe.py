@@ -99,8 +99,9 @@ class LoopProbe:
         self.started = time.perf_counter()
         self.sampler: asyncio.Task[None] | None = None
         self.profile: cProfile.Profile | None = None
-        # Garbage collections in the window: (generation, seconds), timed by gc.callbacks.
-        self.collections: list[tuple[int, float, float]] = []
+        # Garbage collections in the window: (generation, seconds, CPU seconds, objects freed),
+        # timed by gc.callbacks.
+        self.collections: list[tuple[int, float, float, int]] = []
         self._gc_began = (0.0, 0.0)
         gc.callbacks.append(self._on_gc)
         self.stacks: StallStacks | None = None
@@ -111,21 +112,28 @@ class LoopProbe:
         else:
             wall, cpu = self._gc_began
             self.collections.append(
-                (info["generation"], time.perf_counter() - wall, time.thread_time() - cpu)
+                (
+                    info["generation"],
+                    time.perf_counter() - wall,
+                    time.thread_time() - cpu,
+                    info["collected"],
+                )
             )
 
     def _gc_figures(self) -> dict[str, Any]:
-        """Per generation: collections, and their time (wall, and on this thread's CPU)."""
+        """Per generation: collections, their time (wall, and on this thread's CPU), and the
+        cyclic garbage they freed (the live path should make none: server/live/gc_tuning.py)."""
         collections, self.collections = self.collections, []
         figures: dict[str, Any] = {}
         for generation in (0, 1, 2):
-            walls = [w for g, w, _ in collections if g == generation]
-            cpus = [c for g, _, c in collections if g == generation]
+            walls = [w for g, w, _, _ in collections if g == generation]
+            cpus = [c for g, _, c, _ in collections if g == generation]
             figures[f"gen{generation}"] = {
                 "count": len(walls),
                 "total_ms": round(1000 * sum(walls), 1),
                 "max_ms": round(1000 * max(walls, default=0.0), 1),
                 "cpu_max_ms": round(1000 * max(cpus, default=0.0), 1),
+                "freed": sum(n for g, _, _, n in collections if g == generation),
             }
         return figures
 
