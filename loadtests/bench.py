@@ -283,6 +283,8 @@ class Measured:
     loop_stall: dict[str, Any] = field(default_factory=dict)
     server_side: dict[str, float] = field(default_factory=dict)  # from the servers' /metrics
     server_wait_s: float = 0.0  # the loop thread runnable but without a core
+    # Per TIMELINE_S of the window, % of a core: the servers', their loop waiting, the load's.
+    slices: dict[str, list[float]] = field(default_factory=dict)
 
     def sum(self, key: str) -> int:
         return sum(int(r[key] or 0) for r in self.reports)
@@ -396,7 +398,7 @@ def run_load(servers: list[Server], load: Load) -> Measured:
         ticks0 = [server.tick_counts() for server in probed]
         cpu0 = sum(proc_cpu_s(s.pid) for s in servers)
         wait0 = max(proc_wait_s(s.pid) for s in servers)
-        time.sleep(load.duration)
+        slices = sleep_through(load.duration, [s.pid for s in servers], [p.pid for p in procs])
         cpu1 = sum(proc_cpu_s(s.pid) for s in servers)
         waited = max(proc_wait_s(s.pid) for s in servers) - wait0
         ticks1 = [server.tick_counts() for server in probed]
@@ -424,7 +426,38 @@ def run_load(servers: list[Server], load: Load) -> Measured:
         worst(stalls),
         written,
         waited,
+        slices,
     )
+
+
+def sleep_through(
+    duration: float, servers: Sequence[int | None], generators: Sequence[int | None]
+) -> dict[str, list[float]]:
+    """Sleep through the window, reading per TIMELINE_S what the servers' processes took of
+    a core, how much their loop thread waited for one, and what the load processes took: a
+    rate that falls as the window goes on shows whether the server or the machine changed."""
+    servers_ = [pid for pid in servers if pid is not None]
+    generators_ = [pid for pid in generators if pid is not None]
+
+    def read() -> tuple[float, float, float, float]:
+        return (
+            time.monotonic(),
+            sum(proc_cpu_s(pid) for pid in servers_),
+            max((proc_wait_s(pid) for pid in servers_), default=0.0),
+            sum(proc_cpu_s(pid) for pid in generators_),
+        )
+
+    timeline: dict[str, list[float]] = {"server_cpu": [], "server_waiting": [], "load_cpu": []}
+    end = time.monotonic() + duration
+    before = read()
+    while (left := end - time.monotonic()) > 0:
+        time.sleep(min(TIMELINE_S, left))
+        now = read()
+        span = max(1e-3, now[0] - before[0])
+        for key, at in (("server_cpu", 1), ("server_waiting", 2), ("load_cpu", 3)):
+            timeline[key].append(round(100 * (now[at] - before[at]) / span, 1))
+        before = now
+    return timeline
 
 
 def worst(stalls: list[dict[str, Any]]) -> dict[str, Any]:
@@ -500,6 +533,10 @@ def summarise(name: str, m: Measured, load: Load, server_processes: int) -> dict
         # load above what the server takes, its backlog; in none of the rates above.
         "ops_acked_after_window": sum(drained.values()) - sum(acked.values()),
         f"ops_acked_per_s_by_{TIMELINE_S}s": acked_timeline(m, TIMELINE_S),
+        # The same slices of the window (the drain aside), in % of one core.
+        f"server_cpu_pct_by_{TIMELINE_S}s": m.slices.get("server_cpu", []),
+        f"server_waiting_for_cpu_pct_by_{TIMELINE_S}s": m.slices.get("server_waiting", []),
+        f"load_cpu_pct_by_{TIMELINE_S}s": m.slices.get("load_cpu", []),
         "frames_delivered_per_s": round(frames / m.duration),
         "bytes_per_frame": round(m.sum("bytes") / frames, 1) if frames else None,
         "server_cpu_pct": round(100 * m.server_cpu_s / m.duration, 1),
