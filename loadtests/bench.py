@@ -434,8 +434,9 @@ def sleep_through(
     duration: float, servers: Sequence[int | None], generators: Sequence[int | None]
 ) -> dict[str, list[float]]:
     """Sleep through the window, reading per TIMELINE_S what the servers' processes took of
-    a core, how much their loop thread waited for one, and what the load processes took: a
-    rate that falls as the window goes on shows whether the server or the machine changed."""
+    a core, how much their loop thread waited for one, what the load processes took, and the
+    servers' RSS: a rate that falls as the window goes on shows whether the server or the
+    machine changed."""
     servers_ = [pid for pid in servers if pid is not None]
     generators_ = [pid for pid in generators if pid is not None]
 
@@ -447,7 +448,12 @@ def sleep_through(
             sum(proc_cpu_s(pid) for pid in generators_),
         )
 
-    timeline: dict[str, list[float]] = {"server_cpu": [], "server_waiting": [], "load_cpu": []}
+    timeline: dict[str, list[float]] = {
+        "server_cpu": [],
+        "server_waiting": [],
+        "load_cpu": [],
+        "server_rss_mb": [],
+    }
     end = time.monotonic() + duration
     before = read()
     while (left := end - time.monotonic()) > 0:
@@ -456,6 +462,7 @@ def sleep_through(
         span = max(1e-3, now[0] - before[0])
         for key, at in (("server_cpu", 1), ("server_waiting", 2), ("load_cpu", 3)):
             timeline[key].append(round(100 * (now[at] - before[at]) / span, 1))
+        timeline["server_rss_mb"].append(round(sum(proc_rss_kb(pid) for pid in servers_) / 1024, 1))
         before = now
     return timeline
 
@@ -537,6 +544,7 @@ def summarise(name: str, m: Measured, load: Load, server_processes: int) -> dict
         f"server_cpu_pct_by_{TIMELINE_S}s": m.slices.get("server_cpu", []),
         f"server_waiting_for_cpu_pct_by_{TIMELINE_S}s": m.slices.get("server_waiting", []),
         f"load_cpu_pct_by_{TIMELINE_S}s": m.slices.get("load_cpu", []),
+        f"server_rss_mb_by_{TIMELINE_S}s": m.slices.get("server_rss_mb", []),  # at each end
         "frames_delivered_per_s": round(frames / m.duration),
         "bytes_per_frame": round(m.sum("bytes") / frames, 1) if frames else None,
         "server_cpu_pct": round(100 * m.server_cpu_s / m.duration, 1),
