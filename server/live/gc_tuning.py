@@ -16,7 +16,8 @@ connecting, voting, asking, moderating, the fan-out, slow readers, reconnecting 
 abuse `make bench` tries free everything by reference counting (`loop_stall_ms.gc.*.freed`
 in its output, 0 in the window). Two cycles that did form, one per upgraded socket and one
 per tick, are broken where they form (server/edge/connection_guard.py,
-server/live/thread_fanout.py) and tested there.
+server/live/thread_fanout.py) and tested there. With Redis, redis-py leaves a few dozen
+objects of garbage each time it opens a connection (docs/PERFORMANCE.md, ninth round).
 
 Survivors are frozen every second, not every ten: a gen1 collection (one in twenty gen0
 ones, every few seconds under load) walks every survivor since the last freeze. Ten seconds
