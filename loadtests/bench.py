@@ -85,6 +85,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# The timelines' slices (acks, CPU, RSS; the abuse phases' bystander p99), in seconds.
+SLICE_S = 5
+
+
 def proc_cpu_s(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as handle:
         fields = handle.read().rsplit(")", 1)[1].split()
@@ -283,7 +287,7 @@ class Measured:
     loop_stall: dict[str, Any] = field(default_factory=dict)
     server_side: dict[str, float] = field(default_factory=dict)  # from the servers' /metrics
     server_wait_s: float = 0.0  # the loop thread runnable but without a core
-    # Per TIMELINE_S of the window, % of a core: the servers', their loop waiting, the load's.
+    # Per SLICE_S of the window, % of a core: the servers', their loop waiting, the load's.
     slices: dict[str, list[float]] = field(default_factory=dict)
 
     def sum(self, key: str) -> int:
@@ -433,7 +437,7 @@ def run_load(servers: list[Server], load: Load) -> Measured:
 def sleep_through(
     duration: float, servers: Sequence[int | None], generators: Sequence[int | None]
 ) -> dict[str, list[float]]:
-    """Sleep through the window, reading per TIMELINE_S what the servers' processes took of
+    """Sleep through the window, reading per SLICE_S what the servers' processes took of
     a core, how much their loop thread waited for one, what the load processes took, and the
     servers' RSS: a rate that falls as the window goes on shows whether the server or the
     machine changed."""
@@ -457,7 +461,7 @@ def sleep_through(
     end = time.monotonic() + duration
     before = read()
     while (left := end - time.monotonic()) > 0:
-        time.sleep(min(TIMELINE_S, left))
+        time.sleep(min(SLICE_S, left))
         now = read()
         span = max(1e-3, now[0] - before[0])
         for key, at in (("server_cpu", 1), ("server_waiting", 2), ("load_cpu", 3)):
@@ -499,9 +503,6 @@ def lost_votes(store_url: str, codes: list[str], acked: list[str]) -> int:
     return sum(1 for op_id in acked if op_id not in seen)
 
 
-TIMELINE_S = 5  # the acks' timeline: answers a second over each slice this long
-
-
 def acked_timeline(m: Measured, slice_s: int) -> list[float]:
     """Answers a second in each slice_s of the window and of the drain after it (every
     worker's seconds summed): a rate that sinks as the window goes on shows here."""
@@ -539,12 +540,12 @@ def summarise(name: str, m: Measured, load: Load, server_processes: int) -> dict
         # Answers that came in the drain after the window (10 s at most): under an offered
         # load above what the server takes, its backlog; in none of the rates above.
         "ops_acked_after_window": sum(drained.values()) - sum(acked.values()),
-        f"ops_acked_per_s_by_{TIMELINE_S}s": acked_timeline(m, TIMELINE_S),
+        f"ops_acked_per_s_by_{SLICE_S}s": acked_timeline(m, SLICE_S),
         # The same slices of the window (the drain aside), in % of one core.
-        f"server_cpu_pct_by_{TIMELINE_S}s": m.slices.get("server_cpu", []),
-        f"server_waiting_for_cpu_pct_by_{TIMELINE_S}s": m.slices.get("server_waiting", []),
-        f"load_cpu_pct_by_{TIMELINE_S}s": m.slices.get("load_cpu", []),
-        f"server_rss_mb_by_{TIMELINE_S}s": m.slices.get("server_rss_mb", []),  # at each end
+        f"server_cpu_pct_by_{SLICE_S}s": m.slices.get("server_cpu", []),
+        f"server_waiting_for_cpu_pct_by_{SLICE_S}s": m.slices.get("server_waiting", []),
+        f"load_cpu_pct_by_{SLICE_S}s": m.slices.get("load_cpu", []),
+        f"server_rss_mb_by_{SLICE_S}s": m.slices.get("server_rss_mb", []),  # at each end
         "frames_delivered_per_s": round(frames / m.duration),
         "bytes_per_frame": round(m.sum("bytes") / frames, 1) if frames else None,
         "server_cpu_pct": round(100 * m.server_cpu_s / m.duration, 1),
@@ -877,7 +878,6 @@ ATTACK_PHASES = (
     ("frames_7k_lists", 7 * 1024, "lists", 20, 6),  # the same, in the costliest shape
 )
 ACK_TARGET_MS = 100.0
-SLICE_S = 5
 ATTACKER_SOURCE, BYSTANDER_SOURCE = "127.0.0.3", "127.0.0.2"
 # Setting up the attack needs this many joins, sockets and connections from one address.
 SETUP_LIMITS = (
