@@ -5,17 +5,20 @@
  * and queues an event that uvicorn's protocol dispatches: about a tenth of the event loop
  * in `burst`, where nearly every frame is a small, whole, masked text frame.
  *
- *   frames, used, need = split(buf, max_size)
+ *   frames, used, need = split(buf, max_size[, start[, max_frames]])
  *
- * `frames` lists (opcode, payload, end) for each such frame at the start of `buf`, in order:
+ * `frames` lists (opcode, payload, end) for each such frame from `buf[start:]` on, in order:
  * FIN set, no RSV bit, text (1) or binary (2), masked, at most `max_size` bytes; `payload`
  * is unmasked and `end` is the offset in `buf` just past the frame. `used` is the end of the
- * last one (0 if none). The split stops at the first frame that is not such a frame, or is
- * not all in `buf` yet, and `need` says which:
+ * last one (`start` if none). The split stops after `max_frames` frames (a socket whose
+ * frames wait to be handled keeps the rest as bytes: server/live/lean.py), or at the first
+ * frame that is not such a frame, or is not all in `buf` yet, and `need` says which:
  *   - -1: a frame is there whose first bytes show it is anything else (a control frame, a
  *     fragment, an unmasked frame, a frame over `max_size`, a reserved bit). The caller
  *     hands `buf[used:]` to websockets' own parser, which knows what to do with it.
  *   - 0: nothing is left (`used` is the length of `buf`).
+ *   - 1: `max_frames` were taken and more bytes follow: split again from `used` (no frame
+ *     needs a single byte to tell more, as any frame's header takes 2).
  *   - more: `buf[used:]` is the start of a frame still arriving, and a split can tell more
  *     only once it holds `need` bytes (the whole frame, or where its header is not all
  *     there, the header). A peer that sends a large frame a byte at a time is then not
@@ -92,18 +95,30 @@ static PyObject *split(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer view;
     unsigned long long max_size;
-    if (!PyArg_ParseTuple(args, "y*K", &view, &max_size)) return NULL;
+    Py_ssize_t start = 0;
+    Py_ssize_t max_frames = PY_SSIZE_T_MAX;
+    if (!PyArg_ParseTuple(args, "y*K|nn", &view, &max_size, &start, &max_frames)) return NULL;
     if (max_size > (unsigned long long)(PY_SSIZE_T_MAX / 2)) max_size = PY_SSIZE_T_MAX / 2;
     const unsigned char *buf = view.buf;
     Py_ssize_t len = view.len;
+    if (start < 0 || start > len || max_frames < 1) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "start must lie in buf, and max_frames be positive");
+        return NULL;
+    }
     PyObject *frames = PyList_New(0);
     if (frames == NULL) {
         PyBuffer_Release(&view);
         return NULL;
     }
-    Py_ssize_t at = 0;
+    Py_ssize_t at = start;
     Py_ssize_t state;
+    Py_ssize_t taken = 0;
     for (;;) {
+        if (taken == max_frames) {
+            state = at < len ? WHOLE : 0; /* WHOLE is 1: split again from `at` */
+            break;
+        }
         Py_ssize_t payload_at = 0;
         Py_ssize_t size = 0;
         state = frame_at(buf, len, at, max_size, &payload_at, &size);
@@ -120,6 +135,7 @@ static PyObject *split(PyObject *self, PyObject *args) {
         }
         Py_DECREF(item);
         at = end;
+        taken++;
     }
     PyBuffer_Release(&view);
     return Py_BuildValue("(Nnn)", frames, at, state);
@@ -127,8 +143,8 @@ static PyObject *split(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"split", split, METH_VARARGS,
-     "split(buf, max_size) -> (frames, used, need): the whole, simple client frames at the "
-     "start of buf, unmasked."},
+     "split(buf, max_size, start=0, max_frames=unlimited) -> (frames, used, need): the whole, "
+     "simple client frames from buf[start:] on, unmasked."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -58,6 +58,16 @@ _BETWEEN_FRAMES = StreamReader.at_eof.__code__
 # A frame this large or larger is never split here: websockets refuses it (1009).
 _NO_LIMIT = 1 << 62
 _STUCK = -1  # the split's `need` where a frame only websockets reads comes next
+_SPLIT_AGAIN = 1  # its `need` where it took its count of frames and more follow
+_UNLIMITED = 1 << 62
+
+# Frames one split cuts off an adopted socket's bytes. A socket's frames are handled one
+# per turn (MESSAGES_PER_TURN), and in a surge a held socket, read again, brings hundreds at
+# once (its kernel buffer's worth): split all at once, each waited as a Python object (a
+# tuple, the payload, its text), and thousands of sockets so held the surge's backlog in
+# the heap (`burst` in make bench: 282,000 frames, the RSS growing 5 MB every 5 s). The
+# rest stay as the bytes they came in, one bytearray per socket, cut up as they are handled.
+FRAMES_PER_SPLIT = 8
 
 
 class _SplitCount:
@@ -175,6 +185,9 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         self._close_sent = value
         if value:
             self._report_closing()
+            if self._tail is not None:
+                # Bytes not yet split may hold the peer's close: websockets reads them now.
+                self.loop.call_soon(self._tail_to_parser)
 
     def _report_closing(self) -> None:
         receiver = self.receiver
@@ -231,7 +244,8 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         tail = self._tail
         if tail is not None:
             tail += data
-            if len(tail) >= self._tail_need:
+            # With frames waiting, the tail is split as they are handled (`_handle`).
+            if (self._waiting is None or self.close_sent) and len(tail) >= self._tail_need:
                 self._split_frames(tail)
         elif self._splittable():
             self._split_frames(data)
@@ -262,14 +276,17 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def _split_frames(self, buf: bytes | bytearray) -> None:
         """The whole, small, masked text and binary frames at the start of `buf` go to the
-        app as websockets would have given them (`send_receive_event_to_app`); the start of
-        one still arriving is kept; from anything else on (a ping, a pong, a close, a
-        fragment, a frame too large or malformed), websockets' own parser reads the stream,
-        until it is between frames again."""
+        app as websockets would have given them (`send_receive_event_to_app`), at most
+        FRAMES_PER_SPLIT of them once the socket is adopted; the bytes past them are kept
+        (`_tail`: more frames, or the start of one still arriving); from anything else on (a
+        ping, a pong, a close, a fragment, a frame too large or malformed), websockets' own
+        parser reads the stream, until it is between frames again. `buf` is the data just
+        read, or the tail itself."""
         conn = self.conn
         limits = [size for size in (conn.max_message_size, conn.max_fragment_size) if size]
-        frames, used, need = _wsread.split(buf, min(limits, default=_NO_LIMIT))
-        self._tail = None
+        count = FRAMES_PER_SPLIT if self.adopted and not self.close_sent else _UNLIMITED
+        frames, used, need = _wsread.split(buf, min(limits, default=_NO_LIMIT), 0, count)
+        tail, self._tail = self._tail, None
         start = split = 0
         for opcode, payload, end in frames:
             if self.close_sent:  # closing (a text frame was not UTF-8): the rest is theirs
@@ -285,14 +302,34 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
             if used < len(buf):
                 super().data_received(bytes(buf[used:]))
         elif need:
-            self._tail = bytearray(buf[used:])
+            if buf is tail:
+                del tail[:used]  # cheap: a bytearray moves its start, not its bytes
+                self._tail = tail
+            else:
+                self._tail = bytearray(buf[used:])
             self._tail_need = need
+
+    def _tail_ready(self) -> bool:
+        """Do bytes not yet split hold a frame the split can take (or tell more of)?"""
+        tail = self._tail
+        return tail is not None and len(tail) >= self._tail_need
+
+    def _tail_to_parser(self) -> None:
+        """Closing: whatever of the peer's stream was not split goes to websockets (which
+        drops data frames from here on and answers a close)."""
+        tail = self._tail
+        if tail is not None and not self.disconnected:
+            self._split_frames(tail)
 
     def _handle(self) -> None:
         """Up to MESSAGES_PER_TURN waiting messages to the receiver, while the loop's turn
         has frames left (server/live/intake_turns.py); the rest in a later turn."""
         self._scheduled = False
         waiting = self._waiting
+        tail = self._tail
+        if not waiting and tail is not None and len(tail) >= self._tail_need:
+            self._split_frames(tail)  # the next frames, as they are about to be handled
+            waiting = self._waiting
         turns = self._turns
         spent = held = False
         if waiting is not None:
@@ -312,7 +349,7 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
             if not waiting and self._waiting is waiting:
                 self._waiting = None
         closing = self.close_sent or self.transport.is_closing()
-        if waiting and not closing:
+        if (waiting or self._tail_ready()) and not closing:
             if not self.read_paused:
                 self.read_paused = True
                 self.transport.pause_reading()
@@ -358,7 +395,7 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         backlog, and its reconnect add to the surge (`burst` in make bench dropped about
         1,400 of 4,000 phones this way). The next ping goes out as if the pong had come;
         once its frames are handled and reading resumes, a silent peer is closed as before."""
-        if self.adopted and (self.read_paused or self._waiting is not None):
+        if self.adopted and (self.read_paused or self._waiting is not None or self._tail_ready()):
             self.pong_timer = None
             self.pending_ping_payload = None
             if not (self.close_sent or self.transport.is_closing()):
@@ -384,6 +421,7 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         self._lose()
 
     def _lose(self) -> None:
+        self._tail = None
         if self._waiting is not None:
             self._waiting.clear()
             self._waiting = None

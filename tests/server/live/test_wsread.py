@@ -1,6 +1,6 @@
 """The C split of client frames (server/live/_wsread.c), against websockets' own parser,
 and through a real lean server's sockets: trickled a byte at a time, with pings, fragments
-and bad frames among honest ones."""
+and bad frames among honest ones, and a backlog kept as bytes until it is handled."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import struct
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ from websockets.frames import Frame
 from websockets.streams import StreamReader
 
 from server.live import _wsread
-from server.live.lean import SPLIT
+from server.live.intake_turns import FRAMES_PER_TURN, turns_of
+from server.live.lean import FRAMES_PER_SPLIT, SPLIT, LeanWebSocketProtocol
 from tests.support.lean_server import LeanServer, lean_server
 from tests.support.wsclient import create_room, join
 
@@ -134,6 +136,36 @@ def test_the_split_reads_what_websockets_reads_up_to_the_first_frame_it_leaves_a
         assert len(buf) - used < need <= whole
         _, _, later = _wsread.split(stream[used : used + need], MAX)
         assert later == -1 or later > need or (later == 0 and need == whole)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    frames=st.lists(FRAME, max_size=10),
+    cut=st.integers(min_value=0),
+    count=st.integers(min_value=1, max_value=4),
+)
+def test_a_split_by_counts_from_where_the_last_stopped_reads_what_one_whole_split_reads(
+    frames: list[tuple[int, bytes, dict[str, object]]], cut: int, count: int
+) -> None:
+    stream = b"".join(client_frame(op, data, **opts) for op, data, opts in frames)  # type: ignore[arg-type]
+    buf = stream[: cut % (len(stream) + 1)]
+    whole = _wsread.split(buf, MAX)
+    got: list[tuple[int, bytes, int]] = []
+    at = 0
+    while True:
+        some, at, need = _wsread.split(buf, MAX, at, count)
+        assert len(some) <= count
+        got += some
+        if need != 1:  # 1: the count was reached and more follows
+            break
+        assert len(some) == count and at < len(buf)
+    assert (got, at, need) == whole
+
+
+def test_a_split_refuses_a_start_outside_its_buffer_or_no_count() -> None:
+    for start, count in ((-1, 1), (4, 1), (0, 0)):
+        with pytest.raises(ValueError):
+            _wsread.split(b"abc", MAX, start, count)
 
 
 def test_a_large_payload_is_unmasked_whole() -> None:
@@ -275,3 +307,78 @@ async def _bad_beside_honest(tmp_path: Path, bad: bytes, code: int) -> None:
         writer.close()
         with contextlib.suppress(ConnectionResetError):
             await writer.wait_closed()
+
+
+# -- a backlog stays bytes -----------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def _sent_while_every_frame_waits(
+    server: LeanServer, frames: bytes
+) -> AsyncIterator[tuple[LeanWebSocketProtocol, asyncio.StreamReader, asyncio.StreamWriter]]:
+    """A socket sent `frames` in one write while the loop's budget of frames is spent (as
+    a held phone's kernel buffer brings them, read again): yields once the server has read
+    them and kept what it did not split; the budget comes back as the block ends. The
+    caller closes the writer."""
+    reader, writer = await _upgrade(server)
+    (proto,) = server.protocols()
+    turns = turns_of(asyncio.get_running_loop())
+    turns.per_turn = turns.left = 0
+    try:
+        writer.write(frames)
+        await writer.drain()
+        async with asyncio.timeout(5):
+            while not proto.read_paused or proto._tail is None:
+                await asyncio.sleep(0.01)
+        yield proto, reader, writer
+    finally:
+        turns.per_turn = turns.left = FRAMES_PER_TURN
+
+
+def test_frames_that_wait_are_split_as_they_are_handled_and_all_answered_in_order(
+    tmp_path: Path,
+) -> None:
+    asyncio.run(_backlog(tmp_path))
+
+
+async def _backlog(tmp_path: Path) -> None:
+    # Fewer than a socket's burst of ops, so that every one is answered.
+    frames = [client_frame(1, _op(f"b-{i}")) for i in range(24)]
+    async with lean_server(tmp_path) as server:
+        async with _sent_while_every_frame_waits(server, b"".join(frames)) as sent:
+            proto, reader, writer = sent
+            waiting = proto._waiting
+            assert waiting is not None and len(waiting) <= FRAMES_PER_SPLIT, (
+                "a read was split whole: the backlog waits as Python objects"
+            )
+            assert len(proto._tail or b"") >= sum(map(len, frames[FRAMES_PER_SPLIT:]))
+        answers = await _answers(reader, 24)
+        assert [json.loads(p)["op_id"] for _, p in answers] == [f"b-{i}" for i in range(24)]
+        while proto.read_paused:
+            await asyncio.sleep(0.01)
+        assert proto._tail is None and proto._waiting is None
+        writer.close()
+        await writer.wait_closed()
+
+
+def test_a_close_behind_frames_not_yet_split_is_read_when_the_server_closes(
+    tmp_path: Path,
+) -> None:
+    asyncio.run(_close_behind_backlog(tmp_path))
+
+
+async def _close_behind_backlog(tmp_path: Path) -> None:
+    frames = b"".join(client_frame(1, _op(f"c-{i}")) for i in range(20))
+    close = client_frame(8, struct.pack("!H", 1000))
+    async with (
+        lean_server(tmp_path) as server,
+        _sent_while_every_frame_waits(server, frames + close) as (proto, _, writer),
+    ):
+        # The server closes (a ban, a shutdown) with the peer's close still in the bytes it
+        # had not split: it is read at once, and the handshake completes, rather than the
+        # socket waiting out uvicorn's 10 s close timeout.
+        proto.close_now(1000, "")
+        async with asyncio.timeout(3):
+            await server.until_no_connections()
+        assert proto._tail is None
+        writer.close()
