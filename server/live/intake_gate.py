@@ -13,10 +13,19 @@ Only the roles in HELD are held. Staff sockets are few, and their ops must get t
 surge: a moderator closes the poll the crowd is flooding. `max_pending_ops` stays the hard
 bound for everything the gate does not hold (staff, the HTTP API): past it, `server.busy`.
 
+Once the writer has taken a batch, only as many held sockets go on as the room has room
+for (the mark less what is pending), oldest first. Letting every one go at once cost more
+than the hold saved: each woke, found the room full again behind the first few hundred, and
+was held again (about 11,000 holds a second in `burst`). The last of those let go looks
+again once it has run, so that none is stranded if they brought fewer ops than there was
+room for (a phone gone, a ping): if the room is still below the mark, more go on; if not,
+it is at the mark, and the writer's next batch comes.
+
     gate = IntakeGate(mark=2000)
     if gate.holds(role, pending):       # before a socket's next frame is handled
         gate.hold(resume)               # resume() is called once the room may take more
-    gate.taken(pending, release)        # by the writer, after each batch it takes
+    gate.taken(pending, release)        # by the writer, after each batch it takes:
+                                        # pending() counts the ops still waiting
 """
 
 from __future__ import annotations
@@ -47,12 +56,29 @@ class IntakeGate:
         """`resume` runs once, after the writer takes a batch (or the room stops)."""
         self.held.append(resume)
 
-    def taken(self, pending: int, release: Callable[[list[Callable[[], None]]], None]) -> None:
-        """The writer took a batch and `pending` are left: below the mark, every held socket
-        goes on, in the order it was held, through `release` (the loop's intake line, so a
-        release of thousands still takes its turns)."""
-        if self.held and pending < self.mark:
-            self.release(release)
+    def taken(
+        self, pending: Callable[[], int], release: Callable[[list[Callable[[], None]]], None]
+    ) -> None:
+        """The writer took a batch and `pending()` are left: below the mark, as many held
+        sockets as there is room for go on, in the order they were held, through `release`
+        (the loop's intake line, so a release of thousands still takes its turns)."""
+        held = self.held
+        room = self.mark - pending()
+        if not held or room <= 0:
+            return
+        if room >= len(held):
+            self.held = []
+            release(held)
+            return
+        going, self.held = held[:room], held[room:]
+        last = going[-1]
+
+        def last_then_look_again() -> None:
+            last()
+            self.taken(pending, release)
+
+        going[-1] = last_then_look_again
+        release(going)
 
     def release(self, release: Callable[[list[Callable[[], None]]], None]) -> None:
         """Every held socket goes on now, whatever is pending (the room is stopping)."""

@@ -168,6 +168,9 @@ class RoomHost:
         self.deps.stats.intake_held += 1
         return True
 
+    def _pending(self) -> int:
+        return len(self.room_log.inbox)
+
     def _release_held(self, resumes: list[Callable[[], None]]) -> None:
         turns_of(asyncio.get_running_loop()).wait_all(resumes)
 
@@ -270,7 +273,7 @@ class RoomHost:
             self._wake.clear()
             while self.room_log.inbox:
                 batch = self.room_log.take(MAX_BATCH)
-                self.gate.taken(len(self.room_log.inbox), self._release_held)
+                self.gate.taken(self._pending, self._release_held)
                 try:
                     await self._commit(batch)
                 except Exception:  # never let one bad batch kill the room's writer

@@ -37,19 +37,51 @@ def test_held_sockets_go_on_in_order_once_the_writer_takes_below_the_mark() -> N
     gate = IntakeGate(mark=3)
     ran: list[int] = []
     released: list[list[Callable[[], None]]] = []
-    for i in range(4):
+    for i in range(3):
         gate.hold(lambda i=i: ran.append(i))
-    gate.taken(5, released.append)  # still at the mark after the take: all stay held
-    gate.taken(3, released.append)
-    assert released == [] and len(gate.held) == 4
-    gate.taken(2, released.append)
+    gate.taken(lambda: 5, released.append)  # still at the mark after the take: all stay held
+    gate.taken(lambda: 3, released.append)
+    assert released == [] and len(gate.held) == 3
+    gate.taken(lambda: 0, released.append)  # room for all three
     assert len(released) == 1 and gate.held == []
     for resume in released[0]:
         resume()
-    assert ran == [0, 1, 2, 3]
-    gate.taken(0, released.append)  # nothing held: nothing to let go
+    assert ran == [0, 1, 2]
+    gate.taken(lambda: 0, released.append)  # nothing held: nothing to let go
     gate.release(released.append)
     assert len(released) == 1
+
+
+def test_only_as_many_go_on_as_there_is_room_for_and_the_last_looks_again() -> None:
+    gate = IntakeGate(mark=4)
+    pending = [2]
+    ran: list[int] = []
+    line: list[Callable[[], None]] = []  # the loop's intake line: run in order, later
+
+    def resume(i: int) -> Callable[[], None]:
+        def run() -> None:
+            ran.append(i)
+            pending[0] += i % 2  # the odd ones bring an op; the even ones none (gone, a ping)
+
+        return run
+
+    for i in range(9):
+        gate.hold(resume(i))
+    gate.taken(lambda: pending[0], line.extend)
+    assert len(line) == 2 and len(gate.held) == 7, "room for two: two go on"
+    while line:
+        line.pop(0)()
+        if pending[0] >= gate.mark:
+            break
+    # 0 brought nothing, 1 one op: room for one more, so the last of them let 2 go; 2 brought
+    # nothing, so 3 went, whose op filled the room; the rest wait for the writer.
+    assert ran == [0, 1, 2, 3] and pending[0] == 4 and line == []
+    assert len(gate.held) == 5
+    pending[0] = 0  # the writer took a batch
+    gate.taken(lambda: pending[0], line.extend)
+    while line:
+        line.pop(0)()
+    assert ran == list(range(9)) and gate.held == [], "none stranded"
 
 
 @pytest.mark.parametrize("portable", [False, True], ids=["lean", "asgi"])
