@@ -58,7 +58,7 @@ _BETWEEN_FRAMES = StreamReader.at_eof.__code__
 # A frame this large or larger is never split here: websockets refuses it (1009).
 _NO_LIMIT = 1 << 62
 _STUCK = -1  # the split's `need` where a frame only websockets reads comes next
-_SPLIT_AGAIN = 1  # its `need` where it took its count of frames and more follow
+# A split's count before adoption (the ASGI queue takes every frame) and while closing.
 _UNLIMITED = 1 << 62
 
 # Frames one split cuts off an adopted socket's bytes. A socket's frames are handled one
