@@ -382,3 +382,39 @@ async def _close_behind_backlog(tmp_path: Path) -> None:
             await server.until_no_connections()
         assert proto._tail is None
         writer.close()
+
+
+def test_a_flood_in_one_write_is_closed_and_an_honest_socket_beside_it_is_answered(
+    tmp_path: Path,
+) -> None:
+    asyncio.run(_flood_beside_honest(tmp_path))
+
+
+async def _flood_beside_honest(tmp_path: Path) -> None:
+    async with lean_server(tmp_path) as server:
+        honest_reader, honest = await _upgrade(server)
+        reader, writer = await _upgrade(server)
+        # Far more frames than the flood close allows, in one write: they wait as bytes,
+        # are cut eight at a time, refused by the budgets, and the socket is closed (1008).
+        writer.write(b"".join(client_frame(1, _op(f"f-{i}")) for i in range(400)))
+        await writer.drain()
+        for i in range(3):
+            honest.write(client_frame(1, _op(f"h-{i}")))
+            (answer,) = await _answers(honest_reader, 1)
+            assert json.loads(answer[1])["op_id"] == f"h-{i}"
+        code = None
+        with contextlib.suppress(ConnectionResetError, asyncio.IncompleteReadError):
+            while code is None:
+                opcode, payload = await _next_frame(reader)
+                if opcode == 8:
+                    code = struct.unpack("!H", payload[:2])[0]
+        assert code in (None, 1008), code  # None: reset with the flood's bytes unread
+        for proto in server.protocols():  # the flooder's, unless it is gone already
+            assert not proto.close_sent or proto._tail is None, "a flood's bytes kept"
+        honest.write(client_frame(1, _op("h-after")))
+        (answer,) = await _answers(honest_reader, 1)
+        assert json.loads(answer[1])["op_id"] == "h-after"
+        for w in (honest, writer):
+            w.close()
+            with contextlib.suppress(ConnectionResetError):
+                await w.wait_closed()
