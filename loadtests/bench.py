@@ -1128,8 +1128,19 @@ def scenario_write_floor(opts: Opts) -> dict[str, Any]:
     return {"scenario": "write_floor", **measure(opts.n(5000, 500), rounds, 100)}
 
 
+def scenario_vote_growth(opts: Opts) -> dict[str, Any]:
+    """No sockets: a durable vote's CPU on the loop and on the SQLite writer, at the start of a
+    transcript and at 300,000 entries (loadtests/vote_bench.py). The writer's share grows
+    with the transcript: its two op indexes take a page each per entry once they outgrow a
+    batch (docs/PERFORMANCE.md, eleventh round)."""
+    from loadtests.vote_bench import measure
+
+    return {"scenario": "vote_growth", **measure(opts.n(4000, 500), 10 if opts.quick else 75)}
+
+
 SCENARIOS: dict[str, Callable[[Opts], dict[str, Any]]] = {
     "write_floor": scenario_write_floor,
+    "vote_growth": scenario_vote_growth,
     "fanout": scenario_fanout,
     "headline": scenario_headline,
     "burst": scenario_burst,
