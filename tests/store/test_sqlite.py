@@ -10,7 +10,7 @@ import pytest
 
 from rooms.chain import canonical_json
 from server.store import StoreUnavailable
-from server.store.sqlite import SqliteStore
+from server.store.sqlite import WAL_CHECKPOINT_PAGES, SqliteStore
 
 from .helpers import entry, opened, verify_chain
 
@@ -23,14 +23,16 @@ def test_durability_settings(tmp_path: Path) -> None:
             conn = store._wconn  # the writer's own settings are what make an ack durable
             assert conn is not None
 
-            def pragmas() -> tuple[str, int]:
+            def pragmas() -> tuple[str, int, int]:
                 assert conn is not None
                 mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-                return mode, conn.execute("PRAGMA synchronous").fetchone()[0]
+                sync = conn.execute("PRAGMA synchronous").fetchone()[0]
+                return mode, sync, conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
 
             assert store._writer is not None
             loop = asyncio.get_running_loop()
-            assert await loop.run_in_executor(store._writer, pragmas) == ("wal", 2)  # 2 = FULL
+            settings = await loop.run_in_executor(store._writer, pragmas)
+            assert settings == ("wal", 2, WAL_CHECKPOINT_PAGES)  # 2 = FULL; not SQLite's 1,000
         finally:
             await store.close()
 
