@@ -46,7 +46,10 @@ class Audience:
         }
         self.by_participant: dict[str, set[Connection]] = {}
         self.laggers: set[Connection] = set()
-        self.rings = {view: ResumeRing(state.seq, limits.resume_window_ticks) for view in VIEWS}
+        self.rings = {
+            view: ResumeRing(state.seq, limits.resume_window_ticks, limits.resume_window_bytes)
+            for view in VIEWS
+        }
 
     # -- sockets --------------------------------------------------------------------------
 

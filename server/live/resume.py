@@ -11,46 +11,61 @@ __all__ = ["ResumeRing", "TickFrames"]
 
 
 class TickFrames:
-    """One tick's frames for one role; each encoding is built at most once, on first use."""
+    """One tick's frames for one role, kept only as what goes on the wire, in each encoding.
 
-    __slots__ = ("_blobs", "frames", "seq")
+    Built at the tick, when the frames are encoded for its sockets anyway. The ring holds
+    hundreds of ticks for each view of every room; as objects a tick's frames took about
+    five times their bytes (`many_rooms`: about 125 MB of the server's growth over its
+    window, for 100 rooms), and nothing reads them again but to encode them.
+    """
+
+    __slots__ = ("_blobs", "seq", "size")
 
     def __init__(self, seq: int, frames: list[dict[str, Any]]) -> None:
         self.seq = seq
-        self.frames = frames
-        self._blobs: dict[Encoding, bytes] = {}
+        self._blobs: dict[Encoding, bytes] = {
+            encoding: b"".join(wire_frame(encode(frame, encoding), encoding) for frame in frames)
+            for encoding in Encoding
+        }
+        self.size = sum(len(blob) for blob in self._blobs.values())  # every encoding counted
 
     def blob(self, encoding: Encoding) -> bytes:
-        blob = self._blobs.get(encoding)
-        if blob is None:
-            blob = self._blobs[encoding] = b"".join(
-                wire_frame(encode(frame, encoding), encoding) for frame in self.frames
-            )
-        return blob
+        return self._blobs[encoding]
 
 
 class ResumeRing:
-    """The last `size` ticks that had frames for a role.
+    """The last `size` ticks that had frames for a role, within `max_bytes` of them.
 
     `base` is the newest seq a client may already have seen and still be served from the ring:
     every change after it is in the ring. Older positions get a fresh snapshot instead.
     """
 
-    __slots__ = ("_replays", "_ticks", "base", "size")
+    __slots__ = ("_bytes", "_replays", "_ticks", "base", "max_bytes", "size")
 
-    def __init__(self, base: int, size: int) -> None:
+    def __init__(self, base: int, size: int, max_bytes: int = 256 * 1024) -> None:
         self.base = base
         self.size = size
+        self.max_bytes = max_bytes
         self._ticks: deque[TickFrames] = deque()
+        self._bytes = 0  # what the ticks in the ring hold
         # What `replay` built since the last append, by (since, encoding): phones that lost
         # the network together come back with the same `since` (a reconnect storm).
         self._replays: dict[tuple[int, Encoding], bytes] = {}
 
     def append(self, tick: TickFrames) -> None:
-        self._ticks.append(tick)
+        ticks = self._ticks
+        ticks.append(tick)
+        self._bytes += tick.size
         self._replays.clear()
-        if len(self._ticks) > self.size:
-            self.base = self._ticks.popleft().seq
+        # A tick larger than the whole bound stays, alone: a phone one tick behind is served.
+        while len(ticks) > self.size or (len(ticks) > 1 and self._bytes > self.max_bytes):
+            oldest = ticks.popleft()
+            self._bytes -= oldest.size
+            self.base = oldest.seq
+
+    @property
+    def held_bytes(self) -> int:
+        return self._bytes
 
     @property
     def head(self) -> int:
