@@ -97,7 +97,7 @@ class Limits:
     resume_window_ticks: int = 512
     # And at most this many bytes of them per view (both encodings): a busy Q&A room's
     # ticks are kilobytes each, and every room keeps four rings. Past either bound a phone
-    # coming back gets a fresh snapshot, which is then about as small as what it missed.
+    # coming back gets a fresh snapshot instead (server/live/resume.py).
     resume_window_bytes: int = 256 * 1024
     # Ops decided but not yet committed, per room. Past this the room answers `server.busy`
     # at once instead of queueing without bound: latency stays bounded under overload.
