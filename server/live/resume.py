@@ -14,12 +14,12 @@ class TickFrames:
     """One tick's frames for one role, kept only as what goes on the wire, in each encoding.
 
     Built at the tick, when the frames are encoded for its sockets anyway. The ring holds
-    hundreds of ticks for each view of every room; as objects a tick's frames took about
-    five times their bytes (`many_rooms`: about 125 MB of the server's growth over its
-    window, for 100 rooms), and nothing reads them again but to encode them.
+    hundreds of ticks for each view of every room, and nothing reads a tick's frames again
+    but to encode them: kept as objects beside their JSON, they were most of `many_rooms`'
+    growth (docs/PERFORMANCE.md, eleventh round).
     """
 
-    __slots__ = ("_blobs", "seq", "size")
+    __slots__ = ("_blobs", "nbytes", "seq")
 
     def __init__(self, seq: int, frames: list[dict[str, Any]]) -> None:
         self.seq = seq
@@ -27,7 +27,7 @@ class TickFrames:
             encoding: b"".join(wire_frame(encode(frame, encoding), encoding) for frame in frames)
             for encoding in Encoding
         }
-        self.size = sum(len(blob) for blob in self._blobs.values())  # every encoding counted
+        self.nbytes = sum(len(blob) for blob in self._blobs.values())  # every encoding counted
 
     def blob(self, encoding: Encoding) -> bytes:
         return self._blobs[encoding]
@@ -42,7 +42,7 @@ class ResumeRing:
 
     __slots__ = ("_bytes", "_replays", "_ticks", "base", "max_bytes", "size")
 
-    def __init__(self, base: int, size: int, max_bytes: int = 256 * 1024) -> None:
+    def __init__(self, base: int, size: int, max_bytes: int) -> None:
         self.base = base
         self.size = size
         self.max_bytes = max_bytes
@@ -55,12 +55,12 @@ class ResumeRing:
     def append(self, tick: TickFrames) -> None:
         ticks = self._ticks
         ticks.append(tick)
-        self._bytes += tick.size
+        self._bytes += tick.nbytes
         self._replays.clear()
         # A tick larger than the whole bound stays, alone: a phone one tick behind is served.
         while len(ticks) > self.size or (len(ticks) > 1 and self._bytes > self.max_bytes):
             oldest = ticks.popleft()
-            self._bytes -= oldest.size
+            self._bytes -= oldest.nbytes
             self.base = oldest.seq
 
     @property

@@ -17,7 +17,7 @@ from server.live.wsframe import binary_frame, text_frame
 
 
 def _ring(seqs: list[int], size: int = 512) -> ResumeRing:
-    ring = ResumeRing(0, size)
+    ring = ResumeRing(0, size, 1 << 30)  # bounded by ticks alone
     for seq in seqs:
         ring.append(TickFrames(seq, [{"type": "poll.tally", "seq": seq}, {"type": "x", "n": seq}]))
     return ring
@@ -84,10 +84,10 @@ def test_the_ring_holds_at_most_its_bytes_and_serves_exactly_what_it_holds(
         ring.append(tick)
     held = ring.since(ring.base)
     assert held[-1] is ticks[-1], "the newest tick is always held"
-    assert ring.held_bytes == sum(tick.size for tick in held)
+    assert ring.held_bytes == sum(tick.nbytes for tick in held)
     assert ring.held_bytes <= max_bytes or len(held) == 1
     # Nothing dropped that fit: one more tick back would have broken the bound.
     dropped = ticks[: len(ticks) - len(held)]
     if dropped:
-        assert ring.held_bytes + dropped[-1].size > max_bytes
+        assert ring.held_bytes + dropped[-1].nbytes > max_bytes
         assert ring.base == dropped[-1].seq and not ring.can_serve(ring.base - 1)
