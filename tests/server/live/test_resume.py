@@ -145,3 +145,50 @@ def test_a_resumed_attendee_learns_what_happened_to_them_while_away(server: Live
 
 def you_seq(client: Client) -> int:
     return int(next(f for f in client.frames if f["type"] == "you")["seq"])
+
+
+@pytest.fixture(scope="module")
+def small_byte_window(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = LiveServer(
+        Path(tmp_path_factory.mktemp("small-byte-window")),
+        env={"TOWNHALL_LIMIT_RESUME_WINDOW_BYTES": "1500"},
+    ).start()
+    yield live
+    live.stop()
+
+
+def test_wordy_questions_past_the_byte_window_send_a_returning_phone_an_exact_snapshot(
+    small_byte_window: LiveServer,
+) -> None:
+    """Long questions make kilobyte ticks: past the ring's bytes (not its 512 ticks) a phone
+    coming back gets a snapshot holding every one, and a phone that stayed saw each live."""
+    server = small_byte_window
+
+    async def scenario() -> None:
+        room = create_room(server.http, moderation="post")  # public at once, to every phone
+        code = room["code"]
+        mod = await Client.open(server.ws, code, room["moderator_token"])
+        stayer = await Client.open(server.ws, code, join(server.http, code)["participant_token"])
+        person = join(server.http, code)
+        away = await Client.open(server.ws, code, person["participant_token"])
+        snap = await away.wait_for(lambda f: f["type"] == "snapshot")
+        await away.close()
+        texts = []
+        for i in range(6):  # six askers, six ticks of a long question each
+            asker = await Client.open(server.ws, code, join(server.http, code)["participant_token"])
+            text = (f"Question {i}: " + "will the new bus lanes on Hancock Street " * 6).strip()
+            asked = await asker.op("question.ask", text=text)
+            assert asked["type"] == "ack", asked
+            texts.append(text)
+            await mod.wait_for(lambda f, t=text: t in str(f))
+            await asker.close()
+        back = await Client.open(server.ws, code, person["participant_token"], since=snap["seq"])
+        fresh = await back.wait_for(lambda f: True)
+        assert fresh["type"] == "snapshot", "1,500 bytes cannot hold six such ticks"
+        assert sorted(q["text"] for q in fresh["room"]["questions"]) == sorted(texts)
+        for text in texts:  # the phone that stayed was sent each one as it came
+            await stayer.wait_for(lambda f, t=text: t in str(f))
+        for c in (mod, stayer, back):
+            await c.close()
+
+    asyncio.run(scenario())
