@@ -12,12 +12,15 @@ from tests.support.live_server import LiveServer
 from tests.support.wsclient import Client, create_room, join, results_of
 
 
+def _server_with(factory: pytest.TempPathFactory, name: str, env: dict[str, str]) -> LiveServer:
+    return LiveServer(Path(factory.mktemp(name)), env=env).start()
+
+
 @pytest.fixture(scope="module")
 def small_window(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(
-        Path(tmp_path_factory.mktemp("small-window")),
-        env={"TOWNHALL_LIMIT_RESUME_WINDOW_TICKS": "3"},
-    ).start()
+    live = _server_with(
+        tmp_path_factory, "small-window", {"TOWNHALL_LIMIT_RESUME_WINDOW_TICKS": "3"}
+    )
     yield live
     live.stop()
 
@@ -149,10 +152,8 @@ def you_seq(client: Client) -> int:
 
 @pytest.fixture(scope="module")
 def small_byte_window(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(
-        Path(tmp_path_factory.mktemp("small-byte-window")),
-        env={"TOWNHALL_LIMIT_RESUME_WINDOW_BYTES": "1500"},
-    ).start()
+    env = {"TOWNHALL_LIMIT_RESUME_WINDOW_BYTES": "1500"}
+    live = _server_with(tmp_path_factory, "small-byte-window", env)
     yield live
     live.stop()
 
